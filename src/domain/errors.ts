@@ -1,0 +1,128 @@
+/**
+ * Typed errors. Every failure the CLI reports is one of these; the base command maps
+ * them to a message on stderr (or a JSON error object), and to the exit code of SPEC §2.
+ * Tests assert `code`, never the prose.
+ */
+
+export const EXIT = {
+  ok: 0,
+  runtime: 1,
+  usage: 2,
+  configRejected: 3,
+  conflict: 4,
+  notFound: 5,
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export class LbaasError extends Error {
+  readonly code: string
+  readonly exit: ExitCode
+  /** The next command to try, shown under the message. */
+  readonly suggestion?: string
+
+  constructor(code: string, exit: ExitCode, message: string, suggestion?: string) {
+    super(message)
+    this.name = new.target.name
+    this.code = code
+    this.exit = exit
+    this.suggestion = suggestion
+  }
+}
+
+/** Bad flag, missing argument, malformed value: exit 2, nothing changed. */
+export class UsageError extends LbaasError {
+  constructor(message: string, suggestion?: string, code = 'usage_error') {
+    super(code, EXIT.usage, message, suggestion)
+  }
+}
+
+/** A value breaks a rule of SPEC §1. `code` is `invalid_<field>`. */
+export class ValidationError extends LbaasError {
+  readonly field: string
+
+  constructor(field: string, message: string, suggestion?: string) {
+    super(`invalid_${field}`, EXIT.usage, message, suggestion)
+    this.field = field
+  }
+}
+
+/** A required value was not given (off a TTY nothing prompts for it). */
+export class MissingValueError extends LbaasError {
+  readonly field: string
+
+  constructor(field: string, flag = `--${field.replaceAll('_', '-')}`) {
+    super(`missing_${field}`, EXIT.usage, `missing required flag ${flag}`)
+    this.field = field
+  }
+}
+
+/** A reference matched more than one object. */
+export class AmbiguousNameError extends LbaasError {
+  readonly ids: string[]
+
+  constructor(resource: string, name: string, ids: string[]) {
+    super(
+      'ambiguous_name',
+      EXIT.usage,
+      `more than one ${resource} is named ${JSON.stringify(name)}: ${ids.join(', ')}`,
+      `use the id instead of the name`,
+    )
+    this.ids = ids
+  }
+}
+
+export class NotFoundError extends LbaasError {
+  constructor(resource: string, ref: string, suggestion = `try \`lbaas ${resource} list\``) {
+    super('not_found', EXIT.notFound, `no ${resource} with name or id ${JSON.stringify(ref)}`, suggestion)
+  }
+}
+
+/** In use, duplicate, already associated, lock held: exit 4, nothing changed. */
+export class ConflictError extends LbaasError {
+  constructor(code: string, message: string, suggestion?: string) {
+    super(code, EXIT.conflict, message, suggestion)
+  }
+}
+
+/** HAProxy refused the rendered configuration; the running one was left alone. */
+export class ConfigRejectedError extends LbaasError {
+  readonly haproxyOutput: string
+
+  constructor(poolId: string, haproxyOutput: string) {
+    super(
+      'config_rejected',
+      EXIT.configRejected,
+      `HAProxy rejected the configuration for pool ${poolId}; the running configuration was kept:\n${haproxyOutput.trim()}`,
+    )
+    this.haproxyOutput = haproxyOutput
+  }
+}
+
+/** A program (ip, haproxy, ...) failed. Keeps argv, exit code and stderr for the operator. */
+export class ExternalCommandError extends LbaasError {
+  readonly argv: readonly string[]
+  readonly exitCode: number | undefined
+  readonly stderr: string
+
+  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, what?: string) {
+    const detail = stderr.trim() || (exitCode === undefined ? 'did not finish' : `exit code ${exitCode}`)
+    super('command_failed', EXIT.runtime, `${what ?? argv.join(' ')}: ${detail}`)
+    this.argv = argv
+    this.exitCode = exitCode
+    this.stderr = stderr
+  }
+}
+
+/** Any other failure at run time (host state, HAProxy not serving, I/O). */
+export class RuntimeFailure extends LbaasError {
+  constructor(code: string, message: string, suggestion?: string) {
+    super(code, EXIT.runtime, message, suggestion)
+  }
+}
+
+export class AgentUnreachableError extends LbaasError {
+  constructor(agent: string, detail: string) {
+    super('agent_unreachable', EXIT.runtime, `agent ${agent} did not answer: ${detail}`, 'try `lbaas agent list`')
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The resources of SPEC §1. Field names are the snake_case names of the JSON output,
+ * exactly; these objects are what `--json` prints.
+ */
+
+export const PROTOCOLS = ['HTTP', 'HTTPS', 'TCP'] as const
+export type Protocol = (typeof PROTOCOLS)[number]
+
+export const LB_METHODS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const
+export type LbMethod = (typeof LB_METHODS)[number]
+
+export const MONITOR_TYPES = ['PING', 'TCP', 'HTTP', 'HTTPS'] as const
+export type MonitorType = (typeof MONITOR_TYPES)[number]
+
+export const PERSISTENCE_TYPES = ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'] as const
+export type PersistenceType = (typeof PERSISTENCE_TYPES)[number]
+
+export const PROVISIONING_STATUSES = [
+  'PENDING_CREATE',
+  'PENDING_UPDATE',
+  'PENDING_DELETE',
+  'ACTIVE',
+  'INACTIVE',
+  'ERROR',
+] as const
+export type ProvisioningStatus = (typeof PROVISIONING_STATUSES)[number]
+
+export type PoolOperatingStatus = 'ONLINE' | 'DEGRADED' | 'OFFLINE' | 'NO_MONITOR' | 'ERROR'
+export type MemberOperatingStatus = 'ONLINE' | 'OFFLINE' | 'DRAINING' | 'NO_MONITOR' | 'ERROR'
+
+export interface Subnet {
+  id: string
+  name: string
+  cidr: string
+  gateway_ip: string
+  bridge: string
+  managed: boolean
+}
+
+export interface Pool {
+  id: string
+  name: string
+  description: string
+  subnet_id: string
+  protocol: Protocol
+  lb_method: LbMethod
+  admin_state_up: boolean
+  status: ProvisioningStatus
+  status_description: string | null
+  operating_status: PoolOperatingStatus
+  vip_id: string | null
+  members: string[]
+  health_monitors: string[]
+  agent: string
+}
+
+export interface Member {
+  id: string
+  pool_id: string
+  address: string
+  protocol_port: number
+  weight: number
+  admin_state_up: boolean
+  status: ProvisioningStatus
+  status_description: string | null
+  operating_status: MemberOperatingStatus
+}
+
+export interface MonitorPoolRef {
+  pool_id: string
+  status: ProvisioningStatus
+}
+
+export interface Monitor {
+  id: string
+  type: MonitorType
+  delay: number
+  timeout: number
+  max_retries: number
+  http_method: string
+  url_path: string
+  expected_codes: string
+  admin_state_up: boolean
+  pools: MonitorPoolRef[]
+}
+
+export type SessionPersistence =
+  | {type: 'SOURCE_IP'}
+  | {type: 'HTTP_COOKIE'}
+  | {type: 'APP_COOKIE'; cookie_name: string}
+
+export interface Vip {
+  id: string
+  name: string
+  description: string
+  pool_id: string
+  subnet_id: string
+  address: string
+  protocol: Protocol
+  protocol_port: number
+  connection_limit: number
+  session_persistence: SessionPersistence | null
+  admin_state_up: boolean
+  status: ProvisioningStatus
+  status_description: string | null
+}
+
+export interface MemberStats {
+  id: string
+  status: ProvisioningStatus
+  health: string
+  failed_checks: number
+}
+
+export interface PoolStats {
+  bytes_in: number
+  bytes_out: number
+  active_connections: number
+  total_connections: number
+  members: MemberStats[]
+}
+
+/** A pool-to-monitor association, in association order. */
+export interface Association {
+  pool_id: string
+  monitor_id: string
+  status: ProvisioningStatus
+  status_description: string | null
+  position: number
+}
+
+/**
+ * Everything the executor needs to deploy one pool: the pool, its subnet, members,
+ * monitor associations (ordered) and VIP. Built from the state file inside the pool lock.
+ */
+export interface PoolGraph {
+  pool: Pool
+  subnet: Subnet
+  members: Member[]
+  monitors: Monitor[]
+  associations: Association[]
+  vip: Vip | null
+  vipSubnet: Subnet | null
+}

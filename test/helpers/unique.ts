@@ -1,0 +1,51 @@
+import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+
+/**
+ * Unique names for test resources: other workloads may share the machine, and test
+ * files run in parallel. Namespaces and links made directly by tests start with `lbt`.
+ */
+export function uniqueSuffix(length = 6): string {
+  return randomBytes(8).toString('hex').slice(0, length)
+}
+
+const CIDR_CLAIMS = '/tmp/lbaas-test-cidrs'
+
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Claims a /24 inside 198.18.0.0/15 (the benchmarking range) that no other running test
+ * holds, so two bridges never carry the same subnet. Release it in afterAll.
+ */
+export function claimTestCidr(): {cidr: string; base: string; release: () => void} {
+  mkdirSync(CIDR_CLAIMS, {recursive: true, mode: 0o700})
+  for (const entry of readdirSync(CIDR_CLAIMS)) {
+    try {
+      const owner = Number(readFileSync(`${CIDR_CLAIMS}/${entry}/pid`, 'utf8'))
+      if (!processAlive(owner)) rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
+    } catch {
+      rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
+    }
+  }
+  const start = Math.floor(Math.random() * 500) + 8
+  for (let i = 0; i < 500; i++) {
+    const index = ((start + i) % 500) + 8 // 198.18.8.0 … 198.19.251.0; the lowest /24s stay for the lab default
+    const base = `198.${18 + (index >> 8)}.${index & 0xff}`
+    const claim = `${CIDR_CLAIMS}/${base}`
+    try {
+      mkdirSync(claim)
+    } catch {
+      continue
+    }
+    writeFileSync(`${claim}/pid`, String(process.pid))
+    return {cidr: `${base}.0/24`, base, release: () => rmSync(claim, {recursive: true, force: true})}
+  }
+  throw new Error('no free test /24 in 198.18.0.0/15')
+}

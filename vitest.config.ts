@@ -1,0 +1,31 @@
+import {defineConfig} from 'vitest/config'
+
+// Two projects: unit tests need no root and no network; integration tests drive the
+// real haproxy, ip, gearmand and the built CLI (run `npm run build` first; `npm test` does).
+export default defineConfig({
+  test: {
+    restoreMocks: true,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Namespaces and HAProxy processes are real; two files at a time keeps a
+          // 2-vCPU machine responsive and timings sane.
+          maxWorkers: 2,
+          minWorkers: 1,
+        },
+      },
+    ],
+  },
+})
