@@ -5,6 +5,11 @@ import {defineConfig} from 'vitest/config'
 export default defineConfig({
   test: {
     restoreMocks: true,
+    // Two test files at a time: the machine has 2 vCPUs, and integration files run real
+    // HAProxy processes and namespaces.
+    pool: 'forks',
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         test: {
@@ -20,10 +25,6 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // Namespaces and HAProxy processes are real; two files at a time keeps a
-          // 2-vCPU machine responsive and timings sane.
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
     ],
