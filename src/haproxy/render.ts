@@ -1,0 +1,182 @@
+/**
+ * Formats an HaproxyView as an HAProxy 2.6 configuration. Pure and deterministic: the same
+ * view gives the same bytes. Makes no decisions (see view.ts); it only writes, and it
+ * re-checks every variable word (words.ts) so that no value can add a line, a directive
+ * or a comment. Throws RuntimeFailure `haproxy_render_unsafe` when a value cannot be
+ * written safely.
+ */
+import {RuntimeFailure} from '../domain/errors.js'
+import {canonicalAddress} from '../domain/ip.js'
+import type {
+  BackendView,
+  DefaultsView,
+  FrontendView,
+  GlobalView,
+  HaproxyView,
+  LogRingView,
+  Milliseconds,
+  PersistenceView,
+  ServerView,
+} from './view.js'
+import {assertHaproxyName, directive, sampleFetchArgument} from './words.js'
+
+const INDENT = '    '
+
+function unsafe(message: string): RuntimeFailure {
+  return new RuntimeFailure('haproxy_render_unsafe', `internal error while rendering the HAProxy configuration: ${message}`)
+}
+
+/** `30s`, `5m`, `1h`, `250ms`: the largest unit that divides the duration. */
+export function formatDuration(milliseconds: Milliseconds): string {
+  if (!Number.isSafeInteger(milliseconds) || milliseconds < 0) throw unsafe(`duration ${milliseconds} ms is not valid`)
+  if (milliseconds === 0) return '0s'
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const) {
+    if (milliseconds % size === 0) return `${milliseconds / size}${unit}`
+  }
+  return `${milliseconds}ms`
+}
+
+function count(value: number, what: string, minimum: number, maximum = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw unsafe(`${what} ${value} must be an integer from ${minimum} to ${maximum}`)
+  }
+  return value
+}
+
+/** `198.18.0.1:80` or `[2001:db8::1]:80`: brackets keep IPv6 unambiguous for HAProxy. */
+function endpoint(address: string, port: number): string {
+  if (canonicalAddress(address)?.address !== address) throw unsafe(`${JSON.stringify(address)} is not a canonical IP address`)
+  count(port, 'port', 1, 65_535)
+  return address.includes(':') ? directive`[${address}]:${port}` : directive`${address}:${port}`
+}
+
+function indent(lines: string[]): string[] {
+  return lines.map((line) => INDENT + line)
+}
+
+export function headerLines(header: readonly string[]): string[] {
+  return header.map((text) => {
+    if (/[\x00-\x1f\x7f]/.test(text)) throw unsafe(`header comment ${JSON.stringify(text)} contains a control character`)
+    return `# ${text}`
+  })
+}
+
+export function globalSection(global: GlobalView): string[] {
+  const body = [
+    directive`maxconn ${count(global.maxconn, 'maxconn', 1)}`,
+    directive`user ${global.user}`,
+    directive`group ${global.group}`,
+    directive`stats socket ${global.statsSocket} mode 600 level admin expose-fd listeners`,
+    directive`stats timeout ${formatDuration(global.statsTimeout)}`,
+    directive`server-state-file ${global.serverStateFile}`,
+    directive`hard-stop-after ${formatDuration(global.hardStopAfter)}`,
+  ]
+  if (global.logTarget) body.push(directive`log ${global.logTarget} local0`)
+  return ['global', ...indent(body)]
+}
+
+export function defaultsSection(defaults: DefaultsView): string[] {
+  const body: string[] = []
+  if (defaults.logGlobal) body.push('log global')
+  if (defaults.loadServerStateFromFile) body.push('load-server-state-from-file global')
+  body.push(directive`retries ${count(defaults.retries, 'retries', 0)}`)
+  if (defaults.redispatch) body.push('option redispatch')
+  body.push(
+    directive`timeout connect ${formatDuration(defaults.timeouts.connect)}`,
+    directive`timeout client ${formatDuration(defaults.timeouts.client)}`,
+    directive`timeout server ${formatDuration(defaults.timeouts.server)}`,
+  )
+  return ['defaults', ...indent(body)]
+}
+
+export function logRingSection(ring: LogRingView): string[] {
+  return [
+    directive`ring ${assertHaproxyName(ring.name, 'ring')}`,
+    ...indent([
+      'format timed',
+      directive`maxlen ${count(ring.maxLineLength, 'ring maxlen', 80)}`,
+      directive`size ${count(ring.sizeBytes, 'ring size', 16_384)}`,
+    ]),
+  ]
+}
+
+export function frontendSection(frontend: FrontendView): string[] {
+  const body = [directive`mode ${frontend.mode}`]
+  if (frontend.binds.length === 0) throw unsafe(`frontend ${frontend.name} has no bind address`)
+  for (const bind of frontend.binds) body.push(directive`bind ` + endpoint(bind.address, bind.port))
+  body.push(directive`maxconn ${count(frontend.maxconn, 'frontend maxconn', 1)}`)
+  if (frontend.log === 'http') body.push('option httplog')
+  if (frontend.log === 'tcp') body.push('option tcplog')
+  if (frontend.idleCloseOnResponse) body.push('option idle-close-on-response')
+  if (frontend.timeoutClient !== null) body.push(directive`timeout client ${formatDuration(frontend.timeoutClient)}`)
+  body.push(directive`default_backend ${assertHaproxyName(frontend.defaultBackend, 'backend')}`)
+  if (frontend.disabled) body.push('disabled')
+  return [directive`frontend ${assertHaproxyName(frontend.name, 'frontend')}`, ...indent(body)]
+}
+
+function persistenceLines(persistence: PersistenceView): string[] {
+  switch (persistence.kind) {
+    case 'source':
+      return [
+        directive`stick-table type ${persistence.tableType} size ${persistence.tableSize} expire ${formatDuration(persistence.expire)}`,
+        'stick on src',
+      ]
+    case 'insert-cookie':
+      return [directive`cookie ${persistence.cookieName} insert indirect nocache`]
+    case 'app-cookie': {
+      const cookie = sampleFetchArgument(persistence.cookieName)
+      return [
+        directive`stick-table type string len ${count(persistence.keyLength, 'key length', 1)} size ${persistence.tableSize} expire ${formatDuration(persistence.expire)}`,
+        directive`stick store-response res.cook(${cookie})`,
+        directive`stick match req.cook(${cookie})`,
+      ]
+    }
+  }
+}
+
+export function serverLine(server: ServerView): string {
+  let line = directive`server ${assertHaproxyName(server.name, 'server')} ` + endpoint(server.address, server.port)
+  line += directive` weight ${count(server.weight, 'weight', 0, 256)}`
+  if (server.backup) line += ' backup'
+  if (server.disabled) line += ' disabled'
+  if (server.check) {
+    line += ' check'
+    if (server.check.overTls) line += ' check-ssl verify none'
+    line += directive` inter ${formatDuration(server.check.interval)}`
+    if (server.check.fall !== null) line += directive` fall ${count(server.check.fall, 'fall', 1)}`
+    if (server.check.rise !== null) line += directive` rise ${count(server.check.rise, 'rise', 1)}`
+  }
+  if (server.cookie !== null) line += directive` cookie ${server.cookie}`
+  return line
+}
+
+export function backendSection(backend: BackendView): string[] {
+  const body = [directive`mode ${backend.mode}`, directive`balance ${backend.balance}`]
+  if (backend.forwardFor) body.push('option forwardfor')
+  if (backend.timeouts.connect !== null) body.push(directive`timeout connect ${formatDuration(backend.timeouts.connect)}`)
+  if (backend.timeouts.server !== null) body.push(directive`timeout server ${formatDuration(backend.timeouts.server)}`)
+  if (backend.retries !== null) body.push(directive`retries ${count(backend.retries, 'retries', 0)}`)
+  if (backend.timeouts.check !== null) body.push(directive`timeout check ${formatDuration(backend.timeouts.check)}`)
+  const check = backend.healthCheck
+  if (check?.kind === 'http') {
+    body.push('option httpchk', directive`http-check send meth ${check.method} uri ${check.path}`)
+    if (check.expectStatus !== null) body.push(directive`http-check expect rstatus ${check.expectStatus}`)
+  }
+  if (backend.persistence) body.push(...persistenceLines(backend.persistence))
+  body.push(...backend.servers.map(serverLine))
+  if (backend.disabled) body.push('disabled')
+  return [directive`backend ${assertHaproxyName(backend.name, 'backend')}`, ...indent(body)]
+}
+
+/** The whole configuration file: sections separated by blank lines, ending with a newline. */
+export function renderConfig(view: HaproxyView): string {
+  const sections: string[][] = [[...headerLines(view.header), ...globalSection(view.global)], defaultsSection(view.defaults)]
+  if (view.logRing) sections.push(logRingSection(view.logRing))
+  sections.push(...view.frontends.map(frontendSection), ...view.backends.map(backendSection))
+  return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`
+}

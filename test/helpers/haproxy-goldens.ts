@@ -1,0 +1,114 @@
+/**
+ * The pool graphs behind the golden configurations in test/fixtures/haproxy/*.cfg. The unit
+ * test compares each render with its file; the integration test feeds the files (and the
+ * same graphs rendered with real paths) to `haproxy -c`.
+ */
+import type {PoolGraph} from '../../src/domain/types.js'
+import type {RenderOptions} from '../../src/haproxy/view.js'
+import {POOL_ID, monitorId, sampleMember, sampleMonitor, samplePoolGraph} from './haproxy-factories.js'
+
+export interface GoldenCase {
+  /** File name under test/fixtures/haproxy/. */
+  file: string
+  graph: PoolGraph
+  /** Warnings the view must report, in order. */
+  warnings: string[]
+  /** Overrides of sampleRenderOptions(). */
+  options?: Partial<RenderOptions>
+}
+
+export const GOLDEN_CASES: GoldenCase[] = [
+  {
+    file: 'http-cookie-http-monitor.cfg',
+    graph: samplePoolGraph({
+      vip: {session_persistence: {type: 'HTTP_COOKIE'}},
+      members: [sampleMember(1), sampleMember(2, {weight: 3})],
+      monitors: [sampleMonitor(1, {expected_codes: '200,201-203,302'})],
+    }),
+    warnings: [],
+  },
+  {
+    file: 'tcp-source-ip-leastconn-tcp-monitor.cfg',
+    graph: samplePoolGraph({
+      pool: {protocol: 'TCP', lb_method: 'LEAST_CONNECTIONS'},
+      vip: {protocol_port: 5432, session_persistence: {type: 'SOURCE_IP'}},
+      members: [sampleMember(1, {protocol_port: 5432}), sampleMember(2, {protocol_port: 5432})],
+      monitors: [sampleMonitor(1, {type: 'TCP', delay: 10, timeout: 5, max_retries: 2})],
+    }),
+    warnings: [],
+  },
+  {
+    file: 'https-app-cookie-https-monitor.cfg',
+    graph: samplePoolGraph({
+      pool: {protocol: 'HTTPS', lb_method: 'SOURCE_IP'},
+      vip: {protocol_port: 443, session_persistence: {type: 'APP_COOKIE', cookie_name: 'JSESSIONID'}},
+      members: [sampleMember(1, {protocol_port: 8443}), sampleMember(2, {protocol_port: 8443})],
+      monitors: [sampleMonitor(1, {type: 'HTTPS', url_path: '/status', expected_codes: '200-204'})],
+    }),
+    warnings: [
+      'HTTPS is TLS pass-through: HAProxy cannot see cookies, so APP_COOKIE persistence has no effect; use SOURCE_IP',
+    ],
+  },
+  {
+    file: 'ipv6-source-ip.cfg',
+    graph: samplePoolGraph({
+      vip: {address: '2001:db8:18::10', session_persistence: {type: 'SOURCE_IP'}},
+      members: [
+        sampleMember(1, {address: '2001:db8:18::21'}),
+        sampleMember(2, {address: '2001:db8:18::22', protocol_port: 80}),
+      ],
+      monitors: [sampleMonitor(1, {type: 'PING', delay: 2, timeout: 1, max_retries: 5})],
+    }),
+    warnings: [],
+  },
+  {
+    file: 'admin-down.cfg',
+    graph: samplePoolGraph({
+      pool: {admin_state_up: false},
+      vip: {admin_state_up: false},
+      members: [sampleMember(1), sampleMember(2, {admin_state_up: false})],
+      monitors: [sampleMonitor(1)],
+    }),
+    warnings: [],
+  },
+  {
+    file: 'connection-limit.cfg',
+    graph: samplePoolGraph({
+      vip: {connection_limit: 500},
+      members: [sampleMember(1), sampleMember(2)],
+    }),
+    warnings: [],
+  },
+  {
+    file: 'no-monitor.cfg',
+    graph: samplePoolGraph({
+      pool: {lb_method: 'SOURCE_IP'},
+      members: [
+        sampleMember(1),
+        sampleMember(2, {weight: 0}),
+        sampleMember(3, {status: 'PENDING_DELETE'}),
+        sampleMember(4, {status: 'ERROR'}),
+      ],
+      // Admin-down and disassociating monitors never drive HAProxy.
+      monitors: [sampleMonitor(1, {admin_state_up: false}), sampleMonitor(2)],
+      associations: [
+        {pool_id: POOL_ID, monitor_id: monitorId(1), status: 'ACTIVE', status_description: null, position: 0},
+        {pool_id: POOL_ID, monitor_id: monitorId(2), status: 'PENDING_DELETE', status_description: null, position: 1},
+      ],
+    }),
+    warnings: [],
+  },
+  {
+    // Values that pass validation (SPEC §1) yet need escaping in the file.
+    file: 'escaped-values.cfg',
+    graph: samplePoolGraph({
+      vip: {session_persistence: {type: 'APP_COOKIE', cookie_name: "s'id#1$x`|~"}},
+      monitors: [sampleMonitor(1, {url_path: `/health#check?a='b'&c="d"\\e$HOME{x}`})],
+    }),
+    options: {
+      statsSocket: `/run/lbaas golden #1/${POOL_ID}/stats.sock`,
+      serverStateFile: `/run/lbaas golden #1/${POOL_ID}/server-state`,
+    },
+    warnings: [],
+  },
+]
