@@ -78,6 +78,12 @@ export class NotFoundError extends LbaasError {
   }
 }
 
+export class NotAssociatedError extends LbaasError {
+  constructor(monitorId: string, poolName: string) {
+    super('not_found', EXIT.notFound, `monitor ${monitorId} is not associated with pool ${poolName}`, `try \`lbaas pool show ${poolName}\``)
+  }
+}
+
 /** In use, duplicate, already associated, lock held: exit 4, nothing changed. */
 export class ConflictError extends LbaasError {
   constructor(code: string, message: string, suggestion?: string) {

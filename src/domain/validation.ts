@@ -161,7 +161,7 @@ export function urlPath(value: unknown): string {
  */
 export function expectedCodes(value: unknown): string {
   const text = requireString('expected_codes', value)
-  const items = text.split(',').map((item) => item.trim())
+  const items = text.split(',').map((item) => item.replace(/^ +| +$/g, ''))
   if (text.length > 64 || items.some((item) => !/^\d{3}(-\d{3})?$/.test(item))) {
     throw new ValidationError(
       'expected_codes',

@@ -1,0 +1,31 @@
+import {Args, Flags} from '@oclif/core'
+
+import type {Pool} from '../../src/domain/types.js'
+import {updatePool} from '../../src/service/pools.js'
+import {LbaasCommand} from '../../src/ui/lbaas-command.js'
+
+export default class PoolUpdate extends LbaasCommand {
+  static summary = 'Update a pool'
+  static examples = [
+    '<%= config.bin %> pool update web --lb-method LEAST_CONNECTIONS',
+    '<%= config.bin %> pool update web --admin-state-up false',
+  ]
+  static args = {pool: Args.string({required: true, description: 'pool name or id'})}
+  static flags = {
+    name: Flags.string({description: 'new name'}),
+    description: Flags.string({description: 'new description'}),
+    'lb-method': Flags.string({description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP'}),
+    'admin-state-up': Flags.string({description: 'true or false (false: HAProxy answers 503)'}),
+  }
+
+  async run(): Promise<Pool> {
+    const {args, flags} = await this.parseCommand(PoolUpdate)
+    const pool = await updatePool(await this.ctx, args.pool, {
+      name: flags.name,
+      description: flags.description,
+      lb_method: flags['lb-method'],
+      admin_state_up: flags['admin-state-up'],
+    })
+    return this.show(pool)
+  }
+}

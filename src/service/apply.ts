@@ -1,0 +1,186 @@
+/**
+ * Hands a pool to its executor and records the outcome in the state file (SPEC §3):
+ * on success every PENDING_CREATE/PENDING_UPDATE/ERROR object of the pool becomes ACTIVE
+ * and PENDING_DELETE rows are removed; on failure the objects the command changed become
+ * ERROR with a description an operator can act on, and the error propagates (exit code).
+ */
+import {ConfigRejectedError, LbaasError} from '../domain/errors.js'
+import {drivingMonitor, memberHealth, poolOperatingStatus} from '../domain/status.js'
+import type {PoolGraph, ProvisioningStatus} from '../domain/types.js'
+import type {Db} from '../store/db.js'
+import {loadPoolGraph} from '../store/graph.js'
+import {deleteMemberRow, setMemberHealth, setMemberStatus} from '../store/members.js'
+import {deleteAssociationRow, setAssociationStatus} from '../store/monitors.js'
+import {setPoolOperatingStatus, setPoolStatus} from '../store/pools.js'
+import {recordCounters, type CumulativeCounters} from '../store/stats.js'
+import {deleteVipRow, setVipStatus} from '../store/vips.js'
+import type {AppContext} from './context.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats} from './executor.js'
+
+/** The objects a command changed: they take the blame (ERROR) when the host refuses. */
+export interface Touched {
+  pool?: boolean
+  vipId?: string
+  memberIds?: readonly string[]
+  monitorIds?: readonly string[]
+}
+
+export interface ApplyOptions {
+  /** Members whose weight/admin state changed: apply them through the runtime API (no reload). */
+  runtimeMemberIds?: readonly string[]
+}
+
+const SETTLED_BY_DEPLOY: readonly ProvisioningStatus[] = ['PENDING_CREATE', 'PENDING_UPDATE', 'ERROR']
+
+export async function applyPool(
+  ctx: AppContext,
+  poolId: string,
+  touched: Touched,
+  options: ApplyOptions = {},
+): Promise<DeployOutcome | undefined> {
+  return ctx.withPoolLock(poolId, async () => {
+    const {db} = ctx.store
+    const graph = ctx.store.read(() => loadPoolGraph(db, poolId))
+    if (!graph) return undefined // deleted by a concurrent command
+    const executor = ctx.executorFor(graph.pool)
+    const hooks = counterHooks(ctx, poolId)
+    let outcome: DeployOutcome
+    try {
+      outcome = options.runtimeMemberIds
+        ? await executor.applyRuntime(graph, options.runtimeMemberIds, hooks)
+        : await executor.deploy(graph, hooks)
+    } catch (error) {
+      ctx.store.write(() => recordFailure(db, graph, touched, error))
+      throw error
+    }
+    ctx.store.write(() => recordSuccess(db, graph, outcome))
+    for (const warning of outcome.warnings) ctx.notify.warn(warning)
+    return outcome
+  })
+}
+
+export function counterHooks(ctx: AppContext, poolId: string): ExecutorHooks {
+  return {
+    countersBeforeReload: (raw) => {
+      ctx.store.write(() => recordCounters(ctx.store.db, poolId, raw))
+    },
+  }
+}
+
+function recordSuccess(db: Db, graph: PoolGraph, outcome: DeployOutcome): void {
+  const description = outcome.description
+  setPoolStatus(db, graph.pool.id, 'ACTIVE', description)
+  if (graph.vip) {
+    if (graph.vip.status === 'PENDING_DELETE') deleteVipRow(db, graph.vip.id)
+    else if (SETTLED_BY_DEPLOY.includes(graph.vip.status)) setVipStatus(db, graph.vip.id, 'ACTIVE', description)
+  }
+  for (const member of graph.members) {
+    if (member.status === 'PENDING_DELETE') deleteMemberRow(db, member.id)
+    else if (SETTLED_BY_DEPLOY.includes(member.status)) setMemberStatus(db, member.id, 'ACTIVE', description)
+  }
+  for (const association of graph.associations) {
+    if (association.status === 'PENDING_DELETE') deleteAssociationRow(db, graph.pool.id, association.monitor_id)
+    else if (SETTLED_BY_DEPLOY.includes(association.status)) {
+      setAssociationStatus(db, graph.pool.id, association.monitor_id, 'ACTIVE', description)
+    }
+  }
+  if (outcome.state !== 'serving') setPoolOperatingStatus(db, graph.pool.id, 'OFFLINE')
+}
+
+/**
+ * Changed objects become ERROR. Objects being deleted are deleted anyway, so an object in
+ * ERROR can always be deleted; the pool then says the host lags behind until `lbaas sync`.
+ */
+function recordFailure(db: Db, graph: PoolGraph, touched: Touched, error: unknown): void {
+  const reason = describeFailure(error)
+  const poolId = graph.pool.id
+  let deletedSomething = false
+  if (graph.vip?.status === 'PENDING_DELETE') {
+    deleteVipRow(db, graph.vip.id)
+    deletedSomething = true
+  } else if (graph.vip && touched.vipId === graph.vip.id) {
+    setVipStatus(db, graph.vip.id, 'ERROR', reason)
+  }
+  for (const member of graph.members) {
+    if (member.status === 'PENDING_DELETE') {
+      deleteMemberRow(db, member.id)
+      deletedSomething = true
+    } else if (touched.memberIds?.includes(member.id)) setMemberStatus(db, member.id, 'ERROR', reason)
+  }
+  for (const association of graph.associations) {
+    if (association.status === 'PENDING_DELETE') {
+      deleteAssociationRow(db, poolId, association.monitor_id)
+      deletedSomething = true
+    } else if (touched.monitorIds?.includes(association.monitor_id)) {
+      setAssociationStatus(db, poolId, association.monitor_id, 'ERROR', reason)
+    }
+  }
+  if (touched.pool || deletedSomething) {
+    const suffix = deletedSomething ? '; removed from the state file, run `lbaas sync` to update the host' : ''
+    setPoolStatus(db, poolId, 'ERROR', `${reason}${suffix}`)
+  }
+}
+
+export function describeFailure(error: unknown): string {
+  if (error instanceof ConfigRejectedError) {
+    const alert = error.haproxyOutput.split('\n').find((line) => line.includes('ALERT')) ?? error.haproxyOutput
+    return `HAProxy rejected the configuration: ${alert.trim()}`.slice(0, 1000)
+  }
+  if (error instanceof LbaasError) return error.message.slice(0, 1000)
+  return `unexpected failure: ${(error as Error)?.message ?? String(error)}`.slice(0, 1000)
+}
+
+/**
+ * Reads the running HAProxy (SPEC §4.6), persists member health and cumulative counters,
+ * and returns the totals; falls back to the stored figures when the pool is not running.
+ */
+export async function refreshPoolHealth(
+  ctx: AppContext,
+  poolId: string,
+): Promise<{graph: PoolGraph; counters: CumulativeCounters | undefined} | undefined> {
+  const {db} = ctx.store
+  const current = () => ctx.store.read(() => loadPoolGraph(db, poolId))
+  const before = current()
+  if (!before?.vip) return before && {graph: before, counters: undefined}
+  // Under the pool lock, so a reading never interleaves with the snapshot taken before a reload.
+  const counters = await ctx.withPoolLock(poolId, async () => {
+    const graph = current()
+    const live = graph?.vip ? await ctx.executorFor(graph.pool).liveStats(graph) : null
+    if (!graph || !live) {
+      ctx.store.write(() => setPoolOperatingStatus(db, poolId, 'OFFLINE'))
+      return undefined
+    }
+    return ctx.store.write(() => persistLiveStats(db, graph, live))
+  })
+  const after = current()
+  return after && {graph: after, counters}
+}
+
+/** Member health, pool operating status and cumulative counters from one reading. */
+function persistLiveStats(db: Db, graph: PoolGraph, live: LiveStats): CumulativeCounters {
+  const poolId = graph.pool.id
+  const members = new Map(graph.members.map((member) => [member.id, member]))
+  for (const server of live.members) {
+    const member = members.get(server.id)
+    // A member a command is working on keeps its PENDING_* status until that command ends.
+    if (!member || member.status.startsWith('PENDING_')) continue
+    setMemberHealth(db, server.id, {
+      ...memberHealth(server.haproxy_status),
+      health: server.health,
+      failed_checks: server.failed_checks,
+    })
+  }
+  const totals = recordCounters(db, poolId, live.counters)
+  const fresh = loadPoolGraph(db, poolId)!
+  setPoolOperatingStatus(
+    db,
+    poolId,
+    poolOperatingStatus({
+      serving: true,
+      adminUp: fresh.pool.admin_state_up && (fresh.vip?.admin_state_up ?? false),
+      monitored: drivingMonitor(fresh) !== undefined,
+      members: fresh.members,
+    }),
+  )
+  return totals
+}

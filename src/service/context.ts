@@ -1,0 +1,49 @@
+/**
+ * What every use case receives: the open state file, where host files live, the executor
+ * for a pool, the pool lock, and a way to tell the operator about progress and warnings.
+ */
+import {homedir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+
+import type {Pool} from '../domain/types.js'
+import type {Store} from '../store/db.js'
+import type {PoolExecutor} from './executor.js'
+
+export interface Notifier {
+  warn(message: string): void
+  info(message: string): void
+  /** Runs one step of multi-step work, showing it as it runs. */
+  step<T>(title: string, work: () => Promise<T>): Promise<T>
+}
+
+export const silentNotifier: Notifier = {
+  warn() {},
+  info() {},
+  step: (_title, work) => work(),
+}
+
+export interface AppContext {
+  readonly store: Store
+  readonly statePath: string
+  readonly runDir: string
+  /** The one place that decides where a pool's work runs (locally or on its agent). */
+  executorFor(pool: Pick<Pool, 'id' | 'agent'>): PoolExecutor
+  /** The executor for host-wide things (subnet bridges). */
+  readonly localExecutor: PoolExecutor
+  withPoolLock<T>(poolId: string, work: () => Promise<T>): Promise<T>
+  /** Largest connection_limit this host can honour (see `lbaas doctor`). */
+  safeConnectionLimit(): number
+  readonly notify: Notifier
+}
+
+/** SPEC §2: /var/lib/lbaas/state.db for root, $XDG_STATE_HOME/lbaas/state.db otherwise. */
+export function defaultStatePath(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (uid === 0) return '/var/lib/lbaas/state.db'
+  const stateHome = env.XDG_STATE_HOME || join(homedir(), '.local', 'state')
+  return join(stateHome, 'lbaas', 'state.db')
+}
+
+/** Run files live beside the state file unless --run-dir / LBAAS_RUN_DIR says otherwise. */
+export function defaultRunDir(statePath: string): string {
+  return join(dirname(resolve(statePath)), 'run')
+}

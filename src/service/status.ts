@@ -1,0 +1,81 @@
+import {drivingMonitor} from '../domain/status.js'
+import type {
+  MemberOperatingStatus,
+  PoolOperatingStatus,
+  ProvisioningStatus,
+  Protocol,
+} from '../domain/types.js'
+import {listPools} from '../store/pools.js'
+import {refreshPoolHealth} from './apply.js'
+import type {AppContext} from './context.js'
+import {resolvePool} from './resolve.js'
+
+/** One pool's status tree: VIP → pool → members and monitors (SPEC §2 `lbaas status`). */
+export interface PoolStatusTree {
+  vip: {id: string; name: string; address: string; protocol_port: number; status: ProvisioningStatus; admin_state_up: boolean} | null
+  pool: {
+    id: string
+    name: string
+    protocol: Protocol
+    status: ProvisioningStatus
+    status_description: string | null
+    operating_status: PoolOperatingStatus
+    admin_state_up: boolean
+  }
+  members: {
+    id: string
+    address: string
+    protocol_port: number
+    weight: number
+    admin_state_up: boolean
+    status: ProvisioningStatus
+    operating_status: MemberOperatingStatus
+  }[]
+  monitors: {id: string; type: string; status: ProvisioningStatus; drives_haproxy: boolean}[]
+}
+
+export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<PoolStatusTree[]> {
+  const poolIds = poolRef ? [resolvePool(ctx.store.db, poolRef).id] : listPools(ctx.store.db).map((pool) => pool.id)
+  const trees: PoolStatusTree[] = []
+  for (const poolId of poolIds) {
+    const refreshed = await refreshPoolHealth(ctx, poolId)
+    if (!refreshed) continue
+    const {graph} = refreshed
+    const driving = drivingMonitor(graph)
+    trees.push({
+      vip: graph.vip && {
+        id: graph.vip.id,
+        name: graph.vip.name,
+        address: graph.vip.address,
+        protocol_port: graph.vip.protocol_port,
+        status: graph.vip.status,
+        admin_state_up: graph.vip.admin_state_up,
+      },
+      pool: {
+        id: graph.pool.id,
+        name: graph.pool.name,
+        protocol: graph.pool.protocol,
+        status: graph.pool.status,
+        status_description: graph.pool.status_description,
+        operating_status: graph.pool.operating_status,
+        admin_state_up: graph.pool.admin_state_up,
+      },
+      members: graph.members.map((member) => ({
+        id: member.id,
+        address: member.address,
+        protocol_port: member.protocol_port,
+        weight: member.weight,
+        admin_state_up: member.admin_state_up,
+        status: member.status,
+        operating_status: member.operating_status,
+      })),
+      monitors: graph.associations.map((association) => ({
+        id: association.monitor_id,
+        type: graph.monitors.find((monitor) => monitor.id === association.monitor_id)?.type ?? '',
+        status: association.status,
+        drives_haproxy: driving?.id === association.monitor_id,
+      })),
+    })
+  }
+  return trees
+}

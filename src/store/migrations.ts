@@ -1,0 +1,102 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` holds how many ran.
+ * Never edit a released migration: append a new one. Lists are ordered by rowid, which
+ * is creation order (an association's rowid is its association time).
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE subnets (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    cidr        TEXT NOT NULL,
+    gateway_ip  TEXT NOT NULL,
+    bridge      TEXT NOT NULL,
+    managed     INTEGER NOT NULL CHECK (managed IN (0, 1))
+  );
+
+  CREATE TABLE pools (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    description        TEXT NOT NULL DEFAULT '',
+    subnet_id          TEXT NOT NULL REFERENCES subnets(id),
+    protocol           TEXT NOT NULL CHECK (protocol IN ('HTTP', 'HTTPS', 'TCP')),
+    lb_method          TEXT NOT NULL CHECK (lb_method IN ('ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP')),
+    admin_state_up     INTEGER NOT NULL CHECK (admin_state_up IN (0, 1)),
+    status             TEXT NOT NULL,
+    status_description TEXT,
+    operating_status   TEXT NOT NULL DEFAULT 'OFFLINE',
+    agent              TEXT NOT NULL DEFAULT 'local'
+  );
+  CREATE INDEX pools_by_name ON pools(name);
+  CREATE INDEX pools_by_subnet ON pools(subnet_id);
+
+  CREATE TABLE members (
+    id                 TEXT PRIMARY KEY,
+    pool_id            TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    address            TEXT NOT NULL,
+    protocol_port      INTEGER NOT NULL CHECK (protocol_port BETWEEN 1 AND 65535),
+    weight             INTEGER NOT NULL CHECK (weight BETWEEN 0 AND 256),
+    admin_state_up     INTEGER NOT NULL CHECK (admin_state_up IN (0, 1)),
+    status             TEXT NOT NULL,
+    status_description TEXT,
+    operating_status   TEXT NOT NULL DEFAULT 'OFFLINE',
+    health             TEXT NOT NULL DEFAULT '',
+    failed_checks      INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (pool_id, address, protocol_port)
+  );
+  CREATE INDEX members_by_pool ON members(pool_id);
+
+  CREATE TABLE monitors (
+    id             TEXT PRIMARY KEY,
+    type           TEXT NOT NULL CHECK (type IN ('PING', 'TCP', 'HTTP', 'HTTPS')),
+    delay          INTEGER NOT NULL CHECK (delay >= 1),
+    timeout        INTEGER NOT NULL CHECK (timeout >= 1 AND timeout <= delay),
+    max_retries    INTEGER NOT NULL CHECK (max_retries BETWEEN 1 AND 10),
+    http_method    TEXT NOT NULL,
+    url_path       TEXT NOT NULL,
+    expected_codes TEXT NOT NULL,
+    admin_state_up INTEGER NOT NULL CHECK (admin_state_up IN (0, 1))
+  );
+
+  CREATE TABLE associations (
+    pool_id            TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    monitor_id         TEXT NOT NULL REFERENCES monitors(id) ON DELETE RESTRICT,
+    status             TEXT NOT NULL,
+    status_description TEXT,
+    PRIMARY KEY (pool_id, monitor_id)
+  );
+  CREATE INDEX associations_by_monitor ON associations(monitor_id);
+
+  CREATE TABLE vips (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    description        TEXT NOT NULL DEFAULT '',
+    pool_id            TEXT NOT NULL UNIQUE REFERENCES pools(id),
+    subnet_id          TEXT NOT NULL REFERENCES subnets(id),
+    address            TEXT NOT NULL UNIQUE,
+    protocol           TEXT NOT NULL CHECK (protocol IN ('HTTP', 'HTTPS', 'TCP')),
+    protocol_port      INTEGER NOT NULL CHECK (protocol_port BETWEEN 1 AND 65535),
+    connection_limit   INTEGER NOT NULL CHECK (connection_limit = -1 OR connection_limit >= 1),
+    persistence_type   TEXT CHECK (persistence_type IN ('SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE')),
+    cookie_name        TEXT,
+    admin_state_up     INTEGER NOT NULL CHECK (admin_state_up IN (0, 1)),
+    status             TEXT NOT NULL,
+    status_description TEXT
+  );
+  CREATE INDEX vips_by_name ON vips(name);
+  CREATE INDEX vips_by_subnet ON vips(subnet_id);
+
+  -- Counters that survive HAProxy reloads and restarts: reported = base + raw, where raw
+  -- is what the running HAProxy says; when raw goes backwards, the last raw joins base.
+  CREATE TABLE pool_stats (
+    pool_id            TEXT PRIMARY KEY REFERENCES pools(id) ON DELETE CASCADE,
+    base_bytes_in      INTEGER NOT NULL DEFAULT 0,
+    base_bytes_out     INTEGER NOT NULL DEFAULT 0,
+    base_connections   INTEGER NOT NULL DEFAULT 0,
+    raw_bytes_in       INTEGER NOT NULL DEFAULT 0,
+    raw_bytes_out      INTEGER NOT NULL DEFAULT 0,
+    raw_connections    INTEGER NOT NULL DEFAULT 0,
+    active_connections INTEGER NOT NULL DEFAULT 0
+  );
+  `,
+]

@@ -1,0 +1,155 @@
+/**
+ * The base of every command: global flags (SPEC §2), the application context, output in
+ * the chosen format, prompts on a TTY, and the one place where errors become a message,
+ * an exit code and the `--json` error object. Commands never catch to print.
+ */
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {EXIT, LbaasError, UsageError} from '../domain/errors.js'
+import type {AppContext} from '../service/context.js'
+import {formatList, formatObject, FORMATS, type Format, type OutputOptions} from './format.js'
+import {stderrNotifier} from './notify.js'
+import {askMissing, confirm, type Question} from './prompts.js'
+
+export type GlobalFlags = Interfaces.InferredFlags<(typeof LbaasCommand)['baseFlags']>
+
+const GLOBAL = 'GLOBAL'
+
+export abstract class LbaasCommand extends Command {
+  static baseFlags = {
+    state: Flags.string({
+      env: 'LBAAS_STATE',
+      helpGroup: GLOBAL,
+      description: 'state file (default /var/lib/lbaas/state.db for root, $XDG_STATE_HOME/lbaas/state.db otherwise)',
+    }),
+    'run-dir': Flags.string({
+      env: 'LBAAS_RUN_DIR',
+      helpGroup: GLOBAL,
+      description: 'directory for HAProxy configs, sockets and pid files (default: beside the state file)',
+    }),
+    json: Flags.boolean({helpGroup: GLOBAL, description: 'print JSON (same as -f json)'}),
+    format: Flags.string({char: 'f', options: [...FORMATS], helpGroup: GLOBAL, description: 'output format'}),
+    column: Flags.string({char: 'c', multiple: true, helpGroup: GLOBAL, description: 'show only this column (repeatable)'}),
+    'no-input': Flags.boolean({helpGroup: GLOBAL, description: 'never prompt; a missing value is an error'}),
+  }
+
+  private globals?: GlobalFlags
+  private context?: AppContext
+
+  /** Parses argv and remembers the global flags for output and the context. */
+  protected async parseCommand<T extends typeof LbaasCommand>(command: T) {
+    const parsed = await this.parse(command as never)
+    this.globals = parsed.flags as GlobalFlags
+    return parsed as unknown as Interfaces.ParserOutput<
+      Interfaces.InferredFlags<T['flags'] & T['baseFlags']>,
+      Interfaces.InferredFlags<T['baseFlags']>,
+      Interfaces.InferredArgs<T['args']>
+    >
+  }
+
+  protected get output(): OutputOptions {
+    const flags = this.globals
+    const format: Format = flags?.json ? 'json' : ((flags?.format as Format | undefined) ?? 'table')
+    return {format, columns: flags?.column ?? [], color: colorEnabled()}
+  }
+
+  protected get structuredOutput(): boolean {
+    return this.output.format === 'json' || this.output.format === 'yaml' || jsonRequested(this.argv)
+  }
+
+  /** Prompting is allowed: both ends are a TTY, and neither --no-input, --json nor CI say otherwise. */
+  protected get interactive(): boolean {
+    return Boolean(
+      process.stdin.isTTY && process.stdout.isTTY && !this.globals?.['no-input'] && !this.structuredOutput && !process.env.CI,
+    )
+  }
+
+  protected get ctx(): Promise<AppContext> {
+    return this.openContext()
+  }
+
+  private async openContext(): Promise<AppContext> {
+    if (this.context) return this.context
+    const {openAppContext} = await import('../service/wiring.js')
+    this.context = openAppContext({
+      state: this.globals?.state,
+      runDir: this.globals?.['run-dir'],
+      notify: stderrNotifier({progress: !this.structuredOutput, color: process.stderr.isTTY && colorEnabled()}),
+    })
+    return this.context
+  }
+
+  protected async show<T extends object>(object: T): Promise<T> {
+    process.stdout.write(await formatObject(object as Record<string, unknown>, this.output))
+    return object
+  }
+
+  /** Deletes print one line in a table, the deleted object in the other formats. */
+  protected async showDeleted<T extends {id: string; name?: string}>(resource: string, object: T): Promise<T> {
+    if (this.output.format !== 'table') return this.show(object)
+    process.stdout.write(`Deleted ${resource} ${object.name ? `${object.name} (${object.id})` : object.id}\n`)
+    return object
+  }
+
+  protected async showList<T extends object>(rows: readonly T[], defaultColumns: readonly string[], allColumns?: readonly string[]): Promise<readonly T[]> {
+    process.stdout.write(await formatList(rows as Record<string, unknown>[], defaultColumns, this.output, allColumns))
+    return rows
+  }
+
+  protected ask<T extends Record<string, unknown>, K extends keyof T & string>(values: T, questions: Record<K, Question>) {
+    return askMissing(values, questions, this.interactive)
+  }
+
+  /** On a TTY without --yes, destructive commands ask first; off a TTY they never prompt. */
+  protected async confirmDestructive(message: string, yes: boolean | undefined): Promise<void> {
+    if (yes || !this.interactive) return
+    if (!(await confirm(message))) throw new LbaasError('cancelled', EXIT.usage, 'cancelled: nothing was changed')
+  }
+
+  override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
+    if (error?.oclif?.exit === 0 || error?.code === 'EEXIT') throw error
+    const failure = toLbaasError(error)
+    if (jsonRequested(this.argv) || this.structuredOutput) {
+      process.stdout.write(`${JSON.stringify({error: {code: failure.code, message: failure.message, exit: failure.exit}}, null, 2)}\n`)
+    } else {
+      process.stderr.write(`error: ${failure.message}\n`)
+      if (failure.suggestion) process.stderr.write(`hint: ${failure.suggestion}\n`)
+      if (process.env.LBAAS_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
+    }
+    this.exit(failure.exit)
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    this.context?.store.close()
+    return super.finally(error)
+  }
+}
+
+export function colorEnabled(): boolean {
+  return Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
+}
+
+function jsonRequested(argv: readonly string[]): boolean {
+  return argv.some(
+    (arg, index) =>
+      arg === '--json' ||
+      arg === '-fjson' ||
+      arg === '--format=json' ||
+      ((arg === '-f' || arg === '--format') && argv[index + 1] === 'json'),
+  )
+}
+
+/** Anything thrown becomes an LbaasError: oclif parse errors are usage errors (exit 2). */
+export function toLbaasError(error: unknown): LbaasError {
+  if (error instanceof LbaasError) return error
+  const candidate = error as {name?: string; message?: string; oclif?: {exit?: number}; parse?: unknown}
+  if (candidate?.name === 'ExitPromptError') return new LbaasError('cancelled', EXIT.usage, 'cancelled: nothing was changed')
+  if (candidate?.parse !== undefined || candidate?.oclif?.exit === 2) {
+    return new UsageError(firstLine(candidate.message ?? 'invalid arguments'), 'see --help')
+  }
+  return new LbaasError('internal_error', EXIT.runtime, `internal error: ${candidate?.message ?? String(error)}`, 'set LBAAS_DEBUG=1 for details')
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? text
+}
