@@ -118,8 +118,8 @@ export function bridgeName(value: unknown): string {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(text) || text === '.' || text === '..') {
     throw new ValidationError('bridge', `bridge ${describe(text)} must be 1–15 characters of A-Z a-z 0-9 _ . -`)
   }
-  if (text.startsWith('lbbr-') || text.startsWith('lbv')) {
-    throw new ValidationError('bridge', `bridge names starting with lbbr- or lbv are reserved for bridges lbaas manages`)
+  if (['lbbr-', 'lbv', 'lbl'].some((prefix) => text.startsWith(prefix))) {
+    throw new ValidationError('bridge', `names starting with lbbr-, lbv or lbl are reserved for links lbaas manages`)
   }
   return text
 }

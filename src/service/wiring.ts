@@ -4,25 +4,27 @@
  */
 import {resolve} from 'node:path'
 
+import {LocalExecutor} from '../host/executor.js'
+import {haproxyAccount} from '../host/haproxy-process.js'
 import {withPoolLock} from '../host/lock.js'
 import {readFdLimit, safeMaxConn} from '../host/limits.js'
 import {openStore} from '../store/db.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
-import {noExecutor} from './executor.js'
 
 export function openAppContext(options: {state?: string; runDir?: string; notify: Notifier}): AppContext {
   const statePath = resolve(options.state ?? defaultStatePath())
   const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
   const store = openStore(statePath)
-  let safeLimit: number | undefined
+  const safeLimit = safeMaxConn(readFdLimit().hard)
+  const local = new LocalExecutor({runDir, maxconn: safeLimit, ...haproxyAccount(), notify: options.notify})
   return {
     store,
     statePath,
     runDir,
-    executorFor: () => noExecutor,
-    localExecutor: noExecutor,
+    executorFor: () => local,
+    localExecutor: local,
     withPoolLock: (poolId, work) => withPoolLock(runDir, poolId, work),
-    safeConnectionLimit: () => (safeLimit ??= safeMaxConn(readFdLimit().hard)),
+    safeConnectionLimit: () => safeLimit,
     notify: options.notify,
   }
 }

@@ -8,10 +8,11 @@
  * wait for each other (busy_timeout) instead of failing with "database is locked".
  */
 import Database from 'better-sqlite3'
-import {chmodSync, closeSync, mkdirSync, openSync, statSync} from 'node:fs'
+import {chmodSync, closeSync, openSync, statSync} from 'node:fs'
 import {dirname} from 'node:path'
 
 import {RuntimeFailure} from '../domain/errors.js'
+import {makePrivateDirs} from '../util/fs.js'
 import {MIGRATIONS} from './migrations.js'
 
 export type Db = Database.Database
@@ -60,7 +61,7 @@ export function openStore(path: string): Store {
 function prepareFile(path: string): void {
   const directory = dirname(path)
   try {
-    mkdirSync(directory, {recursive: true, mode: 0o700})
+    makePrivateDirs(directory)
     // Pre-create the file so SQLite never creates it with the umask's mode.
     closeSync(openSync(path, 'a', 0o600))
     if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)

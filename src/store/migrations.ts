@@ -99,4 +99,16 @@ export const MIGRATIONS: readonly string[] = [
     active_connections INTEGER NOT NULL DEFAULT 0
   );
   `,
+  `
+  -- Lab backends (SPEC §7): throw-away hosts on a lab subnet, started by lbaas lab up.
+  CREATE TABLE lab_backends (
+    name        TEXT PRIMARY KEY,
+    subnet_id   TEXT NOT NULL REFERENCES subnets(id),
+    position    INTEGER NOT NULL,
+    address     TEXT NOT NULL,
+    port        INTEGER NOT NULL,
+    tls         INTEGER NOT NULL CHECK (tls IN (0, 1)),
+    UNIQUE (subnet_id, position)
+  );
+  `,
 ]

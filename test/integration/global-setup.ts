@@ -14,6 +14,9 @@ export default function setup(): void {
     ['ip', 'apt-get install iproute2'],
     ['gearmand', 'apt-get install gearman-job-server'],
     ['gearman', 'apt-get install gearman-tools'],
+    ['curl', 'apt-get install curl'],
+    ['openssl', 'apt-get install openssl'],
+    ['arping', 'apt-get install iputils-arping'],
   ]) {
     try {
       execFileSync('sh', ['-c', 'command -v "$1"', 'sh', program], {stdio: 'ignore'})

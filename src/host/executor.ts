@@ -1,0 +1,326 @@
+/**
+ * The local executor: the deploy pipeline of SPEC §4.3 on this host. The caller holds the
+ * pool lock (step 1). Every step is idempotent, so running it again, or `lbaas sync`, after
+ * a crash at any point finishes the job.
+ *
+ * Files of a pool live in `<run dir>/<pool id>/` (0700): `haproxy.cfg` (what runs),
+ * `haproxy.cfg.new` (being checked), `haproxy.cfg.rejected` (what HAProxy refused),
+ * `haproxy.cfg.last-good` (for rollback), the stats and master sockets (0600), the pid file
+ * and the server-state file (0600).
+ */
+import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+
+import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
+import type {PoolGraph, Subnet, Vip} from '../domain/types.js'
+import {renderConfig} from '../haproxy/render.js'
+import {setServerState, setServerWeight, showServersState, showStat} from '../haproxy/runtime.js'
+import {EMPTY_SERVER_STATE, retainMatchingServerState} from '../haproxy/stats.js'
+import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
+import {parseNetwork} from '../domain/ip.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
+import type {Notifier} from '../service/context.js'
+import {makePrivateDirs} from '../util/fs.js'
+import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
+import {deleteBridge, ensureBridge, inspectLink} from './links.js'
+import {namespaceFor, poolPaths, vipHostLink, type PoolPaths} from './names.js'
+import {namespaceExists} from './netns.js'
+import {planVipPlug, plugVip, unplugVip, type PlugPlan, type PlugSpec} from './plug.js'
+
+export interface LocalExecutorOptions {
+  runDir: string
+  /** HAProxy's global maxconn: the host's safe maximum (limits.ts). */
+  maxconn: number
+  user: string
+  group: string
+  /** How long a worker replaced by a reload may keep serving old connections. */
+  hardStopAfter?: string
+  notify: Notifier
+}
+
+/** What the host holds for a pool, for `lbaas sync` to compare with the state file. */
+export interface PoolInspection {
+  poolId: string
+  namespace: boolean
+  running: boolean
+  /** The file HAProxy runs equals what the state file renders to. */
+  configCurrent: boolean
+  /** Steps the VIP plug still needs (empty when healthy); null when the pool has no live VIP. */
+  plugSteps: string[] | null
+}
+
+/** One HAProxy process to deploy: what it runs, and where. */
+export interface ProcessSpec {
+  /** A UUID naming the run-dir entry (`<run dir>/<id>/`). */
+  id: string
+  view: HaproxyView
+  /** The namespace HAProxy runs in; null: the host's own (Libra host mode). */
+  namespace: string | null
+  /** The VIP plug of that namespace, or null. */
+  plug: PlugSpec | null
+}
+
+/** The VIP the host should serve: none while it is being deleted. */
+export function liveVip(graph: PoolGraph): Vip | null {
+  return graph.vip && graph.vip.status !== 'PENDING_DELETE' ? graph.vip : null
+}
+
+function readIfExists(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+}
+
+/** Writes through a temporary file and rename, so readers never see half a file. */
+function writeAtomically(path: string, content: string): void {
+  const temporary = `${path}.${process.pid}.tmp`
+  writeFileSync(temporary, content, {mode: 0o600})
+  renameSync(temporary, path)
+}
+
+export class LocalExecutor implements PoolExecutor {
+  readonly name = 'local'
+
+  constructor(private readonly options: LocalExecutorOptions) {}
+
+  private renderOptions(paths: PoolPaths): RenderOptions {
+    return {
+      statsSocket: paths.statsSocket,
+      serverStateFile: paths.serverState,
+      maxconn: this.options.maxconn,
+      user: this.options.user,
+      group: this.options.group,
+      hardStopAfter: this.options.hardStopAfter ?? '30s',
+    }
+  }
+
+  private plugSpec(graph: PoolGraph, vip: Vip): PlugSpec {
+    const subnet = graph.vipSubnet
+    if (!subnet) throw new RuntimeFailure('internal_error', `internal error: VIP ${vip.id} has no subnet`)
+    const network = parseNetwork(subnet.cidr)
+    if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+    return {
+      namespace: namespaceFor(graph.pool.id),
+      hostLink: vipHostLink(graph.pool.id),
+      bridge: subnet.bridge,
+      address: vip.address,
+      prefixLength: network.prefix,
+      gateway: subnet.gateway_ip,
+      family: network.family,
+    }
+  }
+
+  render(graph: PoolGraph): {view: HaproxyView; config: string; paths: PoolPaths} {
+    const paths = poolPaths(this.options.runDir, graph.pool.id)
+    const view = buildPoolView({...graph, vip: liveVip(graph)}, this.renderOptions(paths))
+    return {view, config: renderConfig(view), paths}
+  }
+
+  async deploy(graph: PoolGraph, hooks: ExecutorHooks): Promise<DeployOutcome> {
+    const vip = liveVip(graph)
+    if (!vip) {
+      await this.undeploy(graph.pool.id)
+      return {state: 'absent', reloaded: false, description: null, warnings: []}
+    }
+    const {view} = this.render(graph)
+    return this.deployProcess({id: graph.pool.id, view, namespace: namespaceFor(graph.pool.id), plug: this.plugSpec(graph, vip)}, hooks)
+  }
+
+  /**
+   * Steps 2–8 for any rendered view: a pool (namespace and VIP plug) or a Libra device (its
+   * own namespace, or the host's with `namespace: null`).
+   */
+  async deployProcess(spec: ProcessSpec, hooks: ExecutorHooks): Promise<DeployOutcome> {
+    const step = this.options.notify.step
+    const {view, namespace, plug} = spec
+    const config = renderConfig(view)
+    const paths = poolPaths(this.options.runDir, spec.id)
+    const master = runningMaster(paths)
+    const current = readIfExists(paths.config)
+    if (master !== undefined && current === config) {
+      // Byte-identical: no reload; only repair the plumbing if something went missing.
+      if (plug) await plugVip(plug)
+      return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
+    }
+
+    makePrivateDirs(paths.dir)
+    writeAtomically(paths.configNew, config)
+    try {
+      await step('validate the configuration (haproxy -c)', () => validateConfig(spec.id, paths.configNew, namespace ?? undefined))
+    } catch (error) {
+      renameSync(paths.configNew, paths.configRejected)
+      throw error
+    }
+    if (plug) {
+      const plugged = await step(`plug ${plug.address} into ${plug.bridge} (namespace ${plug.namespace})`, () => plugVip(plug))
+      view.warnings.push(...plugged.warnings)
+    }
+
+    if (master !== undefined) {
+      await this.saveRuntimeState(paths, view, hooks)
+    } else if (!existsSync(paths.serverState)) {
+      writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
+    }
+    if (current !== null) writeAtomically(paths.configLastGood, current)
+    renameSync(paths.configNew, paths.config)
+
+    try {
+      if (master === undefined) await step('start HAProxy', () => startHaproxy(paths, namespace))
+      else {
+        const outcome = await step('reload HAProxy without dropping connections', () => reloadHaproxy(paths))
+        if (!outcome.ok) throw new RuntimeFailure('reload_failed', 'HAProxy refused to start a worker with the new configuration')
+      }
+    } catch (error) {
+      await this.rollback(paths, spec, current, master !== undefined)
+      throw new RuntimeFailure(
+        'deploy_failed',
+        `${(error as Error).message}; ${current === null ? 'it was stopped' : 'the last good configuration was restored'}`,
+        'see `lbaas status` and `lbaas doctor`',
+      )
+    }
+    return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
+  }
+
+  /** Stops and removes what `deployProcess` made for `id`. Idempotent. */
+  async removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void> {
+    const paths = poolPaths(this.options.runDir, id)
+    await stopHaproxy(paths)
+    if (namespace) await unplugVip(namespace, hostLink)
+    rmSync(paths.dir, {recursive: true, force: true})
+  }
+
+  /** Step 5: counters and server health of the running worker, kept across the reload. */
+  private async saveRuntimeState(paths: PoolPaths, view: HaproxyView, hooks: ExecutorHooks): Promise<void> {
+    try {
+      const stats = await showStat(paths.statsSocket)
+      const backend = stats.backends.find((candidate) => candidate.name === view.backends[0]?.name)
+      if (backend) hooks.countersBeforeReload(backend)
+      writeAtomically(paths.serverState, retainMatchingServerState(await showServersState(paths.statsSocket), view))
+    } catch {
+      // Octavia's rule: reload even when the state could not be saved (health is re-probed).
+      if (!existsSync(paths.serverState)) writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
+    }
+  }
+
+  /** Step 7's way back: the last good file again, and HAProxy running it. */
+  private async rollback(paths: PoolPaths, spec: ProcessSpec, lastGood: string | null, wasRunning: boolean): Promise<void> {
+    if (existsSync(paths.config)) renameSync(paths.config, `${paths.config}.failed`)
+    if (lastGood === null) {
+      await stopHaproxy(paths)
+      if (spec.namespace) await unplugVip(spec.namespace, spec.plug?.hostLink)
+      return
+    }
+    writeAtomically(paths.config, lastGood)
+    try {
+      if (wasRunning && runningMaster(paths) !== undefined) await reloadHaproxy(paths)
+      else await startHaproxy(paths, spec.namespace)
+    } catch {
+      // The error that brought us here is the one to report; sync retries the last good file.
+    }
+  }
+
+  async applyRuntime(graph: PoolGraph, memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome> {
+    const {view, config, paths} = this.render(graph)
+    const current = readIfExists(paths.config)
+    if (runningMaster(paths) === undefined || current === null || !onlyServersDiffer(current, config, memberIds)) {
+      return this.deploy(graph, hooks)
+    }
+    const backend = view.backends[0]
+    try {
+      for (const server of backend.servers.filter((candidate) => memberIds.includes(candidate.name))) {
+        await setServerWeight(paths.statsSocket, backend.name, server.name, server.weight)
+        await setServerState(paths.statsSocket, backend.name, server.name, server.disabled ? 'maint' : 'ready')
+      }
+    } catch (error) {
+      // e.g. `balance source` refuses weights other than 0%/100% at run time: reload instead.
+      if (error instanceof LbaasError && error.code === 'haproxy_runtime_refused') return this.deploy(graph, hooks)
+      throw error
+    }
+    // The file says what runs, so a later reload (or sync) keeps the change.
+    writeAtomically(paths.config, config)
+    return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
+  }
+
+  async undeploy(poolId: string): Promise<void> {
+    await this.removeProcess(poolId, namespaceFor(poolId), vipHostLink(poolId))
+  }
+
+  async liveStats(graph: PoolGraph): Promise<LiveStats | null> {
+    return this.processStats(graph.pool.id, graph.pool.id)
+  }
+
+  /** Counters of one backend of the process `id`, and its servers; null when not running. */
+  async processStats(id: string, backendName: string): Promise<LiveStats | null> {
+    const paths = poolPaths(this.options.runDir, id)
+    if (runningMaster(paths) === undefined) return null
+    let stats
+    try {
+      stats = await showStat(paths.statsSocket, {timeoutMs: 2_000})
+    } catch {
+      return null
+    }
+    const backend = stats.backends.find((candidate) => candidate.name === backendName)
+    return {
+      counters: backend ?? {bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0},
+      members: stats.servers
+        .filter((server) => server.backend === backendName)
+        .map((server) => ({
+          id: server.name,
+          haproxy_status: server.status,
+          health: server.check_status,
+          failed_checks: server.failed_checks,
+        })),
+    }
+  }
+
+  async ensureSubnet(subnet: Subnet): Promise<void> {
+    if (subnet.managed) {
+      const network = parseNetwork(subnet.cidr)
+      if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+      await ensureBridge(subnet.bridge, {gatewayCidr: `${subnet.gateway_ip}/${network.prefix}`})
+      return
+    }
+    const link = inspectLink(subnet.bridge)
+    if (!link.exists) throw new ValidationError('bridge', `bridge ${subnet.bridge} does not exist`, 'create it first, or leave out --bridge')
+    if (!link.isBridge) throw new ValidationError('bridge', `${subnet.bridge} is not a bridge`)
+  }
+
+  async removeSubnet(subnet: Subnet): Promise<void> {
+    if (subnet.managed) await deleteBridge(subnet.bridge)
+  }
+
+  /** What sync would change for a pool, without changing anything. */
+  async inspect(graph: PoolGraph): Promise<PoolInspection> {
+    const {config, paths} = this.render(graph)
+    const vip = liveVip(graph)
+    let plugSteps: string[] | null = null
+    if (vip) {
+      const plan: PlugPlan = await planVipPlug(this.plugSpec(graph, vip))
+      plugSteps = plan.changes.map((change) => change.detail)
+    }
+    return {
+      poolId: graph.pool.id,
+      namespace: namespaceExists(namespaceFor(graph.pool.id)),
+      running: runningMaster(paths) !== undefined,
+      configCurrent: readIfExists(paths.config) === config,
+      plugSteps,
+    }
+  }
+}
+
+/**
+ * True when the two configurations differ only in the `server` lines of `memberIds`
+ * (weight, `disabled`): the runtime API can apply that without a reload.
+ */
+export function onlyServersDiffer(current: string, next: string, memberIds: readonly string[]): boolean {
+  const before = current.split('\n')
+  const after = next.split('\n')
+  if (before.length !== after.length) return false
+  return before.every((line, index) => {
+    if (line === after[index]) return true
+    const server = /^\s*server (\S+) /.exec(line)?.[1]
+    return server !== undefined && memberIds.includes(server) && /^\s*server (\S+) /.exec(after[index])?.[1] === server
+  })
+}
