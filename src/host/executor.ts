@@ -22,7 +22,7 @@ import type {Notifier} from '../service/context.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
-import {namespaceFor, poolPaths, vipHostLink, type PoolPaths} from './names.js'
+import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
 import {planVipPlug, plugVip, unplugVip, type PlugPlan, type PlugSpec} from './plug.js'
 
@@ -109,6 +109,7 @@ export class LocalExecutor implements PoolExecutor {
       prefixLength: network.prefix,
       gateway: subnet.gateway_ip,
       family: network.family,
+      owner: ownerTag(this.options.runDir),
     }
   }
 
@@ -279,7 +280,7 @@ export class LocalExecutor implements PoolExecutor {
     if (subnet.managed) {
       const network = parseNetwork(subnet.cidr)
       if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
-      await ensureBridge(subnet.bridge, {gatewayCidr: `${subnet.gateway_ip}/${network.prefix}`})
+      await ensureBridge(subnet.bridge, {gatewayCidr: `${subnet.gateway_ip}/${network.prefix}`, owner: ownerTag(this.options.runDir)})
       return
     }
     const link = inspectLink(subnet.bridge)

@@ -28,6 +28,8 @@ export interface LinkInfo {
   master?: string
   /** Administratively up (IFF_UP). */
   up: boolean
+  /** The link's alias (`ip link set NAME alias …`): lbaas writes its owner tag there. */
+  alias?: string
 }
 
 function readNumber(path: string): number | undefined {
@@ -53,6 +55,12 @@ export function inspectLink(name: string): LinkInfo {
     master = undefined
   }
   const flags = readNumber(`${dir}/flags`) ?? 0
+  let alias: string | undefined
+  try {
+    alias = readFileSync(`${dir}/ifalias`, 'utf8').trim() || undefined
+  } catch {
+    alias = undefined
+  }
   return {
     name,
     exists: true,
@@ -61,6 +69,7 @@ export function inspectLink(name: string): LinkInfo {
     isBridge: existsSync(`${dir}/bridge`),
     master,
     up: (flags & IFF_UP) !== 0,
+    alias,
   }
 }
 
@@ -107,6 +116,8 @@ export async function deleteLink(name: string): Promise<boolean> {
 export interface BridgeOptions {
   /** Address with prefix the bridge holds in the root namespace, e.g. `198.18.0.1/24`. */
   gatewayCidr?: string
+  /** Owner tag written as the bridge's alias (names.ts `ownerTag`), so `sync` knows it is ours. */
+  owner?: string
 }
 
 export interface LinkChange {
@@ -152,12 +163,10 @@ export function addressUsable(entry: AddressEntry): boolean {
 }
 
 /**
- * Makes a managed bridge exist, be up, and hold `gatewayCidr` (IPv6 with `nodad`, so it is
- * never tentative). Idempotent and repairing; returns what it changed (empty when nothing).
- * Other addresses on the bridge are left alone. Throws RuntimeFailure `link_conflict` when
- * `name` exists and is not a bridge, ExternalCommandError when `ip` fails.
+ * What `ensureBridge` would change, without changing anything (for `sync --dry-run`):
+ * the `ip -batch` lines and a description of each change.
  */
-export async function ensureBridge(name: string, options: BridgeOptions = {}): Promise<LinkChange[]> {
+export async function planBridge(name: string, options: BridgeOptions = {}): Promise<{lines: string[]; changes: LinkChange[]}> {
   assertOwnedLink(name)
   const gateway = options.gatewayCidr === undefined ? undefined : parseCidr(options.gatewayCidr)
   const info = inspectLink(name)
@@ -189,6 +198,20 @@ export async function ensureBridge(name: string, options: BridgeOptions = {}): P
       }
     }
   }
+  // The owner tag is bookkeeping, not a change worth reporting.
+  if (options.owner !== undefined && info.alias !== options.owner) lines.push(`link set ${name} alias ${options.owner}`)
+  return {lines, changes}
+}
+
+/**
+ * Makes a managed bridge exist, be up, hold `gatewayCidr` (IPv6 with `nodad`, so it is
+ * never tentative) and carry the owner tag. Idempotent and repairing; returns what it
+ * changed (empty when nothing). Other addresses on the bridge are left alone. Throws
+ * RuntimeFailure `link_conflict` when `name` exists and is not a bridge,
+ * ExternalCommandError when `ip` fails.
+ */
+export async function ensureBridge(name: string, options: BridgeOptions = {}): Promise<LinkChange[]> {
+  const {lines, changes} = await planBridge(name, options)
   if (lines.length > 0) await ipBatch(lines)
   return changes
 }

@@ -4,7 +4,9 @@
  * ever built from unchecked input, and every name carries one of this tool's prefixes so
  * listing and cleanup code only ever sees its own things (SPEC §4.1).
  */
+import {createHash} from 'node:crypto'
 import {resolve} from 'node:path'
+
 import {RuntimeFailure, UsageError} from '../domain/errors.js'
 import {UUID_PATTERN} from '../domain/validation.js'
 
@@ -213,6 +215,15 @@ export function poolPaths(runDir: string, poolId: string): PoolPaths {
     serverState: `${dir}/server-state`,
     log: `${dir}/haproxy.log`,
   }
+}
+
+/**
+ * The tag lbaas writes as the alias of the links it creates (`lbaas:<8 hex>` of the run
+ * dir): several lbaas instances (state files) can share a host, and `sync` only removes
+ * links whose tag says they belong to its own run dir.
+ */
+export function ownerTag(runDir: string): string {
+  return `lbaas:${createHash('sha256').update(checkedRunDir(runDir)).digest('hex').slice(0, 8)}`
 }
 
 export function locksDir(runDir: string): string {

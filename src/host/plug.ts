@@ -34,6 +34,8 @@ export interface PlugSpec {
   /** Default route of the namespace; none when null or absent. */
   gateway?: string | null
   family: Family
+  /** Owner tag written as the host link's alias (names.ts `ownerTag`), so `sync` knows it is ours. */
+  owner?: string
 }
 
 export interface InterfaceSpec extends PlugSpec {
@@ -131,8 +133,10 @@ export function planPlug(spec: InterfaceSpec, seen: PlugObservation): PlugPlan {
       change('stale-link', `${hostLink} was not the peer of ${innerLink} in ${namespace}; replaced`)
     }
     plan.root.push(`link add ${hostLink} up master ${bridge} type veth peer name ${innerLink} netns ${namespace}`)
+    if (spec.owner !== undefined) plan.root.push(`link set ${hostLink} alias ${spec.owner}`)
     change('veth', `veth ${hostLink} (port of ${bridge}) ↔ ${innerLink} in ${namespace} created`)
   } else {
+    if (spec.owner !== undefined && seen.host.alias !== spec.owner) plan.root.push(`link set ${hostLink} alias ${spec.owner}`)
     if (seen.host.master !== bridge) {
       plan.root.push(`link set ${hostLink} master ${bridge}`)
       change('bridge-port', `${hostLink} attached to bridge ${bridge}${seen.host.master ? ` (was on ${seen.host.master})` : ''}`)

@@ -37,6 +37,8 @@ export interface BackendSpec {
   script?: string
   /** How long to wait for the server to listen; default 5000 ms. */
   readyTimeoutMs?: number
+  /** Owner tag for the host link's alias (names.ts `ownerTag`). */
+  owner?: string
 }
 
 export interface StartedBackend {
@@ -109,6 +111,7 @@ export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
     prefixLength: spec.prefixLength,
     gateway: spec.gateway,
     family: address.family,
+    owner: spec.owner,
   })
   const running = recordedBackend(spec.controlDir)
   if (running && processInNamespace(running.pid, spec.namespace)) return {pid: running.pid, started: false, plug}

@@ -9,7 +9,7 @@ import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js
 import {fromBigInt, toBigInt} from '../domain/ip.js'
 import type {Subnet} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
-import {labBackendNames} from '../host/names.js'
+import {labBackendNames, ownerTag} from '../host/names.js'
 import {run} from '../host/run.js'
 import {backendStatus, setBackendHealth, startBackend, stopBackend} from '../lab/lab-host.js'
 import {makePrivateDirs} from '../util/fs.js'
@@ -93,6 +93,7 @@ async function startOne(ctx: AppContext, row: LabBackendRow, subnet: Subnet): Pr
     port: row.port,
     controlDir: controlDir(ctx, row),
     tls: row.tls ? await tlsFiles(ctx, subnet.id) : undefined,
+    owner: ownerTag(ctx.runDir),
   })
 }
 

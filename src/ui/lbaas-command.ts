@@ -6,9 +6,10 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {EXIT, LbaasError, UsageError} from '../domain/errors.js'
-import type {AppContext} from '../service/context.js'
+import type {AppContext, Notifier} from '../service/context.js'
 import {formatList, formatObject, FORMATS, type Format, type OutputOptions} from './format.js'
 import {stderrNotifier} from './notify.js'
+import {terminalNotifier} from './progress.js'
 import {askMissing, confirm, type Question} from './prompts.js'
 
 export type GlobalFlags = Interfaces.InferredFlags<(typeof LbaasCommand)['baseFlags']>
@@ -71,12 +72,16 @@ export abstract class LbaasCommand extends Command {
   private async openContext(): Promise<AppContext> {
     if (this.context) return this.context
     const {openAppContext} = await import('../service/wiring.js')
-    this.context = openAppContext({
-      state: this.globals?.state,
-      runDir: this.globals?.['run-dir'],
-      notify: stderrNotifier({progress: !this.structuredOutput, color: process.stderr.isTTY && colorEnabled()}),
-    })
+    this.context = openAppContext({state: this.globals?.state, runDir: this.globals?.['run-dir'], notify: this.notifier()})
     return this.context
+  }
+
+  /** Steps drawn live on a terminal, plain lines on stderr otherwise, no progress with --json. */
+  protected notifier(): Notifier {
+    const terminal = Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb'
+    const color = terminal && !('NO_COLOR' in process.env)
+    if (terminal && !this.structuredOutput) return terminalNotifier({color})
+    return stderrNotifier({progress: !this.structuredOutput, color})
   }
 
   protected async show<T extends object>(object: T): Promise<T> {

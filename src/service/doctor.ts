@@ -1,0 +1,61 @@
+/**
+ * `lbaas doctor`: prerequisites and host limits, each problem with its fix.
+ */
+import {existsSync, statSync} from 'node:fs'
+
+import {haproxyAccount} from '../host/haproxy-process.js'
+import {checkKernelFeatures, readFdLimit, safeMaxConn, type PrerequisiteCheck} from '../host/limits.js'
+import {run} from '../host/run.js'
+
+export interface DoctorReport {
+  ok: boolean
+  /** The largest `connection_limit` a VIP may have on this host. */
+  max_connection_limit: number
+  checks: PrerequisiteCheck[]
+}
+
+function privatePath(name: string, path: string, expectedMode: number, kind: 'file' | 'directory'): PrerequisiteCheck {
+  if (!existsSync(path)) return {name, status: 'ok', detail: `${path} does not exist yet; lbaas creates it ${expectedMode.toString(8)}`}
+  const stat = statSync(path)
+  const mode = stat.mode & 0o777
+  if (kind === 'directory' && !stat.isDirectory()) {
+    return {name, status: 'error', detail: `${path} is not a directory`, fix: 'choose another --run-dir'}
+  }
+  if ((mode & 0o077) !== 0) {
+    return {name, status: 'error', detail: `${path} is mode ${mode.toString(8)}: other users can read it`, fix: `chmod ${expectedMode.toString(8)} ${path}`}
+  }
+  if (stat.uid !== process.getuid?.()) {
+    return {name, status: 'warning', detail: `${path} belongs to uid ${stat.uid}, not to this user`, fix: `chown ${process.getuid?.()} ${path}`}
+  }
+  return {name, status: 'ok', detail: `${path} is mode ${mode.toString(8)}`}
+}
+
+/** A program that is present (it ran, whatever its exit code), with its first line of output. */
+async function checkProgram(name: string, argv: string[], fix: string, showOutput = true): Promise<PrerequisiteCheck> {
+  try {
+    const result = await run(argv, {allowFailure: true})
+    const firstLine = `${result.stdout}\n${result.stderr}`.split('\n').find((line) => line.trim())?.trim()
+    return {name, status: 'ok', detail: (showOutput && firstLine) || `${argv[0]} is installed`}
+  } catch (error) {
+    return {name, status: 'warning', detail: (error as Error).message, fix}
+  }
+}
+
+export async function doctor(options: {statePath: string; runDir: string}): Promise<DoctorReport> {
+  const checks = await checkKernelFeatures()
+  const account = haproxyAccount()
+  checks.push(
+    account.user === 'haproxy'
+      ? {name: 'haproxy account', status: 'ok', detail: 'HAProxy workers drop privileges to user haproxy, group haproxy'}
+      : {name: 'haproxy account', status: 'warning', detail: `no haproxy user: workers run as ${account.user}:${account.group}`, fix: 'apt-get install haproxy creates the haproxy user'},
+    await checkProgram('gearmand (for serve-worker)', ['gearmand', '--version'], 'apt-get install gearman-job-server'),
+    await checkProgram('gearman CLI (for serve-worker)', ['gearman', '-H'], 'apt-get install gearman-tools', false),
+    privatePath('state file', options.statePath, 0o600, 'file'),
+    privatePath('run dir', options.runDir, 0o700, 'directory'),
+  )
+  return {
+    ok: checks.every((check) => check.status !== 'error'),
+    max_connection_limit: safeMaxConn(readFdLimit().hard),
+    checks,
+  }
+}
