@@ -2,6 +2,9 @@ import {defineConfig} from 'vitest/config'
 
 // Two projects: unit tests need no root and no network; integration tests drive the
 // real haproxy, ip, gearmand and the built CLI (run `npm run build` first; `npm test` does).
+// LBAAS_SKIP_INTEGRATION=1 is the only way to leave the integration tests out.
+const skipIntegration = process.env.LBAAS_SKIP_INTEGRATION === '1'
+
 export default defineConfig({
   test: {
     restoreMocks: true,
@@ -18,7 +21,7 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
-      {
+      ...(skipIntegration ? [] : [{
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -26,7 +29,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
-      },
+      }]),
     ],
   },
 })
