@@ -24,7 +24,9 @@ export function runningMaster(paths: Pick<PoolPaths, 'pidFile'>): number | undef
  * the real start gets). Throws ConfigRejectedError with HAProxy's output when refused.
  */
 export async function validateConfig(poolId: string, file: string, namespace: string | undefined): Promise<void> {
-  const result = await run(['haproxy', '-c', '-q', '-f', file], {
+  // No `-q`: HAProxy 2.6 then also keeps its ALERT lines to itself, and the operator would
+  // only learn "exit code 1" instead of what it refused.
+  const result = await run(['haproxy', '-c', '-f', file], {
     allowFailure: true,
     netns: namespace && namespaceExists(namespace) ? namespace : undefined,
     timeoutMs: 30_000,
