@@ -9,6 +9,7 @@ export default class PoolUpdate extends LbaasCommand {
   static examples = [
     '<%= config.bin %> pool update web --lb-method LEAST_CONNECTIONS',
     '<%= config.bin %> pool update web --admin-state-up false',
+    '<%= config.bin %> pool update web --agent lb-02',
   ]
   static args = {pool: Args.string({required: true, description: 'pool name or id'})}
   static flags = {
@@ -16,6 +17,7 @@ export default class PoolUpdate extends LbaasCommand {
     description: Flags.string({description: 'new description'}),
     'lb-method': Flags.string({description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP'}),
     'admin-state-up': Flags.string({description: 'true or false (false: HAProxy answers 503)'}),
+    agent: Flags.string({description: 'move the pool: local, auto or an agent name (deploys there, then removes it from where it ran)'}),
   }
 
   async run(): Promise<Pool> {
@@ -25,6 +27,7 @@ export default class PoolUpdate extends LbaasCommand {
       description: flags.description,
       lb_method: flags['lb-method'],
       admin_state_up: flags['admin-state-up'],
+      agent: flags.agent,
     })
     return this.show(pool)
   }

@@ -187,8 +187,12 @@ export class LocalExecutor implements PoolExecutor {
   /** Stops and removes what `deployProcess` made for `id`. Idempotent. */
   async removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void> {
     const paths = poolPaths(this.options.runDir, id)
-    await stopHaproxy(paths)
-    if (namespace) await unplugVip(namespace, hostLink)
+    const step = this.options.notify.step
+    // Steps are shown only for what exists: deleting a pool that never ran shows nothing.
+    if (runningMaster(paths) !== undefined) await step('stop HAProxy', () => stopHaproxy(paths))
+    else await stopHaproxy(paths)
+    if (namespace && namespaceExists(namespace)) await step(`unplug the VIP and delete namespace ${namespace}`, () => unplugVip(namespace, hostLink))
+    else if (namespace) await unplugVip(namespace, hostLink)
     rmSync(paths.dir, {recursive: true, force: true})
   }
 
@@ -196,8 +200,8 @@ export class LocalExecutor implements PoolExecutor {
   private async saveRuntimeState(paths: PoolPaths, view: HaproxyView, hooks: ExecutorHooks): Promise<void> {
     try {
       const stats = await showStat(paths.statsSocket)
-      const backend = stats.backends.find((candidate) => candidate.name === view.backends[0]?.name)
-      if (backend) hooks.countersBeforeReload(backend)
+      // Every backend of the running process, including one the new configuration drops.
+      for (const backend of stats.backends) hooks.countersBeforeReload(backend, backend.name)
       writeAtomically(paths.serverState, retainMatchingServerState(await showServersState(paths.statsSocket), view))
     } catch {
       // Octavia's rule: reload even when the state could not be saved (health is re-probed).
@@ -272,6 +276,12 @@ export class LocalExecutor implements PoolExecutor {
           haproxy_status: server.status,
           health: server.check_status,
           failed_checks: server.failed_checks,
+          traffic: {
+            bytes_in: server.bytes_in,
+            bytes_out: server.bytes_out,
+            active_connections: server.active_connections,
+            total_connections: server.total_connections,
+          },
         })),
     }
   }

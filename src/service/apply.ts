@@ -4,7 +4,7 @@
  * and PENDING_DELETE rows are removed; on failure the objects the command changed become
  * ERROR with a description an operator can act on, and the error propagates (exit code).
  */
-import {ConfigRejectedError, LbaasError} from '../domain/errors.js'
+import {AgentUnreachableError, ConfigRejectedError, LbaasError} from '../domain/errors.js'
 import {drivingMonitor, memberHealth, poolOperatingStatus} from '../domain/status.js'
 import type {PoolGraph, ProvisioningStatus} from '../domain/types.js'
 import type {Db} from '../store/db.js'
@@ -85,6 +85,10 @@ function recordSuccess(db: Db, graph: PoolGraph, outcome: DeployOutcome): void {
     }
   }
   if (outcome.state !== 'serving') setPoolOperatingStatus(db, graph.pool.id, 'OFFLINE')
+  // A started or reloaded HAProxy counts from zero. Say so now: a new worker that outgrows
+  // the last reading before the next one would otherwise look like the old one, and the
+  // counts of the old one would be lost from the totals.
+  if (outcome.reloaded) recordCounters(db, graph.pool.id, {bytes_in: 0, bytes_out: 0, total_connections: 0, active_connections: 0})
 }
 
 /**
@@ -145,7 +149,14 @@ export async function refreshPoolHealth(
   // Under the pool lock, so a reading never interleaves with the snapshot taken before a reload.
   const counters = await ctx.withPoolLock(poolId, async () => {
     const graph = current()
-    const live = graph?.vip ? await ctx.executorFor(graph.pool).liveStats(graph) : null
+    let live: LiveStats | null = null
+    try {
+      live = graph?.vip ? await ctx.executorFor(graph.pool).liveStats(graph) : null
+    } catch (error) {
+      // The pool's agent does not answer: nothing is known about its health now.
+      if (error instanceof AgentUnreachableError) ctx.store.write(() => setPoolOperatingStatus(db, poolId, 'ERROR'))
+      throw error
+    }
     if (!graph || !live) {
       ctx.store.write(() => setPoolOperatingStatus(db, poolId, 'OFFLINE'))
       return undefined
@@ -154,6 +165,25 @@ export async function refreshPoolHealth(
   })
   const after = current()
   return after && {graph: after, counters}
+}
+
+/**
+ * As refreshPoolHealth, for commands over many pools (`status`, `member list`): a pool whose
+ * agent does not answer is a warning and shows its stored figures, so one dead agent does
+ * not hide every other pool.
+ */
+export async function refreshPoolHealthOrWarn(
+  ctx: AppContext,
+  poolId: string,
+): Promise<{graph: PoolGraph; counters: CumulativeCounters | undefined} | undefined> {
+  try {
+    return await refreshPoolHealth(ctx, poolId)
+  } catch (error) {
+    if (!(error instanceof AgentUnreachableError)) throw error
+    ctx.notify.warn(error.message)
+    const graph = ctx.store.read(() => loadPoolGraph(ctx.store.db, poolId))
+    return graph && {graph, counters: undefined}
+  }
 }
 
 /** Member health, pool operating status and cumulative counters from one reading. */

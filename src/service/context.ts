@@ -7,6 +7,7 @@ import {dirname, join, resolve} from 'node:path'
 
 import type {Pool} from '../domain/types.js'
 import type {Store} from '../store/db.js'
+import type {AgentTransport} from './agents.js'
 import type {PoolExecutor} from './executor.js'
 
 export interface Notifier {
@@ -34,6 +35,10 @@ export interface AppContext {
   /** Largest connection_limit this host can honour (see `lbaas doctor`). */
   safeConnectionLimit(): number
   readonly notify: Notifier
+  /** How this CLI reaches agents (SPEC §6); absent or without servers: not a controller. */
+  readonly agentTransport?: AgentTransport
+  /** Brings a serve-worker's Libra device (if this state file has one) back on the host, for `sync`. */
+  restoreDevice(): Promise<void>
 }
 
 /** SPEC §2: /var/lib/lbaas/state.db for root, $XDG_STATE_HOME/lbaas/state.db otherwise. */

@@ -23,6 +23,8 @@ export interface LiveMemberHealth {
   haproxy_status: string
   health: string
   failed_checks: number
+  /** The server's own counters since HAProxy started (they restart at a reload); absent when unknown. */
+  traffic?: RawCounters
 }
 
 export interface LiveStats {
@@ -31,8 +33,11 @@ export interface LiveStats {
 }
 
 export interface ExecutorHooks {
-  /** Called inside the pool lock with the running HAProxy's counters just before it is replaced. */
-  countersBeforeReload(raw: RawCounters): void
+  /**
+   * Called inside the pool lock with the running HAProxy's counters just before it is
+   * replaced, once per backend of the configuration (a pool has one; a Libra device up to two).
+   */
+  countersBeforeReload(raw: RawCounters, backend: string): void
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   type MemberChanges,
 } from '../store/members.js'
 import {listVips} from '../store/vips.js'
-import {applyPool, refreshPoolHealth} from './apply.js'
+import {applyPool, refreshPoolHealth, refreshPoolHealthOrWarn} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolveMember, resolvePool} from './resolve.js'
 
@@ -66,7 +66,7 @@ export async function listAllMembers(ctx: AppContext, poolRef?: string): Promise
   const poolIds = poolRef
     ? [resolvePool(db, poolRef).id]
     : listVips(db).map((vip) => vip.pool_id)
-  for (const poolId of poolIds) await refreshPoolHealth(ctx, poolId)
+  for (const poolId of poolIds) await (poolRef ? refreshPoolHealth(ctx, poolId) : refreshPoolHealthOrWarn(ctx, poolId))
   return listMembers(db, poolRef ? poolIds[0] : undefined)
 }
 

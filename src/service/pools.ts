@@ -6,6 +6,7 @@ import {bool, displayName, freeText, lbMethod, protocol} from '../domain/validat
 import {deletePoolRow, getPool, insertPool, listPools, setPoolStatus, updatePoolRow, type PoolChanges} from '../store/pools.js'
 import {memberHealthDetails} from '../store/members.js'
 import {storedCounters} from '../store/stats.js'
+import {chooseAgent, undeployFrom} from './agents.js'
 import {applyPool, refreshPoolHealth} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool, resolveSubnet} from './resolve.js'
@@ -20,12 +21,6 @@ export interface PoolInput {
   agent?: unknown
 }
 
-/** Where a pool runs. Only the local host until agents (serve-worker) can take pools. */
-function agentName(value: unknown): string {
-  if (value === undefined || value === 'local') return 'local'
-  throw new ValidationError('agent', `agent ${JSON.stringify(value)} is not known; only local is available`)
-}
-
 export async function createPool(ctx: AppContext, input: PoolInput): Promise<Pool> {
   const record = {
     id: randomUUID(),
@@ -34,10 +29,11 @@ export async function createPool(ctx: AppContext, input: PoolInput): Promise<Poo
     protocol: protocol(input.protocol),
     lb_method: lbMethod(input.lb_method),
     admin_state_up: input.admin_state_up === undefined ? true : bool('admin_state_up', input.admin_state_up),
-    agent: agentName(input.agent),
     // A pool without a VIP is state only (as in Neutron): nothing to wait for.
     status: 'ACTIVE' as const,
     status_description: null,
+    // Last: `auto` and agent names ask the job servers (SPEC §6).
+    agent: await chooseAgent(ctx, input.agent),
   }
   const {db} = ctx.store
   return ctx.store.write(() => {
@@ -60,6 +56,8 @@ export interface PoolUpdate {
   description?: unknown
   lb_method?: unknown
   admin_state_up?: unknown
+  /** Moves the pool (SPEC §6): `local`, `auto` or an agent name. */
+  agent?: unknown
 }
 
 export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdate): Promise<Pool> {
@@ -69,17 +67,32 @@ export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdat
     lb_method: update.lb_method === undefined ? undefined : lbMethod(update.lb_method),
     admin_state_up: update.admin_state_up === undefined ? undefined : bool('admin_state_up', update.admin_state_up),
   }
-  if (Object.values(changes).every((value) => value === undefined)) {
-    throw new ValidationError('update', 'nothing to update: give at least one of --name, --description, --lb-method, --admin-state-up')
+  if (Object.values(changes).every((value) => value === undefined) && update.agent === undefined) {
+    throw new ValidationError('update', 'nothing to update: give at least one of --name, --description, --lb-method, --admin-state-up, --agent')
   }
   const {db} = ctx.store
+  let destination: string | undefined
+  if (update.agent !== undefined) {
+    const chosen = await chooseAgent(ctx, update.agent)
+    if (chosen !== resolvePool(db, ref).agent) destination = chosen
+  }
   const pool = ctx.store.write(() => {
     const found = resolvePool(db, ref)
-    updatePoolRow(db, found.id, changes)
+    updatePoolRow(db, found.id, {...changes, agent: destination})
     if (found.vip_id) setPoolStatus(db, found.id, 'PENDING_UPDATE')
     return found
   })
-  if (pool.vip_id) await applyPool(ctx, pool.id, {pool: true})
+  if (pool.vip_id) {
+    try {
+      // A move deploys on the new agent first: the old one keeps serving until it is ready.
+      await applyPool(ctx, pool.id, {pool: true})
+    } catch (error) {
+      // The pool still runs where it was; the state file says so, and the status says why.
+      if (destination !== undefined) ctx.store.write(() => updatePoolRow(db, pool.id, {agent: pool.agent}))
+      throw error
+    }
+    if (destination !== undefined) await undeployFrom(ctx, pool.id, pool.agent)
+  }
   return getPool(db, pool.id)!
 }
 
@@ -89,13 +102,13 @@ export async function deletePool(ctx: AppContext, ref: string): Promise<Pool> {
   const pool = ctx.store.write(() => {
     const found = resolvePool(db, ref)
     if (found.vip_id) {
-      throw new ConflictError('in_use', `pool ${found.name} is in use by VIP ${found.vip_id}`, 'delete the VIP first: `lbaas vip delete`')
+      throw new ConflictError('in_use', `pool ${found.name} is in use by VIP ${found.vip_id}`, `delete the VIP first: \`lbaas vip delete ${found.vip_id} --yes\``)
     }
     deletePoolRow(db, found.id)
     return found
   })
-  // Leftovers of an earlier failed undeploy, if any.
-  await ctx.withPoolLock(pool.id, () => ctx.executorFor(pool).undeploy(pool.id))
+  // Leftovers of an earlier failed undeploy, if any (an unreachable agent is told later).
+  await undeployFrom(ctx, pool.id, pool.agent)
   return pool
 }
 

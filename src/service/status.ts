@@ -6,7 +6,7 @@ import type {
   Protocol,
 } from '../domain/types.js'
 import {listPools} from '../store/pools.js'
-import {refreshPoolHealth} from './apply.js'
+import {refreshPoolHealth, refreshPoolHealthOrWarn} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool} from './resolve.js'
 
@@ -38,7 +38,7 @@ export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<Po
   const poolIds = poolRef ? [resolvePool(ctx.store.db, poolRef).id] : listPools(ctx.store.db).map((pool) => pool.id)
   const trees: PoolStatusTree[] = []
   for (const poolId of poolIds) {
-    const refreshed = await refreshPoolHealth(ctx, poolId)
+    const refreshed = poolRef ? await refreshPoolHealth(ctx, poolId) : await refreshPoolHealthOrWarn(ctx, poolId)
     if (!refreshed) continue
     const {graph} = refreshed
     const driving = drivingMonitor(graph)

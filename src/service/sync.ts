@@ -15,6 +15,7 @@ import {RuntimeFailure} from '../domain/errors.js'
 import {isPending} from '../domain/status.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
 import {LocalExecutor, liveVip} from '../host/executor.js'
+import {runningMaster} from '../host/haproxy-process.js'
 import {deleteBridge, deleteLink, inspectLink, listLinks, planBridge} from '../host/links.js'
 import {withHostLock} from '../host/lock.js'
 import {
@@ -35,6 +36,7 @@ import {listNamespaces, namespaceExists, processInNamespace} from '../host/netns
 import {unplugNamespace} from '../host/plug.js'
 import {findProcesses, terminate} from '../host/proc.js'
 import {loadPoolGraph} from '../store/graph.js'
+import {getDevice, type DeviceRow} from '../store/device.js'
 import {listLabBackends} from '../store/lab.js'
 import {listPools} from '../store/pools.js'
 import {listSubnets} from '../store/subnets.js'
@@ -96,11 +98,31 @@ async function planSync(ctx: AppContext): Promise<PlannedAction[]> {
   const served = new Set(graphs.filter((graph) => liveVip(graph)).map((graph) => graph.pool.id))
   const actions: PlannedAction[] = []
 
+  // A serve-worker's Libra device owns a run-dir entry, namespace and link like a pool does.
+  const device = getDevice(db)
+  const known = new Set([...graphs.map((graph) => graph.pool.id), ...(device ? [device.id] : [])])
+  if (device && device.state === 'ACTIVE') served.add(device.id)
+
   actions.push(...(await planBridges(ctx, subnets, owner)))
   for (const graph of graphs) actions.push(...(await planPool(ctx, local, graph)))
+  if (device) actions.push(...planDevice(ctx, device))
   actions.push(...(await planLab(ctx)))
-  actions.push(...planOrphans(ctx, local, new Set(graphs.map((graph) => graph.pool.id)), served, subnets, owner))
+  actions.push(...planOrphans(ctx, local, known, served, subnets, owner))
   return actions
+}
+
+function planDevice(ctx: AppContext, device: DeviceRow): PlannedAction[] {
+  const running = runningMaster(poolPaths(ctx.runDir, device.id)) !== undefined
+  const wanted = device.state === 'ACTIVE'
+  if (running === wanted && (wanted || !existsSync(poolPaths(ctx.runDir, device.id).dir) || device.state === 'SUSPENDED')) return []
+  return [
+    {
+      kind: wanted ? 'deploy' : 'undeploy',
+      target: `Libra device ${device.id}`,
+      reason: wanted ? 'HAProxy not running' : `device is ${device.state} but HAProxy runs`,
+      apply: () => ctx.restoreDevice(),
+    },
+  ]
 }
 
 async function planBridges(ctx: AppContext, subnets: Subnet[], owner: string): Promise<PlannedAction[]> {

@@ -111,4 +111,40 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (subnet_id, position)
   );
   `,
+  `
+  -- serve-worker (SPEC §5): the one Libra device of this host, as the last accepted UPDATE
+  -- left it, and its METRICS accounting per protocol (bytes_out of HAProxy processes that
+  -- ended, the last reading of the running one, and what was already reported).
+  CREATE TABLE libra_device (
+    singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
+    id              TEXT NOT NULL,
+    mode            TEXT NOT NULL CHECK (mode IN ('host', 'namespace')),
+    subnet_id       TEXT,
+    address         TEXT,
+    state           TEXT NOT NULL CHECK (state IN ('NONE', 'ACTIVE', 'SUSPENDED', 'DELETED')),
+    config          TEXT,
+    updated_at      TEXT NOT NULL,
+    metrics_end_us  INTEGER
+  );
+  CREATE TABLE libra_metrics (
+    protocol  TEXT PRIMARY KEY CHECK (protocol IN ('http', 'tcp')),
+    base      INTEGER NOT NULL DEFAULT 0,
+    last_raw  INTEGER NOT NULL DEFAULT 0,
+    reported  INTEGER NOT NULL DEFAULT 0
+  );
+
+  -- Controller side (SPEC §6): agents seen through DISCOVER, and pools to remove from an
+  -- agent that was unreachable when the pool moved away from it.
+  CREATE TABLE agents (
+    name       TEXT PRIMARY KEY,
+    version    TEXT,
+    last_seen  TEXT,
+    info       TEXT
+  );
+  CREATE TABLE agent_pending_undeploys (
+    agent    TEXT NOT NULL,
+    pool_id  TEXT NOT NULL,
+    PRIMARY KEY (agent, pool_id)
+  );
+  `,
 ]

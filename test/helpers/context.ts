@@ -91,6 +91,7 @@ export function testContext(executor: PoolExecutor = new RecordingExecutor()): A
     },
     safeConnectionLimit: () => 8000,
     notify: silentNotifier,
+    async restoreDevice() {},
     cleanup() {
       store.close()
       dir.cleanup()

@@ -49,6 +49,7 @@ function contextWith(overrides: Partial<LocalExecutorOptions>): AppContext {
     localExecutor: local,
     withPoolLock: (id, work) => withPoolLock(world.runDir, id, work),
     safeConnectionLimit: () => maxconn,
+    restoreDevice: async () => undefined,
     notify: silentNotifier,
   }
 }

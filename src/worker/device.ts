@@ -1,0 +1,550 @@
+/**
+ * The Libra device of this host (SPEC §5): one HAProxy process deployed through the local
+ * executor's pipeline (`haproxy -c`, hitless reloads, rollback), either in its own
+ * namespace plugged into a subnet's bridge (`--device-subnet/--device-address`) or in the
+ * host's namespace bound to 0.0.0.0 as Libra did. Its state (last accepted UPDATE, suspended
+ * or not, METRICS ledger) lives in the worker's state file, so a restarted worker or
+ * `lbaas sync` brings it back (`restoreDevice`).
+ *
+ * Contract: every changing operation holds the device lock (the pool lock of the device
+ * id), so the worker, `lbaas sync` and a second worker on the same state file serialise.
+ * STATS, METRICS and log reads take no lock; METRICS coordinates with reloads (see
+ * `metrics`). Failures throw LbaasError (ConfigRejectedError when HAProxy refused the
+ * configuration: the running one is untouched).
+ */
+import {randomUUID} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
+
+import {NotFoundError, RuntimeFailure, UsageError, ValidationError} from '../domain/errors.js'
+import {canonicalAddress, isUsableHost, parseNetwork} from '../domain/ip.js'
+import type {Subnet} from '../domain/types.js'
+import {renderConfig} from '../haproxy/render.js'
+import {sendCommand, showInfo, showStat} from '../haproxy/runtime.js'
+import type {ShowStat} from '../haproxy/stats.js'
+import {LOG_RING_NAME, type RenderOptions} from '../haproxy/view.js'
+import {LocalExecutor, type ProcessSpec} from '../host/executor.js'
+import {haproxyAccount, runningMaster, stopHaproxy} from '../host/haproxy-process.js'
+import {namespaceFor, poolLockPath, poolPaths, vipHostLink, type PoolPaths} from '../host/names.js'
+import {namespaceExists} from '../host/netns.js'
+import {isAlive, parseIdentity} from '../host/proc.js'
+import type {AppContext} from '../service/context.js'
+import type {DeployOutcome, ExecutorHooks} from '../service/executor.js'
+import {resolveSubnet} from '../service/resolve.js'
+import {getDevice, listLedger, saveDevice, saveLedgerEntry, type DeviceMode, type DeviceRow, type DeviceState} from '../store/device.js'
+import {getSubnet} from '../store/subnets.js'
+import {backendName, buildDeviceView, frontendName} from './libra/device-view.js'
+import {
+  EMPTY_ENTRY,
+  fold,
+  formatLibraTime,
+  METRICS_PROTOCOLS,
+  nowMicros,
+  observe,
+  report,
+  type Ledger,
+  type MetricsProtocol,
+} from './libra/metrics.js'
+import {proxyFamily, type DeviceSpec} from './libra/update.js'
+
+/** Where the device runs, as the operator asked (`--device-subnet/--device-address`). */
+export type DevicePlacementRequest = {mode: 'host'} | {mode: 'namespace'; subnet: string; address: string}
+
+export type DeviceStatus =
+  | {kind: 'deleted'}
+  | {kind: 'suspended'; nodeIds: string[]}
+  | {kind: 'down'}
+  | {kind: 'running'; servers: {nodeServer: string; status: string}[]}
+
+export interface MetricsReport {
+  utcStart: string
+  utcEnd: string
+  loadBalancers: {protocol: MetricsProtocol; bytes_out: number}[]
+}
+
+export interface DeviceDescription {
+  id: string
+  mode: DeviceMode
+  address: string | null
+  subnet_id: string | null
+  state: DeviceState
+  running: boolean
+}
+
+function libraFamily(backend: string): MetricsProtocol | undefined {
+  return backend === 'http-servers' ? 'http' : backend === 'tcp-servers' ? 'tcp' : undefined
+}
+
+function localExecutorOf(ctx: AppContext): LocalExecutor {
+  if (!(ctx.localExecutor instanceof LocalExecutor)) {
+    throw new RuntimeFailure('internal_error', 'internal error: the Libra device needs the local executor')
+  }
+  return ctx.localExecutor
+}
+
+function specOf(row: DeviceRow): DeviceSpec | null {
+  return row.config === null ? null : (JSON.parse(row.config) as DeviceSpec)
+}
+
+export class LibraDevice {
+  private readonly executor: LocalExecutor
+  private reloadEpoch = 0
+  private reloading: Promise<void> | null = null
+  private pendingStat: Promise<ShowStat> | null = null
+  /** Server states of the last STATS, answered again while a reload hands the stats socket over. */
+  private lastServers: {nodeServer: string; status: string}[] | null = null
+  /** The last log line uploaded by ARCHIVE, so the next upload starts after it. */
+  private lastArchivedLine: string | null = null
+
+  constructor(private readonly ctx: AppContext) {
+    this.executor = localExecutorOf(ctx)
+  }
+
+  /** The device row, created (state NONE) on first use. */
+  row(): DeviceRow {
+    const existing = getDevice(this.ctx.store.db)
+    if (existing) return existing
+    return this.ctx.store.write(() => {
+      const again = getDevice(this.ctx.store.db)
+      if (again) return again
+      const created: DeviceRow = {
+        id: randomUUID(),
+        mode: 'host',
+        subnet_id: null,
+        address: null,
+        state: 'NONE',
+        config: null,
+        updated_at: new Date().toISOString(),
+        metrics_end_us: null,
+      }
+      saveDevice(this.ctx.store.db, created)
+      return created
+    })
+  }
+
+  private paths(row: DeviceRow = this.row()): PoolPaths {
+    return poolPaths(this.ctx.runDir, row.id)
+  }
+
+  describe(): DeviceDescription {
+    const row = this.row()
+    return {
+      id: row.id,
+      mode: row.mode,
+      address: row.address,
+      subnet_id: row.subnet_id,
+      state: row.state,
+      running: runningMaster(this.paths(row)) !== undefined,
+    }
+  }
+
+  /**
+   * Applies the placement the worker was started with. A device that moves (host mode to
+   * a namespace, another address) is removed from where it ran; `restore` deploys it again.
+   */
+  async configure(request: DevicePlacementRequest): Promise<void> {
+    const {db} = this.ctx.store
+    let placement: Pick<DeviceRow, 'mode' | 'subnet_id' | 'address'> = {mode: 'host', subnet_id: null, address: null}
+    if (request.mode === 'namespace') {
+      const subnet = resolveSubnet(db, request.subnet)
+      const address = checkDeviceAddress(subnet, request.address)
+      placement = {mode: 'namespace', subnet_id: subnet.id, address}
+    }
+    const row = this.row()
+    if (row.mode === placement.mode && row.subnet_id === placement.subnet_id && row.address === placement.address) return
+    await this.ctx.withPoolLock(row.id, async () => {
+      await this.executor.removeProcess(row.id, row.mode === 'namespace' ? namespaceFor(row.id) : null, vipHostLink(row.id))
+      const current = this.row()
+      this.ctx.store.write(() => saveDevice(db, {...current, ...placement, updated_at: new Date().toISOString()}))
+    })
+  }
+
+  private processSpec(row: DeviceRow, spec: DeviceSpec): ProcessSpec {
+    const paths = this.paths(row)
+    const options: RenderOptions = {
+      statsSocket: paths.statsSocket,
+      serverStateFile: paths.serverState,
+      maxconn: this.ctx.safeConnectionLimit(),
+      ...haproxyAccount(),
+      hardStopAfter: '30s',
+    }
+    if (row.mode === 'host') {
+      return {id: row.id, view: buildDeviceView(spec, {bindAddress: '0.0.0.0', deviceId: row.id}, options), namespace: null, plug: null}
+    }
+    const subnet = this.subnetOf(row)
+    const network = parseNetwork(subnet.cidr)
+    if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+    return {
+      id: row.id,
+      view: buildDeviceView(spec, {bindAddress: row.address!, deviceId: row.id}, options),
+      namespace: namespaceFor(row.id),
+      plug: {
+        namespace: namespaceFor(row.id),
+        hostLink: vipHostLink(row.id),
+        bridge: subnet.bridge,
+        address: row.address!,
+        prefixLength: network.prefix,
+        gateway: subnet.gateway_ip,
+        family: network.family,
+      },
+    }
+  }
+
+  private subnetOf(row: DeviceRow): Subnet {
+    const subnet = row.subnet_id ? getSubnet(this.ctx.store.db, row.subnet_id) : undefined
+    if (!subnet) {
+      throw new NotFoundError('subnet', row.subnet_id ?? '', 'the device subnet was deleted: restart serve-worker with another --device-subnet')
+    }
+    return subnet
+  }
+
+  /** The configuration text an UPDATE with `spec` would run (for tests and `sync --dry-run`). */
+  render(spec: DeviceSpec): string {
+    return renderConfig(this.processSpec(this.row(), spec).view)
+  }
+
+  /** UPDATE: deploys `spec` (start or hitless reload) and records it; the device is ACTIVE afterwards. */
+  async update(spec: DeviceSpec): Promise<DeployOutcome> {
+    const row = this.row()
+    return this.ctx.withPoolLock(row.id, async () => {
+      const outcome = await this.deploy(this.row(), spec)
+      this.setState('ACTIVE', spec)
+      return outcome
+    })
+  }
+
+  /** ENABLE: starts the last accepted configuration. */
+  async enable(): Promise<void> {
+    const row = this.row()
+    await this.ctx.withPoolLock(row.id, async () => {
+      const current = this.row()
+      const spec = specOf(current)
+      if (!spec || current.state === 'DELETED' || current.state === 'NONE') {
+        throw new RuntimeFailure('device_not_configured', 'No configuration to enable: send UPDATE first')
+      }
+      await this.deploy(current, spec)
+      this.setState('ACTIVE', spec)
+    })
+  }
+
+  /** SUSPEND: stops HAProxy and keeps the configuration. */
+  async suspend(): Promise<void> {
+    const row = this.row()
+    await this.ctx.withPoolLock(row.id, async () => {
+      await this.stopCounting(this.row(), (paths) => stopHaproxy(paths))
+      const current = this.row()
+      if (current.state === 'ACTIVE') this.setState('SUSPENDED', specOf(current))
+    })
+  }
+
+  /** DELETE: stops HAProxy and removes its files (and namespace). STATS/METRICS then say DELETED. */
+  async remove(): Promise<void> {
+    const row = this.row()
+    await this.ctx.withPoolLock(row.id, async () => {
+      const current = this.row()
+      await this.stopCounting(current, () =>
+        this.executor.removeProcess(current.id, current.mode === 'namespace' ? namespaceFor(current.id) : null, vipHostLink(current.id)),
+      )
+      this.lastArchivedLine = null
+      this.setState('DELETED', null)
+    })
+  }
+
+  /** Brings the host in line with the stored device (worker start, `lbaas sync`). Idempotent. */
+  async restore(): Promise<{state: DeviceState; changed: boolean}> {
+    const row = this.row()
+    return this.ctx.withPoolLock(row.id, async () => {
+      const current = this.row()
+      const paths = this.paths(current)
+      const running = runningMaster(paths) !== undefined
+      const spec = specOf(current)
+      if (current.state === 'ACTIVE' && spec) {
+        const outcome = await this.deploy(current, spec)
+        return {state: current.state, changed: outcome.reloaded}
+      }
+      if (current.state === 'SUSPENDED') {
+        if (running) await this.stopCounting(current, (stopPaths) => stopHaproxy(stopPaths))
+        return {state: current.state, changed: running}
+      }
+      const leftovers = running || existsSync(paths.dir) || (current.mode === 'namespace' && namespaceExists(namespaceFor(current.id)))
+      if (leftovers) {
+        await this.stopCounting(current, () =>
+          this.executor.removeProcess(current.id, current.mode === 'namespace' ? namespaceFor(current.id) : null, vipHostLink(current.id)),
+        )
+      }
+      return {state: current.state, changed: leftovers}
+    })
+  }
+
+  private setState(state: DeviceState, spec: DeviceSpec | null): void {
+    const {db} = this.ctx.store
+    this.ctx.store.write(() => {
+      const current = getDevice(db)!
+      saveDevice(db, {...current, state, config: spec === null ? null : JSON.stringify(spec), updated_at: new Date().toISOString()})
+    })
+  }
+
+  // ---- counters across reloads and stops ----------------------------------------------
+
+  /**
+   * Deploys, and folds the final counters of the process it replaced into the ledger, but
+   * only once the process really changed: a refused or rolled-back reload keeps the old
+   * process counting, and folding then would count its bytes twice (Libra's defect).
+   */
+  private async deploy(row: DeviceRow, spec: DeviceSpec): Promise<DeployOutcome> {
+    if (row.mode === 'namespace') await this.executor.ensureSubnet(this.subnetOf(row))
+    const processSpec = this.processSpec(row, spec)
+    const paths = this.paths(row)
+    const before = await this.workerPid(paths)
+    const finals = new Map<MetricsProtocol, number>()
+    let settle: (() => void) | undefined
+    const hooks: ExecutorHooks = {
+      countersBeforeReload: (raw, backend) => {
+        this.beginCounterChange((release) => (settle = release))
+        const family = libraFamily(backend)
+        if (family) finals.set(family, raw.bytes_out)
+      },
+    }
+    try {
+      return await this.executor.deployProcess(processSpec, hooks)
+    } finally {
+      try {
+        const after = await this.workerPid(paths)
+        if (after !== before) this.foldLedger(finals)
+      } finally {
+        settle?.()
+      }
+    }
+  }
+
+  /** Stops (or removes) the process, folding its final counters when it is gone. */
+  private async stopCounting(row: DeviceRow, stop: (paths: PoolPaths) => Promise<void>): Promise<void> {
+    const paths = this.paths(row)
+    const before = await this.workerPid(paths)
+    const finals = before === undefined ? new Map<MetricsProtocol, number>() : await this.readBytesOut(paths).catch(() => new Map())
+    let settle: (() => void) | undefined
+    this.beginCounterChange((release) => (settle = release))
+    try {
+      await stop(paths)
+    } finally {
+      try {
+        if (before !== undefined && (await this.workerPid(paths)) === undefined) this.foldLedger(finals)
+      } finally {
+        settle?.()
+      }
+    }
+  }
+
+  private beginCounterChange(onRelease: (release: () => void) => void): void {
+    if (this.reloading) return
+    this.reloadEpoch++
+    let release!: () => void
+    const done = new Promise<void>((resolve) => (release = resolve))
+    this.reloading = done
+    onRelease(() => {
+      if (this.reloading === done) this.reloading = null
+      release()
+    })
+  }
+
+  private foldLedger(finals: ReadonlyMap<MetricsProtocol, number>): void {
+    const {db} = this.ctx.store
+    this.ctx.store.write(() => {
+      const ledger = loadLedger(db)
+      for (const protocol of METRICS_PROTOCOLS) {
+        const next = fold(ledger[protocol], finals.get(protocol) ?? 0)
+        saveLedgerEntry(db, {protocol, base: next.base, last_raw: next.lastRaw, reported: next.reported})
+      }
+    })
+  }
+
+  /** The PID of the worker answering the stats socket; undefined when HAProxy is not running. */
+  private async workerPid(paths: PoolPaths): Promise<number | undefined> {
+    if (runningMaster(paths) === undefined) return undefined
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        return (await showInfo(paths.statsSocket, {timeoutMs: 2_000})).pid
+      } catch {
+        // a worker being replaced; ask once more
+      }
+    }
+    return undefined
+  }
+
+  private async readBytesOut(paths: PoolPaths): Promise<Map<MetricsProtocol, number>> {
+    const stat = await this.sharedShowStat(paths)
+    const bytes = new Map<MetricsProtocol, number>()
+    for (const backend of stat.backends) {
+      const family = libraFamily(backend.name)
+      if (family) bytes.set(family, backend.bytes_out)
+    }
+    return bytes
+  }
+
+  /** One `show stat` for all callers asking at the same moment (STATS pings come in bursts). */
+  private sharedShowStat(paths: PoolPaths): Promise<ShowStat> {
+    if (this.pendingStat) return this.pendingStat
+    const pending = showStat(paths.statsSocket, {timeoutMs: 3_000}).finally(() => {
+      if (this.pendingStat === pending) this.pendingStat = null
+    })
+    this.pendingStat = pending
+    return pending
+  }
+
+  // ---- quick reads -------------------------------------------------------------------
+
+  /** STATS: node health as HAProxy sees it. Takes no lock. */
+  async status(): Promise<DeviceStatus> {
+    const row = this.row()
+    const spec = specOf(row)
+    if (!spec || row.state === 'DELETED' || row.state === 'NONE') return {kind: 'deleted'}
+    if (row.state === 'SUSPENDED') return {kind: 'suspended', nodeIds: spec.loadBalancers.flatMap((lb) => lb.nodes.map((node) => node.id))}
+    // During a reload the new worker takes the stats socket only once it has parsed its
+    // configuration (tens of ms for 1,000 servers): a ping answers what it saw just before.
+    if (this.reloading && this.lastServers) return {kind: 'running', servers: this.lastServers}
+    const paths = this.paths(row)
+    if (runningMaster(paths) === undefined) return {kind: 'down'}
+    let stat: ShowStat
+    try {
+      stat = await this.sharedShowStat(paths)
+    } catch {
+      throw new RuntimeFailure('haproxy_socket', "HAProxy 'show stat' query failed.")
+    }
+    const backends = new Set(spec.loadBalancers.map(backendName))
+    const servers = stat.servers.filter((server) => backends.has(server.backend)).map((server) => ({nodeServer: server.name, status: server.status}))
+    this.lastServers = servers
+    return {kind: 'running', servers}
+  }
+
+  /**
+   * METRICS: bytes_out per protocol since the last report. A reading that overlaps a reload
+   * of this process is thrown away and taken again; a reload by another process (`sync`)
+   * is waited for through the device lock. The ledger advances in one transaction.
+   */
+  async metrics(): Promise<MetricsReport | 'deleted'> {
+    const row = this.row()
+    await this.waitForOtherProcess(row)
+    for (let attempt = 0; ; attempt++) {
+      if (this.reloading) await this.reloading
+      const epoch = this.reloadEpoch
+      const current = this.row()
+      const spec = specOf(current)
+      if (!spec || current.state === 'DELETED' || current.state === 'NONE') return 'deleted'
+      const paths = this.paths(current)
+      let raw: Map<MetricsProtocol, number> | null = null
+      if (current.state === 'ACTIVE' && runningMaster(paths) !== undefined) {
+        try {
+          raw = await this.readBytesOut(paths)
+        } catch {
+          throw new RuntimeFailure('haproxy_socket', "HAProxy 'show stat' query failed.")
+        }
+      }
+      if ((epoch !== this.reloadEpoch || this.reloading) && attempt < 20) continue
+      return this.recordReport(spec, raw)
+    }
+  }
+
+  private recordReport(spec: DeviceSpec, raw: ReadonlyMap<MetricsProtocol, number> | null): MetricsReport {
+    const {db} = this.ctx.store
+    return this.ctx.store.write(() => {
+      const current = getDevice(db)!
+      const end = nowMicros()
+      const start = current.metrics_end_us === null ? end : Math.min(end, current.metrics_end_us + 1)
+      const ledger = loadLedger(db)
+      const configured = new Set(spec.loadBalancers.map((lb) => proxyFamily(lb.protocol)))
+      const loadBalancers: MetricsReport['loadBalancers'] = []
+      for (const protocol of METRICS_PROTOCOLS) {
+        let entry = ledger[protocol]
+        const reading = raw?.get(protocol)
+        if (reading !== undefined) entry = observe(entry, reading)
+        const {bytes, next} = report(entry)
+        saveLedgerEntry(db, {protocol, base: next.base, last_raw: next.lastRaw, reported: next.reported})
+        if (configured.has(protocol) || bytes > 0) loadBalancers.push({protocol, bytes_out: bytes})
+      }
+      saveDevice(db, {...current, metrics_end_us: end})
+      return {utcStart: formatLibraTime(start), utcEnd: formatLibraTime(end), loadBalancers}
+    })
+  }
+
+  private async waitForOtherProcess(row: DeviceRow): Promise<void> {
+    let holder: {pid: number; startTime?: number} | undefined
+    try {
+      holder = parseIdentity(readFileSync(poolLockPath(this.ctx.runDir, row.id), 'utf8'))
+    } catch {
+      return
+    }
+    if (!holder || holder.pid === process.pid || !isAlive(holder.pid, holder.startTime)) return
+    await this.ctx.withPoolLock(row.id, async () => undefined)
+  }
+
+  /** ARCHIVE: the log lines of one protocol in HAProxy's log ring since the last upload; null when there are none. */
+  async logLines(protocol: 'http' | 'tcp'): Promise<string[] | null> {
+    const row = this.row()
+    const paths = this.paths(row)
+    if (runningMaster(paths) === undefined) return null
+    let text: string
+    try {
+      text = await sendCommand(paths.statsSocket, `show events ${LOG_RING_NAME}`, {timeoutMs: 5_000})
+    } catch {
+      return null
+    }
+    // Libra filtered on `<proto>-in`/`<proto>-servers`, and on `galera-in` for GALERA, which never matches.
+    const markers = [frontendName({protocol: protocol === 'http' ? 'HTTP' : 'TCP'}), backendName({protocol: protocol === 'http' ? 'HTTP' : 'TCP'})]
+    let lines = text.split('\n').filter((line) => line.length > 0 && markers.some((marker) => line.includes(marker)))
+    const seen = this.lastArchivedLine === null ? -1 : lines.lastIndexOf(this.lastArchivedLine)
+    if (seen >= 0) lines = lines.slice(seen + 1)
+    return lines.length === 0 ? null : lines
+  }
+
+  /** Called once an upload succeeded, so the next ARCHIVE sends only newer lines. */
+  markArchived(lines: readonly string[]): void {
+    this.lastArchivedLine = lines.at(-1) ?? this.lastArchivedLine
+  }
+}
+
+function loadLedger(db: AppContext['store']['db']): Ledger {
+  const ledger: Ledger = {http: {...EMPTY_ENTRY}, tcp: {...EMPTY_ENTRY}}
+  for (const row of listLedger(db)) ledger[row.protocol] = {base: row.base, lastRaw: row.last_raw, reported: row.reported}
+  return ledger
+}
+
+function checkDeviceAddress(subnet: Subnet, address: string): string {
+  const network = parseNetwork(subnet.cidr)
+  if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+  const parsed = canonicalAddress(address)?.address
+  if (!parsed || !isUsableHost(network, parsed) || parsed === subnet.gateway_ip) {
+    throw new ValidationError(
+      'device_address',
+      `--device-address ${JSON.stringify(address)} must be a host address inside subnet ${subnet.name} (${subnet.cidr}), not its gateway`,
+    )
+  }
+  return parsed
+}
+
+/**
+ * Brings the host in line with the Libra device stored in the state file: deploys an
+ * ACTIVE device (idempotent), keeps a SUSPENDED one stopped, removes what a DELETED one
+ * left. For `lbaas sync` and the worker's start. Does nothing when this state file never
+ * ran a device.
+ */
+export async function restoreDevice(ctx: AppContext): Promise<{state: DeviceState; changed: boolean} | null> {
+  if (!getDevice(ctx.store.db)) return null
+  return new LibraDevice(ctx).restore()
+}
+
+/**
+ * Ids the device owns on the host (run-dir entry `<run dir>/<id>/`, namespace `lbaas-<id>`,
+ * link `lbv<11 hex>`), so `lbaas sync` does not take them for orphaned pools.
+ */
+export function deviceResourceIds(ctx: AppContext): string[] {
+  const row = getDevice(ctx.store.db)
+  return row ? [row.id] : []
+}
+
+/** Parses `--device-subnet` / `--device-address` into a placement: both or neither. */
+export function devicePlacement(subnet: string | undefined, address: string | undefined): DevicePlacementRequest {
+  if (subnet === undefined && address === undefined) return {mode: 'host'}
+  if (subnet === undefined || address === undefined) {
+    throw new UsageError('--device-subnet and --device-address go together', 'give both (namespace mode) or neither (host mode, bound to 0.0.0.0)')
+  }
+  return {mode: 'namespace', subnet, address}
+}

@@ -1,0 +1,311 @@
+/**
+ * `lbaas serve-worker` (SPEC §5): a Gearman worker for one function on every listed job
+ * server, answering Libra's messages (`hpcs_action`, the one Libra device of this host) and
+ * this project's native messages (`lbaas_action`, pools placed here by a controller).
+ *
+ * Contract:
+ * - Every job gets WORK_COMPLETE with a JSON object, whatever its bytes; nothing a job
+ *   sends stops the worker.
+ * - Quick jobs (STATS, METRICS, DISCOVER, DIAGNOSTICS, native STATS/DISCOVER) run at once;
+ *   slow ones run in order per pool (per device for Libra), at most `concurrency` at a time.
+ * - One log line per job: action, pool, result, duration.
+ * - `stop()` (SIGTERM/SIGINT in `serveWorker`) stops taking jobs, finishes the running
+ *   ones, unregisters from every job server and closes the state file.
+ */
+import {hostname} from 'node:os'
+
+import {LbaasError, UsageError} from '../domain/errors.js'
+import {GearmanWorker, type GearmanJob} from '../gearman/worker.js'
+import {formatServer, parseServerAddress, type ServerAddress, type TlsFiles} from '../gearman/connection.js'
+import {AGENT_CLIENT_ID, QUICK_NATIVE_ACTIONS} from '../service/agent-protocol.js'
+import {applyPool} from '../service/apply.js'
+import type {AppContext, Notifier} from '../service/context.js'
+import {listPools} from '../store/pools.js'
+import {uploadToSwift} from './libra/archive.js'
+import {handleLibra, type LibraControllerOptions} from './libra/controller.js'
+import {runDiagnostics} from './libra/diagnostics.js'
+import {ERROR_FIELD, FAIL, isObject, LIBRA_ACTIONS, QUICK_LIBRA_ACTIONS, RESPONSE_FIELD} from './libra/messages.js'
+import {devicePlacement, LibraDevice, type DevicePlacementRequest} from './device.js'
+import {openWorkerLog, type WorkerLog} from './log.js'
+import {handleNative, nativeJobKey, type NativeEnvironment} from './native.js'
+import {JobScheduler, type Lane} from './scheduler.js'
+import {lbaasVersion} from './version.js'
+
+/** Jobs taken from the job servers beyond `concurrency`, so quick ones flow while slow ones run. */
+export const QUICK_JOB_SLOTS = 32
+export const DEFAULT_CONCURRENCY = 4
+export const DEFAULT_JOB_SERVER = '127.0.0.1:4730'
+const STOP_TIMEOUT_MS = 120_000
+
+export interface ServeWorkerOptions {
+  state?: string
+  runDir?: string
+  /** HOST:PORT of each job server; empty: LBAAS_GEARMAN_SERVERS, then 127.0.0.1:4730. */
+  servers?: readonly string[]
+  /** Default: the host name, as Libra registered. */
+  functionName?: string
+  concurrency?: number
+  tls?: TlsFiles
+  deviceSubnet?: string
+  deviceAddress?: string
+  diagnosticsTargets?: readonly string[]
+  logFile?: string
+  debug?: boolean
+  env?: NodeJS.ProcessEnv
+}
+
+interface JobPlan {
+  lane: Lane
+  key: string
+  protocol: 'libra' | 'lbaas' | 'invalid'
+  action: string
+  execute(): Promise<{response: Record<string, unknown>; result: string; pool?: string; error?: string}>
+}
+
+/** `--server` values, or LBAAS_GEARMAN_SERVERS (comma or space separated), or 127.0.0.1:4730. */
+export function jobServers(given: readonly string[] | undefined, env: NodeJS.ProcessEnv): ServerAddress[] {
+  const texts = given && given.length > 0 ? given.flatMap((entry) => entry.split(',')) : (env.LBAAS_GEARMAN_SERVERS ?? DEFAULT_JOB_SERVER).split(/[\s,]+/)
+  const servers = texts.map((text) => text.trim()).filter(Boolean).map((text) => parseServerAddress(text))
+  if (servers.length === 0) throw new UsageError('no Gearman job server given', 'use --server HOST:PORT or LBAAS_GEARMAN_SERVERS')
+  return servers
+}
+
+export function checkFunctionName(name: string): string {
+  if (name.length === 0 || name.length > 255 || /[\s\0]/.test(name)) {
+    throw new UsageError(`--function ${JSON.stringify(name)} must be 1-255 characters without spaces`, undefined, 'invalid_function')
+  }
+  return name
+}
+
+function invalidJob(error: string): JobPlan['execute'] {
+  return async () => ({response: {[RESPONSE_FIELD]: FAIL, [ERROR_FIELD]: error}, result: 'FAIL', error})
+}
+
+export class WorkerRuntime {
+  readonly functionName: string
+  readonly servers: ServerAddress[]
+  private readonly scheduler: JobScheduler
+  private readonly gearman: GearmanWorker
+  private readonly device: LibraDevice
+  private readonly libra: LibraControllerOptions
+  private readonly native: NativeEnvironment
+  private stopping: Promise<void> | undefined
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly log: WorkerLog,
+    options: Omit<ServeWorkerOptions, 'servers'> & {servers: ServerAddress[]; targets: ServerAddress[]},
+  ) {
+    this.functionName = checkFunctionName(options.functionName ?? hostname())
+    this.servers = options.servers
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+    this.scheduler = new JobScheduler(concurrency)
+    this.device = new LibraDevice(ctx)
+    const version = lbaasVersion()
+    this.libra = {
+      device: this.device,
+      version,
+      release: `lbaas ${version}`,
+      diagnostics: () => runDiagnostics(this.servers, options.targets),
+      upload: uploadToSwift,
+    }
+    this.native = {
+      ctx,
+      device: this.device,
+      functionName: this.functionName,
+      concurrency,
+      runningJobs: () => this.gearman.runningJobs,
+      busy: (poolId) => this.scheduler.busy(`pool:${poolId}`),
+    }
+    this.gearman = new GearmanWorker(
+      {
+        servers: this.servers,
+        functionName: this.functionName,
+        clientId: AGENT_CLIENT_ID,
+        maxInFlight: concurrency + QUICK_JOB_SLOTS,
+        tls: options.tls,
+        logger: (level, message) => this.log.write(level, 'gearman', {message}),
+      },
+      (job) => this.handle(job),
+    )
+    this.gearman.on('connected', (server) => this.log.write('info', 'connected', {server: formatServer(server)}))
+    this.gearman.on('disconnected', (server) => this.log.write('warn', 'disconnected', {server: formatServer(server)}))
+  }
+
+  /** Where the Libra device runs (before `start`). */
+  configureDevice(placement: DevicePlacementRequest): Promise<void> {
+    return this.device.configure(placement)
+  }
+
+  /**
+   * Restores the Libra device (before taking jobs: Libra's STATS pings then see it as it was)
+   * and queues the hosted pools' restores ahead of any job for them, then takes jobs.
+   */
+  async start(): Promise<void> {
+    await this.scheduler.run('slow', 'device', async () => {
+      try {
+        const restored = await this.device.restore()
+        this.log.write('info', 'restore', {pool: 'device', state: restored.state, changed: restored.changed})
+      } catch (error) {
+        this.log.write('error', 'restore', {pool: 'device', error: (error as Error).message})
+      }
+    })
+    const hosted = listPools(this.ctx.store.db).filter((pool) => pool.agent === 'local' && pool.vip_id !== null)
+    for (const pool of hosted) {
+      void this.scheduler.run('slow', `pool:${pool.id}`, async () => {
+        try {
+          const outcome = await applyPool(this.ctx, pool.id, {})
+          this.log.write('info', 'restore', {pool: pool.id, state: outcome?.state, changed: outcome?.reloaded})
+        } catch (error) {
+          this.log.write('error', 'restore', {pool: pool.id, error: (error as Error).message})
+        }
+      })
+    }
+    if (this.stopping) return
+    this.gearman.start()
+    this.log.write('info', 'serving', {
+      function: this.functionName,
+      servers: this.servers.map(formatServer).join(','),
+      concurrency: this.scheduler.concurrency,
+      device: this.device.describe().mode,
+      version: lbaasVersion(),
+    })
+  }
+
+  /** Stops taking jobs, lets running ones finish, unregisters, closes the state file. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.write('info', 'stopping', {running_jobs: this.gearman.runningJobs})
+      await this.gearman.stop(STOP_TIMEOUT_MS)
+      await this.scheduler.idle()
+      this.ctx.store.close()
+      this.log.write('info', 'stopped', {function: this.functionName})
+    })()
+    return this.stopping
+  }
+
+  private handle(job: GearmanJob): Promise<string> {
+    const started = performance.now()
+    let plan: JobPlan
+    try {
+      plan = this.plan(job.payload)
+    } catch (error) {
+      plan = {lane: 'quick', key: 'invalid', protocol: 'invalid', action: '', execute: invalidJob(`internal error: ${(error as Error).message}`)}
+    }
+    return this.scheduler.run(plan.lane, plan.key, plan.execute).then(
+      (outcome) => {
+        this.logJob(job, plan, outcome.result, started, outcome.pool, outcome.error)
+        return JSON.stringify(outcome.response)
+      },
+      (error: unknown) => {
+        const message = error instanceof LbaasError || error instanceof Error ? error.message : String(error)
+        this.logJob(job, plan, 'FAIL', started, undefined, message)
+        return JSON.stringify({[RESPONSE_FIELD]: FAIL, [ERROR_FIELD]: `internal error: ${message}`})
+      },
+    )
+  }
+
+  /** Decides, synchronously (arrival order is queue order), where the job waits and what runs. */
+  private plan(payload: Buffer): JobPlan {
+    let request: unknown
+    try {
+      request = JSON.parse(payload.toString('utf8'))
+    } catch (error) {
+      const detail = (error as Error).message.slice(0, 200)
+      return {lane: 'quick', key: 'invalid', protocol: 'invalid', action: '', execute: invalidJob(`Job data is not valid JSON: ${detail}`)}
+    }
+    if (!isObject(request)) {
+      const kind = Array.isArray(request) ? 'a list' : request === null ? 'null' : `a ${typeof request}`
+      return {lane: 'quick', key: 'invalid', protocol: 'invalid', action: '', execute: invalidJob(`Job data must be a JSON object, not ${kind}`)}
+    }
+    if ('lbaas_action' in request) {
+      const action = typeof request.lbaas_action === 'string' ? request.lbaas_action.toUpperCase() : ''
+      return {
+        lane: QUICK_NATIVE_ACTIONS.has(action) ? 'quick' : 'slow',
+        key: nativeJobKey(request),
+        protocol: 'lbaas',
+        action,
+        execute: () => handleNative(request, this.native),
+      }
+    }
+    const action = typeof request.hpcs_action === 'string' ? request.hpcs_action.toUpperCase() : ''
+    const slow = (LIBRA_ACTIONS as readonly string[]).includes(action) && !QUICK_LIBRA_ACTIONS.has(action)
+    return {
+      lane: slow ? 'slow' : 'quick',
+      // ARCHIVE only reads: it need not wait for an UPDATE, nor hold one up.
+      key: action === 'ARCHIVE' ? 'device-archive' : 'device',
+      protocol: 'libra',
+      action,
+      execute: async () => {
+        const outcome = await handleLibra(request, this.libra)
+        return {response: outcome.response, result: outcome.result, pool: 'device', error: outcome.error}
+      },
+    }
+  }
+
+  private logJob(job: GearmanJob, plan: JobPlan, result: string, started: number, pool: string | undefined, error: string | undefined): void {
+    this.log.write(result === 'PASS' ? 'info' : 'warn', 'job', {
+      protocol: plan.protocol,
+      action: plan.action || undefined,
+      pool,
+      result,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      handle: job.handle,
+      error: error?.split('\n')[0]?.slice(0, 300),
+    })
+  }
+}
+
+function workerNotifier(log: WorkerLog): Notifier {
+  return {
+    warn: (message) => log.write('warn', 'warning', {message}),
+    info: (message) => log.write('debug', 'info', {message}),
+    async step(title, work) {
+      const started = performance.now()
+      const result = await work()
+      log.write('debug', 'step', {step: title, duration_ms: Math.round(performance.now() - started)})
+      return result
+    },
+  }
+}
+
+/**
+ * Opens the worker's own state file and run dir, checks the options, starts, and runs
+ * until SIGTERM or SIGINT (a second signal exits at once). Throws UsageError for bad
+ * options before connecting anywhere.
+ */
+export async function serveWorker(options: ServeWorkerOptions): Promise<void> {
+  const env = options.env ?? process.env
+  const servers = jobServers(options.servers, env)
+  const targets = (options.diagnosticsTargets ?? []).map((text) => parseServerAddress(text))
+  const placement = devicePlacement(options.deviceSubnet, options.deviceAddress)
+  const log = openWorkerLog({file: options.logFile, debug: options.debug})
+  const {openAppContext} = await import('../service/wiring.js')
+  const ctx = openAppContext({state: options.state, runDir: options.runDir, notify: workerNotifier(log)})
+  let runtime: WorkerRuntime
+  try {
+    runtime = new WorkerRuntime(ctx, log, {...options, servers, targets})
+    await runtime.configureDevice(placement)
+  } catch (error) {
+    ctx.store.close()
+    await log.close()
+    throw error
+  }
+  let signals = 0
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals > 1) {
+        log.write('warn', 'signal', {signal, message: 'second signal: exiting without waiting for running jobs'})
+        process.exit(1)
+      }
+      log.write('info', 'signal', {signal})
+      void runtime.stop().then(resolve)
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+  await runtime.start()
+  await stopped
+  await log.close()
+}

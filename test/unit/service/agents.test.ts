@@ -1,0 +1,360 @@
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {AgentUnreachableError, ConfigRejectedError, LbaasError} from '../../../src/domain/errors.js'
+import type {Notifier} from '../../../src/service/context.js'
+import type {NativeRequest} from '../../../src/service/agent-protocol.js'
+import {AgentExecutor, chooseAgent, listAgents, showAgent, type AgentRegistry, type AgentTransport} from '../../../src/service/agents.js'
+import {createMember} from '../../../src/service/members.js'
+import {createPool, deletePool, poolStats, showPool, updatePool} from '../../../src/service/pools.js'
+import {statusTrees} from '../../../src/service/status.js'
+import {createSubnet} from '../../../src/service/subnets.js'
+import {createVip, showVip} from '../../../src/service/vips.js'
+import {pendingUndeploys} from '../../../src/store/agents.js'
+import {RecordingExecutor, testContext} from '../../helpers/context.js'
+
+type Handler = (message: NativeRequest) => unknown
+
+interface FakeAgent {
+  alive: boolean
+  /** Client id lbaas-agent: found by `agent list` without being known. */
+  announced: boolean
+  handler?: Handler
+  received: NativeRequest[]
+  counters: {bytes_in: number; bytes_out: number; total_connections: number; active_connections: number}
+  hosted: Set<string>
+}
+
+/** Agents behind a make-believe job server: what GearmanAgentTransport would see. */
+class FakeNetwork implements AgentTransport {
+  readonly servers = ['127.0.0.1:4730']
+  readonly agents = new Map<string, FakeAgent>()
+
+  add(name: string, options: Partial<FakeAgent> = {}): FakeAgent {
+    const agent: FakeAgent = {
+      alive: true,
+      announced: true,
+      received: [],
+      counters: {bytes_in: 0, bytes_out: 0, total_connections: 0, active_connections: 0},
+      hosted: new Set(),
+      ...options,
+    }
+    this.agents.set(name, agent)
+    return agent
+  }
+
+  async registry(): Promise<AgentRegistry> {
+    const registry: AgentRegistry = {workers: new Map(), registeredOn: new Map(), agents: new Set(), unreachable: []}
+    for (const [name, agent] of this.agents) {
+      if (!agent.alive) continue
+      registry.workers.set(name, 1)
+      registry.registeredOn.set(name, this.servers.slice())
+      if (agent.announced) registry.agents.add(name)
+    }
+    return registry
+  }
+
+  async send(name: string, message: NativeRequest): Promise<unknown> {
+    const agent = this.agents.get(name)
+    if (!agent?.alive) throw new AgentUnreachableError(name, `no worker serves function ${name} on 127.0.0.1:4730`)
+    agent.received.push(message)
+    if (agent.handler) return agent.handler(message)
+    return respond(agent, message)
+  }
+}
+
+function respond(agent: FakeAgent, message: NativeRequest): unknown {
+  switch (message.lbaas_action) {
+    case 'DEPLOY':
+    case 'RUNTIME': {
+      const fresh = !agent.hosted.has(message.graph.pool.id)
+      const serving = message.graph.vip !== null && message.graph.vip.status !== 'PENDING_DELETE'
+      if (serving) agent.hosted.add(message.graph.pool.id)
+      else agent.hosted.delete(message.graph.pool.id)
+      return {
+        lbaas_response: 'PASS',
+        lbaas_action: message.lbaas_action,
+        outcome: {state: serving ? 'serving' : 'absent', reloaded: true, description: null, warnings: []},
+        counters_restarted: fresh && serving,
+      }
+    }
+    case 'UNDEPLOY':
+      agent.hosted.delete(message.pool_id)
+      return {lbaas_response: 'PASS', lbaas_action: 'UNDEPLOY'}
+    case 'STATS':
+      return {
+        lbaas_response: 'PASS',
+        lbaas_action: 'STATS',
+        stats: {running: agent.hosted.has(message.pool_id), counters: agent.counters, members: []},
+      }
+    case 'DISCOVER':
+      return {
+        lbaas_response: 'PASS',
+        lbaas_action: 'DISCOVER',
+        discovery: {
+          version: '0.9.0',
+          protocol: 1,
+          function: 'x',
+          pools: [...agent.hosted].map((id) => ({id, running: true, config_hash: 'h'})),
+          capacity: {concurrency: 4, running_jobs: 0, max_connections: 8000},
+          device: {mode: 'host', state: 'NONE', address: null},
+        },
+      }
+  }
+}
+
+let network: FakeNetwork
+let local: RecordingExecutor
+let warnings: string[]
+let ctx: ReturnType<typeof testContext>
+
+beforeEach(() => {
+  network = new FakeNetwork()
+  local = new RecordingExecutor()
+  warnings = []
+  const base = testContext(local)
+  const notify: Notifier = {warn: (message) => warnings.push(message), info: () => undefined, step: (_title, work) => work()}
+  ctx = Object.assign(base, {
+    notify,
+    agentTransport: network as AgentTransport,
+    executorFor: (pool: {id: string; agent: string}) => (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, network, base.store)),
+  })
+})
+afterEach(() => ctx.cleanup())
+
+async function codeOf(work: Promise<unknown>): Promise<{code: string; exit: number}> {
+  try {
+    await work
+  } catch (error) {
+    if (error instanceof LbaasError) return {code: error.code, exit: error.exit}
+    throw error
+  }
+  throw new Error('expected a failure')
+}
+
+async function poolOnAgent(agent: string, name = 'web') {
+  if (!(await ctx.store.read(() => ctx.store.db.prepare("SELECT 1 FROM subnets WHERE name = 'lab'").get()))) {
+    await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})
+  }
+  const pool = await createPool(ctx, {name, subnet: 'lab', protocol: 'HTTP', lb_method: 'ROUND_ROBIN', agent})
+  await createMember(ctx, name, {address: '198.18.0.11', protocol_port: 8000})
+  return pool
+}
+
+describe('AgentExecutor: native jobs and their answers', () => {
+  it('DEPLOY carries the protocol version, a deadline and the whole graph; the outcome comes back', async () => {
+    const agent = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    const vip = await createVip(ctx, 'web', {name: 'web-vip', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    expect(vip.status).toBe('ACTIVE')
+    const deploy = agent.received.find((message) => message.lbaas_action === 'DEPLOY')!
+    expect(deploy.lbaas_version).toBe(1)
+    expect(Date.parse(deploy.expires_at!)).toBeGreaterThan(Date.now())
+    if (deploy.lbaas_action !== 'DEPLOY') throw new Error('unreachable')
+    expect(deploy.graph.vip?.id).toBe(vip.id)
+    expect(deploy.graph.members).toHaveLength(1)
+    expect(local.methods().filter((method) => method !== 'ensureSubnet')).toEqual([])
+  })
+
+  it("an agent's config_rejected is ConfigRejectedError on the controller (exit 3), with HAProxy's words", async () => {
+    const agent = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    agent.handler = () => ({
+      lbaas_response: 'FAIL',
+      error: {code: 'config_rejected', message: 'HAProxy rejected it', exit: 3, haproxy_output: '[ALERT] bad line'},
+    })
+    const failure = createVip(ctx, 'web', {name: 'web-vip', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    await expect(failure).rejects.toBeInstanceOf(ConfigRejectedError)
+    expect(showVip(ctx, 'web-vip').status_description).toBe('HAProxy rejected the configuration: [ALERT] bad line')
+  })
+
+  it("keeps the agent's code and exit code (validation: exit 2)", async () => {
+    const agent = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    agent.handler = () => ({lbaas_response: 'FAIL', error: {code: 'invalid_connection_limit', message: 'too many', exit: 2}})
+    expect(await codeOf(createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'}))).toEqual({
+      code: 'invalid_connection_limit',
+      exit: 2,
+    })
+  })
+
+  it('an answer that is not an lbaas answer is agent_protocol (exit 1)', async () => {
+    const agent = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    agent.handler = (message) => message
+    expect(await codeOf(createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'}))).toEqual({code: 'agent_protocol', exit: 1})
+  })
+
+  it('counters stay cumulative across the agent\'s reloads and add up across a move', async () => {
+    const a = network.add('lb-a')
+    const b = network.add('lb-b')
+    await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.counters = {bytes_in: 10, bytes_out: 100, total_connections: 1, active_connections: 0}
+    expect((await poolStats(ctx, 'web')).bytes_out).toBe(100)
+    await updatePool(ctx, 'web', {lb_method: 'LEAST_CONNECTIONS'}) // the agent reloads; its counters keep counting
+    a.counters = {...a.counters, bytes_out: 150}
+    expect((await poolStats(ctx, 'web')).bytes_out).toBe(150)
+    await updatePool(ctx, 'web', {agent: 'lb-b'})
+    b.counters = {bytes_in: 1, bytes_out: 20, total_connections: 1, active_connections: 0}
+    expect((await poolStats(ctx, 'web')).bytes_out).toBe(170)
+  })
+})
+
+describe('placement (--agent)', () => {
+  it('local needs no job servers; anything else without them is a usage error', async () => {
+    expect(await chooseAgent(ctx, undefined)).toBe('local')
+    expect(await chooseAgent(ctx, 'local')).toBe('local')
+    const standalone = {...ctx, agentTransport: undefined}
+    expect(await codeOf(chooseAgent(standalone, 'auto'))).toEqual({code: 'invalid_agent', exit: 2})
+  })
+
+  it('auto: the live agent with the fewest pools, ties by name; auto spreads pools', async () => {
+    network.add('lb-b')
+    network.add('lb-a')
+    network.add('lb-c', {alive: false})
+    await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})
+    const agents: string[] = []
+    for (const name of ['p1', 'p2', 'p3']) {
+      agents.push((await createPool(ctx, {name, subnet: 'lab', protocol: 'TCP', lb_method: 'ROUND_ROBIN', agent: 'auto'})).agent)
+    }
+    expect(agents).toEqual(['lb-a', 'lb-b', 'lb-a'])
+  })
+
+  it('auto with no live agent is no_live_agent (exit 1)', async () => {
+    network.add('lb-a', {alive: false})
+    expect(await codeOf(chooseAgent(ctx, 'auto'))).toEqual({code: 'no_live_agent', exit: 1})
+  })
+
+  it('a named agent must answer: dead but known → agent_unreachable (exit 1); unknown → invalid_agent (exit 2)', async () => {
+    network.add('lb-a')
+    expect(await chooseAgent(ctx, 'lb-a')).toBe('lb-a')
+    network.agents.get('lb-a')!.alive = false
+    expect(await codeOf(chooseAgent(ctx, 'lb-a'))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(await codeOf(chooseAgent(ctx, 'nobody'))).toEqual({code: 'invalid_agent', exit: 2})
+    expect(await codeOf(chooseAgent(ctx, 'two words'))).toEqual({code: 'invalid_agent', exit: 2})
+  })
+})
+
+describe('a dead agent never leaves PENDING_*', () => {
+  it('a change fails with agent_unreachable (exit 1) and the objects say why', async () => {
+    const agent = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    agent.alive = false
+    expect(await codeOf(updatePool(ctx, 'web', {lb_method: 'LEAST_CONNECTIONS'}))).toEqual({code: 'agent_unreachable', exit: 1})
+    const pool = showPool(ctx, 'web')
+    expect(pool.status).toBe('ERROR')
+    expect(pool.status_description).toMatch(/agent lb-a did not answer/)
+  })
+
+  it('pool stats fails (exit 1) and marks the pool ERROR; status over all pools warns and goes on', async () => {
+    const agent = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    agent.alive = false
+    expect(await codeOf(poolStats(ctx, 'web'))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(showPool(ctx, 'web').operating_status).toBe('ERROR')
+    const trees = await statusTrees(ctx)
+    expect(trees.map((tree) => tree.pool.name)).toEqual(['web'])
+    expect(warnings.some((warning) => warning.includes('agent lb-a did not answer'))).toBe(true)
+  })
+})
+
+describe('moving a pool (pool update --agent)', () => {
+  it('deploys on the new agent first, then removes it from the old one', async () => {
+    const a = network.add('lb-a')
+    const b = network.add('lb-b')
+    await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.received = []
+    const moved = await updatePool(ctx, 'web', {agent: 'lb-b'})
+    expect(moved.agent).toBe('lb-b')
+    expect(moved.status).toBe('ACTIVE')
+    expect(b.received.map((message) => message.lbaas_action)).toContain('DEPLOY')
+    expect(a.received.map((message) => message.lbaas_action)).toContain('UNDEPLOY')
+    expect(a.hosted.size).toBe(0)
+  })
+
+  it('from a dead agent: served by the new one at once, removed from the old one when it answers again', async () => {
+    const a = network.add('lb-a')
+    network.add('lb-b')
+    const pool = await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.alive = false
+    const moved = await updatePool(ctx, 'web', {agent: 'lb-b'})
+    expect([moved.agent, moved.status]).toEqual(['lb-b', 'ACTIVE'])
+    expect(warnings.some((warning) => warning.includes('will be removed from lb-a'))).toBe(true)
+    expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([pool.id])
+    expect((await showAgent(ctx, 'lb-a')).pending_undeploys).toEqual([pool.id])
+
+    a.alive = true
+    const listed = await listAgents(ctx)
+    expect(listed.find((agent) => agent.name === 'lb-a')).toMatchObject({alive: true, pools: 0})
+    expect(a.received.at(-1)).toMatchObject({lbaas_action: 'UNDEPLOY', pool_id: pool.id})
+    expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([])
+  })
+
+  it('when the new agent fails, the pool stays where it runs and says why', async () => {
+    network.add('lb-a')
+    const b = network.add('lb-b')
+    await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    b.handler = (message) =>
+      message.lbaas_action === 'DISCOVER' ? respond(b, message) : {lbaas_response: 'FAIL', error: {code: 'bridge_missing', message: 'no bridge', exit: 1}}
+    expect(await codeOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toEqual({code: 'bridge_missing', exit: 1})
+    const pool = showPool(ctx, 'web')
+    expect([pool.agent, pool.status]).toEqual(['lb-a', 'ERROR'])
+    expect(pool.status_description).toBe('agent lb-b: no bridge')
+  })
+
+  it('moves between this host and an agent both ways', async () => {
+    const a = network.add('lb-a')
+    await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})
+    const pool = await createPool(ctx, {name: 'web', subnet: 'lab', protocol: 'HTTP', lb_method: 'ROUND_ROBIN'})
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    await updatePool(ctx, 'web', {agent: 'lb-a'})
+    expect(local.calls.at(-1)).toMatchObject({method: 'undeploy', poolId: pool.id})
+    expect(a.hosted.has(pool.id)).toBe(true)
+    await updatePool(ctx, 'web', {agent: 'local'})
+    expect(local.calls.at(-1)).toMatchObject({method: 'deploy', poolId: pool.id})
+    expect(a.hosted.has(pool.id)).toBe(false)
+    expect(showPool(ctx, 'web').agent).toBe('local')
+  })
+
+  it('deleting a pool of a dead agent works and leaves the clean-up for later', async () => {
+    const a = network.add('lb-a')
+    const pool = await poolOnAgent('lb-a')
+    a.alive = false
+    await deletePool(ctx, 'web')
+    expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([pool.id])
+  })
+})
+
+describe('agent list / agent show', () => {
+  it('lists announced and known agents with liveness, pools, version and last_seen', async () => {
+    network.add('lb-a')
+    network.add('other-worker', {announced: false})
+    network.add('lb-b')
+    await poolOnAgent('lb-b')
+    network.agents.get('lb-b')!.alive = false
+    const listed = await listAgents(ctx)
+    expect(listed.map(({name, alive, pools, version}) => ({name, alive, pools, version}))).toEqual([
+      {name: 'lb-a', alive: true, pools: 0, version: '0.9.0'},
+      {name: 'lb-b', alive: false, pools: 1, version: '0.9.0'},
+    ])
+    expect(Date.parse(listed[0]!.last_seen!)).toBeGreaterThan(Date.now() - 60_000)
+    expect(Object.keys(listed[0]!)).toEqual(['name', 'alive', 'pools', 'version', 'last_seen'])
+  })
+
+  it('without job servers: the known agents, none alive, and a warning', async () => {
+    network.add('lb-a')
+    await poolOnAgent('lb-a')
+    const standalone = {...ctx, agentTransport: undefined}
+    expect((await listAgents(standalone)).map(({name, alive}) => ({name, alive}))).toEqual([{name: 'lb-a', alive: false}])
+    expect(warnings.some((warning) => warning.includes('LBAAS_GEARMAN_SERVERS'))).toBe(true)
+  })
+
+  it('agent show of an unknown agent is not_found (exit 5)', async () => {
+    expect(await codeOf(showAgent(ctx, 'nobody'))).toEqual({code: 'not_found', exit: 5})
+  })
+})
