@@ -6,6 +6,7 @@ import {LbaasCommand} from '../../src/ui/lbaas-command.js'
 
 export default class VipDelete extends LbaasCommand {
   static summary = 'Delete a VIP: the pool stops being served'
+  static description = "HAProxy stops and the pool's namespace is removed; the pool, its members and monitors stay."
   static examples = ['<%= config.bin %> vip delete web-vip --yes']
   static args = {vip: Args.string({required: true, description: 'VIP name or id'})}
   static flags = {yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation'})}

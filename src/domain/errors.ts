@@ -51,8 +51,9 @@ export class ValidationError extends LbaasError {
 export class MissingValueError extends LbaasError {
   readonly field: string
 
-  constructor(field: string, flag = `--${field.replaceAll('_', '-')}`) {
-    super(`missing_${field}`, EXIT.usage, `missing required flag ${flag}`)
+  /** `what`: the flag (`--cidr`) or a positional argument (`argument POOL`). */
+  constructor(field: string, what = `--${field.replaceAll('_', '-')}`, suggestion?: string) {
+    super(`missing_${field}`, EXIT.usage, `missing required ${what.startsWith('-') ? `flag ${what}` : what}`, suggestion)
     this.field = field
   }
 }
@@ -66,7 +67,7 @@ export class AmbiguousNameError extends LbaasError {
       'ambiguous_name',
       EXIT.usage,
       `more than one ${resource} is named ${JSON.stringify(name)}: ${ids.join(', ')}`,
-      `use the id instead of the name`,
+      `use one of these ids instead of the name; \`lbaas ${resource} list\` shows which is which`,
     )
     this.ids = ids
   }

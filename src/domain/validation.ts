@@ -91,6 +91,14 @@ export function integer(field: string, value: unknown, min: number, max: number)
   return parsed
 }
 
+/** A duration in seconds, decimals allowed (`0.5`, `2`), within min…max. */
+export function seconds(field: string, value: unknown, min: number, max: number): number {
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,6}(\.\d{1,3})?$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isFinite(parsed)) throw new ValidationError(field, `${field} ${describe(value)} is not a number of seconds`)
+  if (parsed < min || parsed > max) throw new ValidationError(field, `${field} must be between ${min} and ${max} seconds`)
+  return parsed
+}
+
 export const protocolPort = (value: unknown): number => integer('protocol_port', value, 1, 65_535)
 export const weight = (value: unknown): number => integer('weight', value, 0, 256)
 

@@ -16,7 +16,7 @@ import {makePrivateDirs} from '../util/fs.js'
 import {deleteLabBackends, getLabBackend, insertLabBackend, listLabBackends, type LabBackendRow} from '../store/lab.js'
 import {findSubnetsByName, getSubnet, subnetUsers} from '../store/subnets.js'
 import type {AppContext} from './context.js'
-import {createSubnet, deleteSubnet, subnetNetwork} from './subnets.js'
+import {createSubnet, deleteSubnet, deleteUsersFirst, subnetNetwork} from './subnets.js'
 
 export const LAB_DEFAULTS = {subnet: 'lab', cidr: '198.18.0.0/24', backends: 3, port: 8000}
 /** Backend n gets host address n + this offset: 198.18.0.11, .12, … */
@@ -100,7 +100,13 @@ async function startOne(ctx: AppContext, row: LabBackendRow, subnet: Subnet): Pr
 async function labSubnet(ctx: AppContext, name: string, cidr: string): Promise<Subnet> {
   const [existing] = findSubnetsByName(ctx.store.db, name)
   if (existing) {
-    if (!existing.managed) throw new ConflictError('not_a_lab', `subnet ${name} uses an existing bridge; a lab needs a subnet lbaas manages`)
+    if (!existing.managed) {
+      throw new ConflictError(
+        'not_a_lab',
+        `subnet ${name} uses an existing bridge; a lab needs a subnet lbaas manages`,
+        '`lbaas lab up --subnet NAME --cidr CIDR` makes a lab of its own',
+      )
+    }
     return existing
   }
   return ctx.notify.step(`create subnet ${name} (${cidr})`, () => createSubnet(ctx, {name, cidr}))
@@ -150,7 +156,7 @@ export async function labDown(ctx: AppContext, subnetName = LAB_DEFAULTS.subnet)
     throw new ConflictError(
       'in_use',
       `lab subnet ${subnetName} is still used by pools ${users.pools.join(', ')}`,
-      'delete their VIPs and pools first (`lbaas vip delete`, `lbaas pool delete`)',
+      deleteUsersFirst(users),
     )
   }
   const backends = labStatus(ctx, subnetName)

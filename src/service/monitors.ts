@@ -127,7 +127,7 @@ export async function deleteMonitor(ctx: AppContext, ref: string): Promise<Monit
       throw new ConflictError(
         'in_use',
         `monitor ${monitor.id} is associated with pools ${monitor.pools.map((ref) => ref.pool_id).join(', ')}`,
-        'disassociate it first: `lbaas monitor disassociate MONITOR POOL`',
+        `disassociate it first: ${monitor.pools.map((ref) => `\`lbaas monitor disassociate ${monitor.id} ${ref.pool_id}\``).join(', ')}`,
       )
     }
     deleteMonitorRow(db, monitor.id)

@@ -65,6 +65,7 @@ export async function createSubnet(ctx: AppContext, input: SubnetInput): Promise
       throw new ConflictError(
         'overlapping_cidr',
         `${network.cidr} overlaps subnet ${clash.name} (${clash.cidr}); every subnet shares this host's routing table`,
+        'choose a network that overlaps none of `lbaas subnet list`',
       )
     }
     insertSubnet(db, subnet)
@@ -87,6 +88,13 @@ export function showSubnet(ctx: AppContext, ref: string): Subnet {
   return resolveSubnet(ctx.store.db, ref)
 }
 
+/** The commands that free a subnet: its VIPs go first, then its pools (ids, so they paste as is). */
+export function deleteUsersFirst(users: {pools: readonly string[]; vips: readonly string[]}): string {
+  const commands = [...users.vips.map((id) => `lbaas vip delete ${id} --yes`), ...users.pools.map((id) => `lbaas pool delete ${id} --yes`)]
+  const shown = commands.slice(0, 4).map((command) => `\`${command}\``)
+  return `delete them first: ${shown.join(', then ')}${commands.length > shown.length ? ', …' : ''}`
+}
+
 export async function deleteSubnet(ctx: AppContext, ref: string): Promise<Subnet> {
   const {db} = ctx.store
   const subnet = ctx.store.write(() => {
@@ -99,7 +107,7 @@ export async function deleteSubnet(ctx: AppContext, ref: string): Promise<Subnet
       ]
         .filter(Boolean)
         .join(' and ')
-      throw new ConflictError('in_use', `subnet ${found.name} is in use by ${what}`, 'delete those first')
+      throw new ConflictError('in_use', `subnet ${found.name} is in use by ${what}`, deleteUsersFirst(users))
     }
     deleteSubnetRow(db, found.id)
     return found

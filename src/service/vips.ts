@@ -41,7 +41,7 @@ function requireSameProtocol(vipProtocol: string, pool: Pool): void {
 
 function requireNoVip(pool: Pool): void {
   if (pool.vip_id) {
-    throw new ConflictError('vip_exists', `pool ${pool.name} already has VIP ${pool.vip_id}`, 'a pool has at most one VIP')
+    throw new ConflictError('vip_exists', `pool ${pool.name} already has VIP ${pool.vip_id}`, `a pool has at most one VIP; see \`lbaas vip show ${pool.vip_id}\``)
   }
 }
 
@@ -52,7 +52,7 @@ function chooseAddress(db: Db, subnet: Subnet, requested: unknown): string {
     const taken = addressesInUse(db)
     taken.add(subnet.gateway_ip)
     const free = firstFreeHost(network, taken)
-    if (!free) throw new ConflictError('subnet_full', `subnet ${subnet.name} (${subnet.cidr}) has no free address left`)
+    if (!free) throw new ConflictError('subnet_full', `subnet ${subnet.name} (${subnet.cidr}) has no free address left`, 'put the VIP on a larger subnet')
     return free
   }
   const address = ipAddress('address', requested).address
@@ -62,7 +62,9 @@ function chooseAddress(db: Db, subnet: Subnet, requested: unknown): string {
   if (address === subnet.gateway_ip) {
     throw new ValidationError('address', `address ${address} is the gateway of subnet ${subnet.name}`)
   }
-  if (vipAddressTaken(db, address)) throw new ConflictError('address_in_use', `another VIP already uses ${address}`)
+  if (vipAddressTaken(db, address)) {
+    throw new ConflictError('address_in_use', `another VIP already uses ${address}`, 'leave out --address for the first free one; `lbaas vip list` shows those taken')
+  }
   return address
 }
 

@@ -5,12 +5,13 @@
  */
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {EXIT, LbaasError, UsageError} from '../domain/errors.js'
+import {EXIT, LbaasError, MissingValueError, UsageError} from '../domain/errors.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {formatList, formatObject, FORMATS, type Format, type OutputOptions} from './format.js'
 import {stderrNotifier} from './notify.js'
 import {terminalNotifier} from './progress.js'
-import {askMissing, confirm, type Question} from './prompts.js'
+import {equivalentCommand, Guide, nothingGiven, type FlagValue} from './guide.js'
+import {confirm, type Question} from './prompts.js'
 
 export type GlobalFlags = Interfaces.InferredFlags<(typeof LbaasCommand)['baseFlags']>
 
@@ -101,8 +102,30 @@ export abstract class LbaasCommand extends Command {
     return rows
   }
 
-  protected ask<T extends Record<string, unknown>, K extends keyof T & string>(values: T, questions: Record<K, Question>) {
-    return askMissing(values, questions, this.interactive)
+  /** Fills the missing values of `questions` (asked on a terminal; MissingValueError otherwise). */
+  protected async ask<T extends Record<string, unknown>, K extends keyof T & string>(
+    values: T,
+    questions: Record<K, Question>,
+  ): Promise<Omit<T, K> & Record<K, string>> {
+    const guide = new Guide(this.interactive, false)
+    const answers: Record<string, unknown> = {...values}
+    for (const [flag, question] of Object.entries(questions) as [string, Question][]) {
+      answers[flag] = await guide.required(flag, answers[flag] as string | undefined, question)
+    }
+    return answers as Omit<T, K> & Record<K, string>
+  }
+
+  /** Asks for missing values on a terminal; with none of `given` set, walks through every field. */
+  protected guide(given: Record<string, unknown>): Guide {
+    const own = Object.entries(given).filter(([name]) => !(name in LbaasCommand.baseFlags))
+    return new Guide(this.interactive, this.interactive && nothingGiven(Object.fromEntries(own)))
+  }
+
+  /** After a guided run: the one-line command that does the same without prompts (on stderr). */
+  protected async printEquivalent(guide: Guide, positionals: readonly (string | undefined)[], flags: Record<string, FlagValue>): Promise<void> {
+    if (!guide.askedAnything) return
+    const line = await equivalentCommand(this.config.bin, this.id?.split(':') ?? [], positionals, flags)
+    process.stderr.write(`\nThe same without prompts:\n  ${line}\n`)
   }
 
   /** On a TTY without --yes, destructive commands ask first; off a TTY they never prompt. */
@@ -118,10 +141,16 @@ export abstract class LbaasCommand extends Command {
       process.stdout.write(`${JSON.stringify({error: {code: failure.code, message: failure.message, exit: failure.exit}}, null, 2)}\n`)
     } else {
       process.stderr.write(`error: ${failure.message}\n`)
-      if (failure.suggestion) process.stderr.write(`hint: ${failure.suggestion}\n`)
+      const hint = failure.suggestion ?? (failure instanceof MissingValueError ? this.missingValueHint() : undefined)
+      if (hint) process.stderr.write(`hint: ${hint}\n`)
       if (process.env.LBAAS_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
     }
     this.exit(failure.exit)
+  }
+
+  private missingValueHint(): string {
+    const usage = `\`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''} --help\``
+    return process.stdin.isTTY ? `see ${usage}` : `give it on the command line (nothing is asked off a terminal); see ${usage}`
   }
 
   override async finally(error: Error | undefined): Promise<void> {

@@ -11,9 +11,10 @@ interface RunningStep {
   show(lines: string[]): void
 }
 
-function milliseconds(started: number): string {
-  const elapsed = Math.round(performance.now() - started)
-  return elapsed < 1000 ? `${elapsed} ms` : `${(elapsed / 1000).toFixed(1)} s`
+/** `85 ms`, `2.4 s`: steps here take milliseconds to seconds. */
+export function formatDuration(elapsedMs: number): string {
+  const rounded = Math.round(elapsedMs)
+  return rounded < 1000 ? `${rounded} ms` : `${(rounded / 1000).toFixed(1)} s`
 }
 
 export function terminalNotifier(options: {color: boolean}): Notifier {
@@ -26,7 +27,7 @@ export function terminalNotifier(options: {color: boolean}): Notifier {
     const started = performance.now()
     try {
       const result = await work()
-      parent.lines[index] = `${paint('32', '✔')} ${title} ${paint('2', `(${milliseconds(started)})`)}`
+      parent.lines[index] = `${paint('32', '✔')} ${title} ${paint('2', `(${formatDuration(performance.now() - started)})`)}`
       return result
     } catch (error) {
       parent.lines[index] = `${paint('31', '✖')} ${title}`
@@ -47,7 +48,7 @@ export function terminalNotifier(options: {color: boolean}): Notifier {
     },
     async step<T>(title: string, work: () => Promise<T>): Promise<T> {
       if (running) return nestedStep(running, title, work)
-      const {DefaultRenderer, Listr, ListrLogger, PRESET_TIMER, ProcessOutput} = await import('listr2')
+      const {color, DefaultRenderer, Listr, ListrLogger, ProcessOutput} = await import('listr2')
       // listr2 draws on stdout, and only when stdout is a terminal; progress belongs on stderr.
       class StderrRenderer extends DefaultRenderer {
         static override nonTTY = true
@@ -67,12 +68,17 @@ export function terminalNotifier(options: {color: boolean}): Notifier {
                 running = undefined
               }
             },
-            rendererOptions: {persistentOutput: true, bottomBar: Infinity},
+            rendererOptions: {persistentOutput: true, outputBar: true},
           },
         ],
         {
           renderer: StderrRenderer,
-          rendererOptions: {logger, timer: PRESET_TIMER, showErrorMessage: false, collapseErrors: false},
+          rendererOptions: {
+            logger,
+            timer: {condition: true, field: formatDuration, format: () => (text?: string) => (options.color ? color.dim(text ?? '') : (text ?? ''))},
+            showErrorMessage: false,
+            collapseErrors: false,
+          },
           exitOnError: true,
           registerSignalListeners: false,
         },

@@ -1,18 +1,38 @@
 /**
- * Prompts for missing required values (SPEC §2 "Interactive"): only on a TTY; every
- * prompt has a flag, and off a TTY a missing value is an error naming the flag.
- * @inquirer/prompts is imported lazily: it costs ~50 ms at start-up.
+ * Questions for missing values (SPEC §2 "Interactive"), asked only on a TTY (guide.ts decides
+ * when); every question has a flag. Prompts draw on stderr, like all progress, so stdout
+ * carries only data. @inquirer/prompts is imported lazily: it costs ~50 ms at start-up.
  */
-import {MissingValueError} from '../domain/errors.js'
+export interface Choice {
+  name: string
+  value: string
+  description?: string
+  /** Shown once chosen (default: the name). */
+  short?: string
+}
 
 export type Question =
-  | {kind: 'input'; message: string; validate?: (value: unknown) => unknown; default?: string}
-  | {kind: 'select'; message: string; choices: readonly string[]; default?: string}
+  | {
+      kind: 'input'
+      message: string
+      /** A domain rule (throws on bad input): the same check as the flag's, run as the value is entered. */
+      validate?: (value: string) => unknown
+      default?: string
+      /** An empty answer is allowed and means "the default". */
+      optional?: boolean
+    }
+  | {kind: 'select'; message: string; choices: readonly (string | Choice)[]; default?: string}
+  /** Existing objects to pick from, with "another…" leading to free input (a name or id). */
+  | {kind: 'pick'; message: string; choices: readonly Choice[]; default?: string; other: string}
+
+const OTHER = '\u0000other'
+const promptContext = () => ({output: process.stderr})
 
 /** Turns a domain validator (throws on bad input) into inquirer's inline validation. */
-function inlineValidation(validate?: (value: unknown) => unknown) {
+export function inlineValidation(validate?: (value: string) => unknown, optional = false) {
   return (text: string): true | string => {
-    if (!validate) return text.length > 0 || 'a value is required'
+    if (text === '') return optional || 'a value is required'
+    if (!validate) return true
     try {
       validate(text)
       return true
@@ -24,35 +44,23 @@ function inlineValidation(validate?: (value: unknown) => unknown) {
 
 export async function askOne(question: Question): Promise<string> {
   const prompts = await import('@inquirer/prompts')
-  if (question.kind === 'select') {
-    return prompts.select({
-      message: question.message,
-      choices: question.choices.map((choice) => ({name: choice, value: choice})),
-      default: question.default,
-    })
+  if (question.kind === 'select' || question.kind === 'pick') {
+    const choices = question.choices.map((choice) => (typeof choice === 'string' ? {name: choice, value: choice} : choice))
+    if (question.kind === 'pick') {
+      if (choices.length === 0) return prompts.input({message: question.message, validate: inlineValidation()}, promptContext())
+      choices.push({name: question.other, value: OTHER})
+    }
+    const picked = await prompts.select({message: question.message, choices, default: question.default, pageSize: 12}, promptContext())
+    if (picked !== OTHER) return picked
+    return prompts.input({message: `${question.message} (name or id)`, validate: inlineValidation()}, promptContext())
   }
-  return prompts.input({message: question.message, default: question.default, validate: inlineValidation(question.validate)})
-}
-
-/**
- * Fills every key of `questions` that is missing from `values`: asks on a TTY, otherwise
- * throws MissingValueError naming the flag. Returns the values with the answers merged.
- */
-export async function askMissing<T extends Record<string, unknown>, K extends keyof T & string>(
-  values: T,
-  questions: Record<K, Question>,
-  interactive: boolean,
-): Promise<Omit<T, K> & Record<K, string>> {
-  const answers: Record<string, unknown> = {...values}
-  for (const [flag, question] of Object.entries(questions) as [string, Question][]) {
-    if (answers[flag] !== undefined) continue
-    if (!interactive) throw new MissingValueError(flag.replaceAll('-', '_'), `--${flag}`)
-    answers[flag] = await askOne(question)
-  }
-  return answers as Omit<T, K> & Record<K, string>
+  return prompts.input(
+    {message: question.message, default: question.default, validate: inlineValidation(question.validate, question.optional)},
+    promptContext(),
+  )
 }
 
 export async function confirm(message: string): Promise<boolean> {
   const prompts = await import('@inquirer/prompts')
-  return prompts.confirm({message, default: false})
+  return prompts.confirm({message, default: false}, promptContext())
 }

@@ -1,4 +1,4 @@
-import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 
 /**
@@ -31,7 +31,9 @@ export function claimTestCidr(): {cidr: string; base: string; release: () => voi
       const owner = Number(readFileSync(`${CIDR_CLAIMS}/${entry}/pid`, 'utf8'))
       if (!processAlive(owner)) rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
     } catch {
-      rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
+      // No pid file: a claim being made right now (mkdir, then the pid) or a crashed one.
+      const made = statSync(`${CIDR_CLAIMS}/${entry}`, {throwIfNoEntry: false})?.mtimeMs
+      if (made !== undefined && Date.now() - made > 10_000) rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
     }
   }
   const start = Math.floor(Math.random() * 500) + 8

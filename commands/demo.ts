@@ -1,0 +1,56 @@
+import {Flags} from '@oclif/core'
+
+import {EXIT, LbaasError} from '../src/domain/errors.js'
+import {DEMO_DEFAULTS, runDemo, silentDemoReporter, type DemoReport} from '../src/service/demo.js'
+import {demoEpilogue, demoReporter} from '../src/ui/demo-view.js'
+import {LbaasCommand} from '../src/ui/lbaas-command.js'
+
+export default class Demo extends LbaasCommand {
+  static summary = 'Run the whole workflow on a throw-away lab, end to end, and print the commands it ran'
+  static description =
+    'lab up → pool → members → HTTP monitor → associate → VIP → requests through the VIP and how they were spread → ' +
+    'one backend fails its health check and the monitor takes it out → it heals and comes back → the lbaas commands, ' +
+    'ready to paste → cleanup. Everything stays on this host (198.18.0.0/15, no route out). ' +
+    'It removes only what it created, also when a step fails or on Ctrl-C; --keep leaves it all up.'
+  static examples = [
+    '<%= config.bin %> demo',
+    '<%= config.bin %> demo --keep',
+    '<%= config.bin %> demo --subnet demo2 --cidr 198.18.2.0/24 --requests 30',
+  ]
+  static flags = {
+    subnet: Flags.string({description: `lab subnet to run on; created (and removed) unless it exists unused [default: ${DEMO_DEFAULTS.subnet}]`}),
+    cidr: Flags.string({description: `network of a new lab subnet [default: ${DEMO_DEFAULTS.cidr}]`}),
+    backends: Flags.string({description: `backend hosts, 2–10 [default: ${DEMO_DEFAULTS.backends}]`}),
+    requests: Flags.string({description: `requests per burst through the VIP, 1–1000 [default: ${DEMO_DEFAULTS.requests}]`}),
+    keep: Flags.boolean({description: 'leave the lab, pool, monitor and VIP up, and print how to remove them'}),
+  }
+
+  async run(): Promise<DemoReport> {
+    const {flags} = await this.parseCommand(Demo)
+    if (process.getuid?.() !== 0) {
+      throw new LbaasError('needs_root', EXIT.runtime, 'lbaas demo needs root: it makes network namespaces, bridges and HAProxy processes', 'run it with sudo')
+    }
+    const color = this.output.color
+    const reporter = this.structuredOutput ? silentDemoReporter : demoReporter({color})
+    const interrupt = new AbortController()
+    // First Ctrl-C: stop at the next step and clean up. Second: leave at once.
+    const onSigint = () => {
+      if (interrupt.signal.aborted) process.exit(130)
+      process.stderr.write('\ninterrupted: stopping and cleaning up (Ctrl-C again to leave at once)\n')
+      interrupt.abort(new LbaasError('cancelled', EXIT.usage, 'interrupted: the demo stopped'))
+    }
+    process.on('SIGINT', onSigint)
+    try {
+      const report = await runDemo(
+        await this.ctx,
+        {subnet: flags.subnet, cidr: flags.cidr, backends: flags.backends, requests: flags.requests, keep: flags.keep, signal: interrupt.signal},
+        reporter,
+      )
+      if (this.structuredOutput) return this.show(report)
+      process.stdout.write(demoEpilogue(report, color))
+      return report
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
+  }
+}

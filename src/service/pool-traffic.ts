@@ -1,0 +1,76 @@
+/**
+ * One reading of a pool's members for `lbaas pool stats --watch`: health as `lbaas status`
+ * shows it (and persists it), plus each server's live counters from HAProxy. Rates are the
+ * caller's business: it compares two samples.
+ */
+import type {MemberOperatingStatus, PoolOperatingStatus, ProvisioningStatus} from '../domain/types.js'
+import {memberHealthDetails} from '../store/members.js'
+import {refreshPoolHealthOrWarn} from './apply.js'
+import type {AppContext} from './context.js'
+import {resolvePool} from './resolve.js'
+
+export interface MemberTraffic {
+  id: string
+  address: string
+  protocol_port: number
+  weight: number
+  admin_state_up: boolean
+  status: ProvisioningStatus
+  operating_status: MemberOperatingStatus
+  /** HAProxy's last check result, e.g. L7OK, L7STS, L4CON; empty without a monitor. */
+  health: string
+  active_connections: number
+  total_connections: number
+  bytes_in: number
+  bytes_out: number
+}
+
+export interface PoolTrafficSample {
+  pool: {id: string; name: string; protocol: string; lb_method: string; operating_status: PoolOperatingStatus}
+  vip: {address: string; protocol_port: number} | null
+  /** Whether HAProxy answered: without it the counters are zero and health is the last known. */
+  live: boolean
+  /** Monotonic milliseconds (performance.now()) of the reading, for rates. */
+  taken_at: number
+  members: MemberTraffic[]
+}
+
+export async function samplePoolTraffic(ctx: AppContext, ref: string): Promise<PoolTrafficSample> {
+  const pool = resolvePool(ctx.store.db, ref)
+  const refreshed = await refreshPoolHealthOrWarn(ctx, pool.id)
+  const graph = refreshed?.graph
+  if (!graph) return {pool: {...pool}, vip: null, live: false, taken_at: performance.now(), members: []}
+  const live = graph.vip ? await ctx.withPoolLock(pool.id, () => ctx.executorFor(graph.pool).liveStats(graph)).catch(() => null) : null
+  const taken_at = performance.now()
+  const servers = new Map((live?.members ?? []).map((server) => [server.id, server]))
+  const details = new Map(memberHealthDetails(ctx.store.db, pool.id).map((row) => [row.id, row]))
+  return {
+    pool: {
+      id: graph.pool.id,
+      name: graph.pool.name,
+      protocol: graph.pool.protocol,
+      lb_method: graph.pool.lb_method,
+      operating_status: graph.pool.operating_status,
+    },
+    vip: graph.vip && {address: graph.vip.address, protocol_port: graph.vip.protocol_port},
+    live: live !== null,
+    taken_at,
+    members: graph.members.map((member) => {
+      const traffic = servers.get(member.id)?.traffic
+      return {
+        id: member.id,
+        address: member.address,
+        protocol_port: member.protocol_port,
+        weight: member.weight,
+        admin_state_up: member.admin_state_up,
+        status: member.status,
+        operating_status: member.operating_status,
+        health: servers.get(member.id)?.health ?? details.get(member.id)?.health ?? '',
+        active_connections: traffic?.active_connections ?? 0,
+        total_connections: traffic?.total_connections ?? 0,
+        bytes_in: traffic?.bytes_in ?? 0,
+        bytes_out: traffic?.bytes_out ?? 0,
+      }
+    }),
+  }
+}
