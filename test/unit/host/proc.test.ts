@@ -35,6 +35,17 @@ function startChild(code: string, marker = uniqueSuffix()): ChildProcess {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Starts a child that says `ready` on stdout once `code` has run, and waits for it. */
+async function startReadyChild(code: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', `${code}; process.stdout.write('ready')`], {stdio: ['ignore', 'pipe', 'ignore']})
+  children.push(child)
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve())
+    child.once('exit', () => reject(new Error('child exited before it was ready')))
+  })
+  return child
+}
+
 describe('parseStat', () => {
   it('reads state, ppid and start time even when comm holds spaces and parentheses', () => {
     const fields = Array.from({length: 50}, (_, index) => String(index + 3))
@@ -113,8 +124,8 @@ describe('terminate', () => {
   })
 
   it('kills a process that ignores SIGTERM after the grace period', async () => {
-    const child = startChild("process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)")
-    await sleep(200)
+    // The handler must be installed before the SIGTERM, however slowly a loaded machine starts node.
+    const child = await startReadyChild("process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)")
     expect(await terminate(child.pid!, {graceMs: 200})).toBe('killed')
     expect(isAlive(child.pid!)).toBe(false)
   })
