@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import type {Member} from '../../src/domain/types.js'
-import * as rules from '../../src/domain/validation.js'
 import {createMember} from '../../src/service/members.js'
-import {poolChoices} from '../../src/ui/choices.js'
+import {memberForm} from '../../src/ui/forms.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
 
 export default class MemberCreate extends LbaasCommand {
@@ -28,29 +27,9 @@ export default class MemberCreate extends LbaasCommand {
     const {args, flags} = await this.parseCommand(MemberCreate)
     const ctx = await this.ctx
     const guide = this.guide({...args, ...flags})
-    const pool = await guide.required('pool', args.pool, () => ({kind: 'pick', message: 'Pool', choices: poolChoices(ctx), other: 'another pool…'}), {
-      positional: true,
-    })
-    const address = await guide.required('address', flags.address, {
-      kind: 'input',
-      message: 'Member address',
-      validate: (value) => rules.ipAddress('address', value),
-    })
-    const port = await guide.required('protocol-port', flags['protocol-port'], {kind: 'input', message: 'Member port', validate: rules.protocolPort})
-    const weight = await guide.optional(flags.weight, {
-      kind: 'input',
-      message: 'Weight, 0–256 (0: no new connections)',
-      default: '1',
-      validate: rules.weight,
-    })
-    const member = await createMember(ctx, pool, {
-      address,
-      protocol_port: port,
-      weight,
-      admin_state_up: !flags['admin-state-down'],
-    })
-    await this.show(member)
-    await this.printEquivalent(guide, [pool], {address, 'protocol-port': port, weight, 'admin-state-down': flags['admin-state-down']})
+    const form = await memberForm(guide, ctx, {...args, ...flags})
+    const member = await this.show(await createMember(ctx, form.input.pool, form.input))
+    await this.printEquivalent(guide, form.positionals, form.flags)
     return member
   }
 }

@@ -1,11 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {LB_METHODS, PROTOCOLS, type Pool} from '../../src/domain/types.js'
-import * as rules from '../../src/domain/validation.js'
+import type {Pool} from '../../src/domain/types.js'
 import {createPool} from '../../src/service/pools.js'
-import {subnetChoices} from '../../src/ui/choices.js'
+import {poolForm} from '../../src/ui/forms.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
-import {descriptionQuestion} from '../../src/ui/questions.js'
 
 export default class PoolCreate extends LbaasCommand {
   static summary = 'Create a pool: the backend members a VIP balances over'
@@ -31,40 +29,9 @@ export default class PoolCreate extends LbaasCommand {
     const {flags} = await this.parseCommand(PoolCreate)
     const ctx = await this.ctx
     const guide = this.guide(flags)
-    const name = await guide.required('name', flags.name, {kind: 'input', message: 'Pool name', validate: rules.displayName})
-    const description = await guide.optional(flags.description, descriptionQuestion)
-    const subnet = await guide.required('subnet', flags.subnet, () => ({
-      kind: 'pick',
-      message: 'Subnet of the members',
-      choices: subnetChoices(ctx),
-      other: 'another subnet…',
-    }))
-    const protocol = await guide.required('protocol', flags.protocol, {kind: 'select', message: 'Protocol', choices: PROTOCOLS, default: 'HTTP'})
-    const lbMethod = await guide.required('lb-method', flags['lb-method'], {
-      kind: 'select',
-      message: 'Load-balancing method',
-      choices: LB_METHODS,
-      default: 'ROUND_ROBIN',
-    })
-    const pool = await createPool(ctx, {
-      name,
-      description,
-      subnet,
-      protocol,
-      lb_method: lbMethod,
-      admin_state_up: !flags['admin-state-down'],
-      agent: flags.agent,
-    })
-    await this.show(pool)
-    await this.printEquivalent(guide, [], {
-      name,
-      description,
-      subnet,
-      protocol,
-      'lb-method': lbMethod,
-      'admin-state-down': flags['admin-state-down'],
-      agent: flags.agent,
-    })
+    const form = await poolForm(guide, ctx, flags)
+    const pool = await this.show(await createPool(ctx, form.input))
+    await this.printEquivalent(guide, form.positionals, form.flags)
     return pool
   }
 }

@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import type {Subnet} from '../../src/domain/types.js'
-import * as rules from '../../src/domain/validation.js'
-import {createSubnet, subnetNetwork} from '../../src/service/subnets.js'
-import {freeNetworkSuggestion} from '../../src/ui/choices.js'
+import {createSubnet} from '../../src/service/subnets.js'
+import {subnetForm} from '../../src/ui/forms.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
 
 export default class SubnetCreate extends LbaasCommand {
@@ -28,28 +27,9 @@ export default class SubnetCreate extends LbaasCommand {
     const {args, flags} = await this.parseCommand(SubnetCreate)
     const ctx = await this.ctx
     const guide = this.guide({...args, ...flags})
-    const name = await guide.required('name', args.name, {kind: 'input', message: 'Subnet name', validate: rules.subnetName}, {positional: true})
-    const cidr = await guide.required('cidr', flags.cidr, () => ({
-      kind: 'input',
-      message: 'Network (CIDR)',
-      default: freeNetworkSuggestion(ctx),
-      validate: subnetNetwork,
-    }))
-    const gateway = await guide.optional(flags.gateway, {
-      kind: 'input',
-      message: 'Gateway address (empty: the first host address)',
-      optional: true,
-      validate: (value) => rules.ipAddress('gateway_ip', value),
-    })
-    const bridge = await guide.optional(flags.bridge, {
-      kind: 'input',
-      message: 'Existing Linux bridge to use (empty: lbaas creates and owns one)',
-      optional: true,
-      validate: rules.bridgeName,
-    })
-    const subnet = await createSubnet(ctx, {name, cidr, gateway_ip: gateway, bridge})
-    await this.show(subnet)
-    await this.printEquivalent(guide, [name], {cidr, gateway, bridge})
+    const form = await subnetForm(guide, ctx, {...args, ...flags})
+    const subnet = await this.show(await createSubnet(ctx, form.input))
+    await this.printEquivalent(guide, form.positionals, form.flags)
     return subnet
   }
 }
