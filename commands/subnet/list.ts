@@ -1,15 +1,13 @@
-import type {Subnet} from '../../src/domain/types.js'
-import {listAllSubnets} from '../../src/service/subnets.js'
+import {LISTINGS} from '../../src/ui/listings.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
 
 export default class SubnetList extends LbaasCommand {
   static summary = 'List subnets'
   static examples = ['<%= config.bin %> subnet list', '<%= config.bin %> subnet list -f value -c name']
 
-  async run(): Promise<readonly Subnet[]> {
+  async run(): Promise<readonly object[]> {
     await this.parseCommand(SubnetList)
-    return this.showList(listAllSubnets(await this.ctx), ['id', 'name', 'cidr', 'gateway_ip', 'bridge', 'managed'], SUBNET_FIELDS)
+    const listing = LISTINGS.subnet
+    return this.showList(listing.rows(await this.ctx), listing.columns, listing.fields)
   }
 }
-
-export const SUBNET_FIELDS = ['id', 'name', 'cidr', 'gateway_ip', 'bridge', 'managed']

@@ -151,7 +151,9 @@ async function masterRequest(
         if (!query) return undefined
         if (Date.now() >= deadline) throw socketFailure(socketPath, command, `connection reset (${error.errno})`)
       } else if (error instanceof ConnectError) {
-        const retryable = error.errno === 'ECONNREFUSED' || error.errno === 'ENOENT'
+        // A master re-executing on reload can also reset a connection before it is accepted,
+        // and a full listen backlog answers EAGAIN: both mean "not now".
+        const retryable = ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EAGAIN'].includes(error.errno ?? '')
         if (!retryable || Date.now() >= deadline) throw connectFailure(socketPath, command, error)
       } else throw error
       await sleep(CONNECT_RETRY_PAUSE_MS)

@@ -9,6 +9,7 @@
  */
 import {RuntimeFailure} from '../domain/errors.js'
 import type {HaproxyView} from './view.js'
+import {splitHaproxyWords} from './words.js'
 
 function badOutput(command: string, detail: string): RuntimeFailure {
   return new RuntimeFailure('haproxy_output', `unexpected output from HAProxy's \`${command}\`: ${detail}`)
@@ -188,8 +189,16 @@ export function parseServersState(text: string): ServersState {
  * server keeps its name, so a server whose address or port changed must not inherit its
  * old state; neither must a server whose backend moved. Lines of servers the view does not
  * have are dropped as well. Returns the text to write to the server-state file.
+ *
+ * `runningConfig` is the configuration file of the running process. HAProxy keeps a saved
+ * runtime weight when the new configuration's weight equals the weight the process *started*
+ * with (likewise runtime maintenance and `disabled`), but lbaas applies weight and admin
+ * changes through the runtime API and writes them to the file: a weight set back to the
+ * start value in a reload that carries other changes too would otherwise be lost. So the
+ * saved rows are told the file's weight and `disabled` as the configured ones: what the new
+ * configuration changes wins, what it keeps stays as it runs.
  */
-export function retainMatchingServerState(savedState: string, view: HaproxyView): string {
+export function retainMatchingServerState(savedState: string, view: HaproxyView, runningConfig?: string | null): string {
   const lines = savedState.split('\n')
   const versionIndex = lines.findIndex((line) => line.trim().length > 0)
   if (versionIndex === -1 || lines[versionIndex].trim() !== '1') return EMPTY_SERVER_STATE
@@ -204,12 +213,46 @@ export function retainMatchingServerState(savedState: string, view: HaproxyView)
       .map((row) => `${row.be_name}/${row.srv_name}`),
   )
   const header = lines.find((line) => line.startsWith('# '))
-  const rows = lines.filter((line, position) => {
-    if (position <= versionIndex || line.startsWith('#') || line.trim().length === 0) return false
-    const cells = line.trim().split(/\s+/)
-    return keep.has(`${cells[state.columns.indexOf('be_name')]}/${cells[state.columns.indexOf('srv_name')]}`)
-  })
+  const configured = runningConfig ? configuredServers(runningConfig) : undefined
+  const column = (name: string) => state.columns.indexOf(name)
+  const rows = lines
+    .filter((line, position) => {
+      if (position <= versionIndex || line.startsWith('#') || line.trim().length === 0) return false
+      const cells = line.trim().split(/\s+/)
+      return keep.has(`${cells[column('be_name')]}/${cells[column('srv_name')]}`)
+    })
+    .map((line) => {
+      const cells = line.trim().split(/\s+/)
+      const server = configured?.get(`${cells[column('be_name')]}/${cells[column('srv_name')]}`)
+      if (!server || column('srv_iweight') === -1 || column('srv_admin_state') === -1) return line
+      const admin = Number(cells[column('srv_admin_state')])
+      cells[column('srv_admin_state')] = String(server.disabled ? admin | SERVER_ADMIN_CONFIG_MAINT : admin & ~SERVER_ADMIN_CONFIG_MAINT)
+      cells[column('srv_iweight')] = String(server.weight)
+      return cells.join(' ')
+    })
   return ['1', ...(header ? [header] : []), ...rows].join('\n') + '\n'
+}
+
+/** `backend/server` → weight and `disabled` of every server line of a configuration lbaas wrote. */
+function configuredServers(config: string): Map<string, {weight: number; disabled: boolean}> {
+  const servers = new Map<string, {weight: number; disabled: boolean}>()
+  let backend: string | undefined
+  for (const line of config.split('\n')) {
+    let words: string[]
+    try {
+      words = splitHaproxyWords(line)
+    } catch {
+      continue
+    }
+    if (words.length === 0) continue
+    if (!/^\s/.test(line)) backend = words[0] === 'backend' ? words[1] : undefined
+    else if (backend !== undefined && words[0] === 'server') {
+      const weightAt = words.indexOf('weight')
+      const weight = weightAt === -1 ? 1 : Number(words[weightAt + 1])
+      if (Number.isInteger(weight)) servers.set(`${backend}/${words[1]}`, {weight, disabled: words.includes('disabled')})
+    }
+  }
+  return servers
 }
 
 // ---- show info -----------------------------------------------------------------------

@@ -8,6 +8,7 @@
  * `haproxy.cfg.last-good` (for rollback), the stats and master sockets (0600), the pid file
  * and the server-state file (0600).
  */
+import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 
 import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
@@ -19,6 +20,7 @@ import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/vi
 import {parseNetwork} from '../domain/ip.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
 import type {Notifier} from '../service/context.js'
+import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
@@ -71,6 +73,15 @@ function readIfExists(path: string): string | null {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw error
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
+/** The running HAProxy loaded exactly `config` (see PoolPaths.configApplied). */
+function runsConfig(paths: PoolPaths, config: string | null): boolean {
+  return config !== null && readIfExists(paths.configApplied) === sha256(config)
 }
 
 /** Writes through a temporary file and rename, so readers never see half a file. */
@@ -137,10 +148,11 @@ export class LocalExecutor implements PoolExecutor {
     const step = this.options.notify.step
     const {view, namespace, plug} = spec
     const config = renderConfig(view)
+    crashPoint('deploy-after-render')
     const paths = poolPaths(this.options.runDir, spec.id)
     const master = runningMaster(paths)
     const current = readIfExists(paths.config)
-    if (master !== undefined && current === config) {
+    if (master !== undefined && current === config && runsConfig(paths, config)) {
       // Byte-identical: no reload; only repair the plumbing if something went missing.
       if (plug) await plugVip(plug)
       return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
@@ -148,24 +160,30 @@ export class LocalExecutor implements PoolExecutor {
 
     makePrivateDirs(paths.dir)
     writeAtomically(paths.configNew, config)
+    crashPoint('deploy-after-write-new')
     try {
       await step('validate the configuration (haproxy -c)', () => validateConfig(spec.id, paths.configNew, namespace ?? undefined))
     } catch (error) {
       renameSync(paths.configNew, paths.configRejected)
       throw error
     }
+    crashPoint('deploy-after-validate')
     if (plug) {
       const plugged = await step(`plug ${plug.address} into ${plug.bridge} (namespace ${plug.namespace})`, () => plugVip(plug))
       view.warnings.push(...plugged.warnings)
     }
+    crashPoint('deploy-after-plug')
 
     if (master !== undefined) {
-      await this.saveRuntimeState(paths, view, hooks)
+      await this.saveRuntimeState(paths, view, hooks, current)
     } else if (!existsSync(paths.serverState)) {
       writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
     }
     if (current !== null) writeAtomically(paths.configLastGood, current)
+    crashPoint('deploy-after-save-state')
+    rmSync(paths.configApplied, {force: true})
     renameSync(paths.configNew, paths.config)
+    crashPoint('deploy-after-rename')
 
     try {
       if (master === undefined) await step('start HAProxy', () => startHaproxy(paths, namespace))
@@ -181,6 +199,8 @@ export class LocalExecutor implements PoolExecutor {
         'see `lbaas status` and `lbaas doctor`',
       )
     }
+    writeAtomically(paths.configApplied, sha256(config))
+    crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
   }
 
@@ -191,18 +211,20 @@ export class LocalExecutor implements PoolExecutor {
     // Steps are shown only for what exists: deleting a pool that never ran shows nothing.
     if (runningMaster(paths) !== undefined) await step('stop HAProxy', () => stopHaproxy(paths))
     else await stopHaproxy(paths)
+    crashPoint('undeploy-after-stop')
     if (namespace && namespaceExists(namespace)) await step(`unplug the VIP and delete namespace ${namespace}`, () => unplugVip(namespace, hostLink))
     else if (namespace) await unplugVip(namespace, hostLink)
+    crashPoint('undeploy-after-unplug')
     rmSync(paths.dir, {recursive: true, force: true})
   }
 
   /** Step 5: counters and server health of the running worker, kept across the reload. */
-  private async saveRuntimeState(paths: PoolPaths, view: HaproxyView, hooks: ExecutorHooks): Promise<void> {
+  private async saveRuntimeState(paths: PoolPaths, view: HaproxyView, hooks: ExecutorHooks, runningConfig: string | null): Promise<void> {
     try {
       const stats = await showStat(paths.statsSocket)
       // Every backend of the running process, including one the new configuration drops.
       for (const backend of stats.backends) hooks.countersBeforeReload(backend, backend.name)
-      writeAtomically(paths.serverState, retainMatchingServerState(await showServersState(paths.statsSocket), view))
+      writeAtomically(paths.serverState, retainMatchingServerState(await showServersState(paths.statsSocket), view, runningConfig))
     } catch {
       // Octavia's rule: reload even when the state could not be saved (health is re-probed).
       if (!existsSync(paths.serverState)) writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
@@ -219,8 +241,12 @@ export class LocalExecutor implements PoolExecutor {
     }
     writeAtomically(paths.config, lastGood)
     try {
-      if (wasRunning && runningMaster(paths) !== undefined) await reloadHaproxy(paths)
-      else await startHaproxy(paths, spec.namespace)
+      if (wasRunning && runningMaster(paths) !== undefined) {
+        if ((await reloadHaproxy(paths)).ok) writeAtomically(paths.configApplied, sha256(lastGood))
+      } else {
+        await startHaproxy(paths, spec.namespace)
+        writeAtomically(paths.configApplied, sha256(lastGood))
+      }
     } catch {
       // The error that brought us here is the one to report; sync retries the last good file.
     }
@@ -229,7 +255,7 @@ export class LocalExecutor implements PoolExecutor {
   async applyRuntime(graph: PoolGraph, memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome> {
     const {view, config, paths} = this.render(graph)
     const current = readIfExists(paths.config)
-    if (runningMaster(paths) === undefined || current === null || !onlyServersDiffer(current, config, memberIds)) {
+    if (runningMaster(paths) === undefined || !runsConfig(paths, current) || !onlyServersDiffer(current!, config, memberIds)) {
       return this.deploy(graph, hooks)
     }
     const backend = view.backends[0]
@@ -245,6 +271,7 @@ export class LocalExecutor implements PoolExecutor {
     }
     // The file says what runs, so a later reload (or sync) keeps the change.
     writeAtomically(paths.config, config)
+    writeAtomically(paths.configApplied, sha256(config))
     return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
   }
 
@@ -302,6 +329,12 @@ export class LocalExecutor implements PoolExecutor {
     if (subnet.managed) await deleteBridge(subnet.bridge)
   }
 
+  /** HAProxy of `id` runs, and runs exactly `config` (the file holds it and it was loaded). */
+  runsCurrent(id: string, config: string): boolean {
+    const paths = poolPaths(this.options.runDir, id)
+    return runningMaster(paths) !== undefined && readIfExists(paths.config) === config && runsConfig(paths, config)
+  }
+
   /** What sync would change for a pool, without changing anything. */
   async inspect(graph: PoolGraph): Promise<PoolInspection> {
     const {config, paths} = this.render(graph)
@@ -315,7 +348,7 @@ export class LocalExecutor implements PoolExecutor {
       poolId: graph.pool.id,
       namespace: namespaceExists(namespaceFor(graph.pool.id)),
       running: runningMaster(paths) !== undefined,
-      configCurrent: readIfExists(paths.config) === config,
+      configCurrent: readIfExists(paths.config) === config && runsConfig(paths, config),
       plugSteps,
     }
   }

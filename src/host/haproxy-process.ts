@@ -4,7 +4,7 @@
  * (listeners pass to the new worker over a socketpair, so no connection is dropped:
  * probe.md §4), and judged alive from /proc (PID 1 here reaps zombies late).
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {chmodSync, existsSync, readFileSync} from 'node:fs'
 
 import {ConfigRejectedError, RuntimeFailure} from '../domain/errors.js'
 import {reloadAndWait, showInfo, showProc, type ReloadOutcome} from '../haproxy/runtime.js'
@@ -45,6 +45,20 @@ export async function startHaproxy(paths: PoolPaths, namespace: string | null): 
     what: `starting HAProxy${namespace ? ` in ${namespace}` : ''}`,
   })
   await waitForWorker(paths)
+  privatePidFile(paths)
+}
+
+/**
+ * HAProxy writes its pid file 0644 whatever the umask asks; SPEC §4.1 wants 0600 for every
+ * file of the run dir (the 0700 directory already hides it; this keeps it so should the
+ * directory's mode ever be loosened).
+ */
+function privatePidFile(paths: Pick<PoolPaths, 'pidFile'>): void {
+  try {
+    chmodSync(paths.pidFile, 0o600)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
 }
 
 async function waitForWorker(paths: PoolPaths, timeoutMs = 5_000): Promise<void> {
@@ -67,7 +81,9 @@ async function waitForWorker(paths: PoolPaths, timeoutMs = 5_000): Promise<void>
  * the old worker serving; the caller restores the last good file and reloads again.
  */
 export async function reloadHaproxy(paths: PoolPaths): Promise<ReloadOutcome> {
-  return reloadAndWait(paths.masterSocket, {statsSocket: paths.statsSocket, waitMs: 15_000})
+  const outcome = await reloadAndWait(paths.masterSocket, {statsSocket: paths.statsSocket, waitMs: 15_000})
+  privatePidFile(paths)
+  return outcome
 }
 
 /**

@@ -149,21 +149,26 @@ function removeAbandonedBreakFile(breakPath: string): LockHolder | undefined {
 
 /**
  * Takes the lock at `path`, waiting (polling with short sleeps) while a live process holds
- * it. Throws ConflictError `lock_held` naming the holder after `timeoutMs`. `label` names
- * what is locked in that message, e.g. `pool 6f1c…`.
+ * it. Throws ConflictError `lock_held` naming the holder once one holder has kept it for
+ * `timeoutMs` of our wait: a queue of commands that each hold it briefly is progress, not
+ * a hang, so the wait starts again whenever the lock changes hands. `label` names what is
+ * locked in that message, e.g. `pool 6f1c…`.
  */
 export async function acquireLock(path: string, label: string, options: LockOptions = {}): Promise<Lock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS
   makePrivateDirs(dirname(path))
   const me = selfIdentity()
   const ours = `${me.pid} ${me.startTime} ${randomBytes(6).toString('hex')}\n`
-  const deadline = performance.now() + timeoutMs
+  let deadline = performance.now() + timeoutMs
   let pause = 5
   let told = false
+  let lastHolder: string | undefined
   for (;;) {
     if (createExclusive(path, ours)) return ownedLock(path, ours)
     const content = readText(path)
     if (content === undefined) continue
+    if (lastHolder !== undefined && content !== lastHolder) deadline = performance.now() + timeoutMs
+    lastHolder = content
     let blocker = parseHolder(content)
     if (!holderIsAlive(blocker)) {
       blocker = breakStaleLock(path, content, ours)
@@ -200,6 +205,21 @@ function ownedLock(path: string, ours: string): Lock {
       if (readText(path) === ours) unlinkIfExists(path)
     },
   }
+}
+
+/**
+ * The live process holding the lock at `path` (`PID STARTTIME TOKEN`), or undefined when
+ * the lock is free or its holder is dead. For readers that must not wait for the lock.
+ */
+export function liveLockHolder(path: string): LockHolder | undefined {
+  let content: string | undefined
+  try {
+    content = readText(path)
+  } catch {
+    return undefined
+  }
+  const holder = content === undefined ? undefined : parseHolder(content)
+  return holderIsAlive(holder) ? holder : undefined
 }
 
 /** The lock of one pool: deploy, reload, runtime changes and undeploy of that pool. */

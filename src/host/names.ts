@@ -191,6 +191,11 @@ export interface PoolPaths {
   configRejected: string
   /** Restored when a new configuration validated but the new process did not serve. */
   configLastGood: string
+  /**
+   * SHA-256 of the configuration the running HAProxy loaded, written once a start or reload
+   * succeeded: a crash between the rename and the reload leaves `config` newer than what runs.
+   */
+  configApplied: string
   /** Per-process runtime API (`stats socket … level admin`). */
   statsSocket: string
   /** Master CLI (`haproxy -W -S`). */
@@ -209,6 +214,7 @@ export function poolPaths(runDir: string, poolId: string): PoolPaths {
     configNew: `${dir}/haproxy.cfg.new`,
     configRejected: `${dir}/haproxy.cfg.rejected`,
     configLastGood: `${dir}/haproxy.cfg.last-good`,
+    configApplied: `${dir}/haproxy.cfg.applied`,
     statsSocket: checkSocketPath(`${dir}/stats.sock`),
     masterSocket: checkSocketPath(`${dir}/${LONGEST_SOCKET_NAME}`),
     pidFile: `${dir}/haproxy.pid`,

@@ -8,6 +8,9 @@
  * stderr) on a non-zero exit, a timeout (the program is killed) or a program that could
  * not be started. A timeout or a failed start throws even with `allowFailure`.
  *
+ * node:child_process rather than execa: importing execa costs ~80 ms, which every command
+ * that runs a program would pay (BENCHMARKS.md).
+ *
  * Tracing: `LBAAS_DEBUG=1` prints every command with its duration to stderr;
  * `recordCommands()` / `onCommand()` let the CLI count or list what ran.
  */
@@ -98,14 +101,6 @@ function fullArgv(argv: readonly string[], netns: string | undefined): string[] 
   return ['ip', 'netns', 'exec', netns, ...argv]
 }
 
-let execaModule: Promise<typeof import('execa')> | undefined
-
-// execa costs ~85 ms to import; only commands that run programs pay for it.
-function loadExeca(): Promise<typeof import('execa')> {
-  execaModule ??= import('execa')
-  return execaModule
-}
-
 export interface RunningCommand {
   readonly pid: number | undefined
   /** Sends a signal to the program; false when it has already exited. */
@@ -130,51 +125,69 @@ export interface FinishedCommand {
 export async function startCommand(argv: readonly string[], options: Omit<RunOptions, 'allowFailure'> = {}): Promise<RunningCommand> {
   const full = fullArgv(argv, options.netns)
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  const {execa} = await loadExeca()
   const started = performance.now()
-  const subprocess = execa(full[0], full.slice(1), {
-    shell: false,
-    reject: false,
-    timeout: timeoutMs,
-    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
-    env: {LC_ALL: 'C'},
-    ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}),
+  const child = spawn(full[0], full.slice(1), {
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    env: {...process.env, LC_ALL: 'C'},
   })
-  const finished = subprocess.then((result) => {
-    const durationMs = performance.now() - started
-    const notStarted = result.exitCode === undefined && !result.signal && !result.timedOut
-    emit({
-      argv: full,
-      input: options.input,
-      exitCode: result.exitCode,
-      durationMs,
-      outcome: result.timedOut ? 'timed-out' : notStarted ? 'not-started' : result.signal ? 'signalled' : 'exited',
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
+  if (options.input !== undefined) {
+    // A program that exits without reading its input must not crash us with EPIPE.
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(options.input)
+  }
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGTERM')
+    setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_AFTER_MS).unref()
+  }, timeoutMs)
+  timer.unref()
+
+  const finished = new Promise<FinishedCommand>((resolve, reject) => {
+    let settled = false
+    const record = (exitCode: number | undefined, outcome: CommandRecord['outcome']) =>
+      emit({argv: full, input: options.input, exitCode, durationMs: performance.now() - started, outcome})
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (settled || child.pid !== undefined) return
+      settled = true
+      clearTimeout(timer)
+      record(undefined, 'not-started')
+      const detail = error.code === 'ENOENT' ? `${full[0]}: program not found (is it installed and on PATH?)` : error.message
+      reject(new ExternalCommandError(full, undefined, detail, options.what))
     })
-    if (notStarted) {
-      throw new ExternalCommandError(full, undefined, notStartedDetail(full[0], result), options.what)
-    }
-    if (result.timedOut) {
-      throw new ExternalCommandError(full, undefined, String(result.stderr ?? ''), `${options.what ?? formatArgv(full)} (timed out after ${timeoutMs} ms)`)
-    }
-    return {
-      stdout: String(result.stdout ?? ''),
-      stderr: String(result.stderr ?? ''),
-      exitCode: result.exitCode,
-      signal: result.signal,
-    }
+    // 'close': the program has exited and its output pipes are drained.
+    child.once('close', (code, signal) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      const result = {
+        stdout: withoutFinalNewline(Buffer.concat(stdout).toString()),
+        stderr: withoutFinalNewline(Buffer.concat(stderr).toString()),
+        exitCode: code ?? undefined,
+        signal: signal ?? undefined,
+      }
+      record(result.exitCode, timedOut ? 'timed-out' : signal ? 'signalled' : 'exited')
+      if (timedOut) {
+        reject(new ExternalCommandError(full, undefined, result.stderr, `${options.what ?? formatArgv(full)} (timed out after ${timeoutMs} ms)`))
+      } else resolve(result)
+    })
   })
   // A caller that only reads `pid` must not see an unhandled rejection.
   finished.catch(() => undefined)
   return {
-    pid: subprocess.pid,
-    kill: (signal) => subprocess.kill(signal),
+    pid: child.pid,
+    kill: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
     finished,
   }
 }
 
-function notStartedDetail(program: string, result: {code?: string; shortMessage?: string}): string {
-  if (result.code === 'ENOENT') return `${program}: program not found (is it installed and on PATH?)`
-  return result.shortMessage ?? `${program} could not be started`
+/** Output without its last line break, as callers compare and split it. */
+function withoutFinalNewline(text: string): string {
+  return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text
 }
 
 /** Runs a program to completion; see the module contract. */

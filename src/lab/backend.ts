@@ -87,7 +87,7 @@ try {
 
 const ready = `${controlDir}/listening`
 mkdirSync(controlDir, {recursive: true, mode: 0o700})
-writeFileSync(`${ready}.tmp`, `${process.pid}\n`)
+writeFileSync(`${ready}.tmp`, `${process.pid}\n`, {mode: 0o600})
 renameSync(`${ready}.tmp`, ready)
 process.stdout.write(`lab backend ${name} listening on port ${port}${values['tls-cert'] ? ' (TLS)' : ''}\n`)
 

@@ -14,6 +14,7 @@ import {deleteAssociationRow, setAssociationStatus} from '../store/monitors.js'
 import {setPoolOperatingStatus, setPoolStatus} from '../store/pools.js'
 import {recordCounters, type CumulativeCounters} from '../store/stats.js'
 import {deleteVipRow, setVipStatus} from '../store/vips.js'
+import {crashPoint} from '../util/crash-point.js'
 import type {AppContext} from './context.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats} from './executor.js'
 
@@ -53,6 +54,7 @@ export async function applyPool(
       ctx.store.write(() => recordFailure(db, graph, touched, error))
       throw error
     }
+    crashPoint(graph.vip?.status === 'PENDING_DELETE' ? 'vip-delete-before-row-removed' : 'deploy-before-mark-active')
     ctx.store.write(() => recordSuccess(db, graph, outcome))
     for (const warning of outcome.warnings) ctx.notify.warn(warning)
     return outcome
@@ -67,20 +69,39 @@ export function counterHooks(ctx: AppContext, poolId: string): ExecutorHooks {
   }
 }
 
+/**
+ * Whether an object still exists and is not being deleted, read inside the transaction that
+ * records an outcome. Another command may have changed it since `graph` was read (a delete
+ * marks a member PENDING_DELETE while this deploy runs): that status is the delete's to
+ * settle, and overwriting it would lose the delete.
+ */
+function settleableNow(db: Db, poolId: string): (key: string) => boolean {
+  const now = loadPoolGraph(db, poolId)
+  const statuses = new Map<string, ProvisioningStatus>()
+  if (now?.vip) statuses.set(now.vip.id, now.vip.status)
+  for (const member of now?.members ?? []) statuses.set(member.id, member.status)
+  for (const association of now?.associations ?? []) statuses.set(`association ${association.monitor_id}`, association.status)
+  return (key) => {
+    const status = statuses.get(key)
+    return status !== undefined && status !== 'PENDING_DELETE'
+  }
+}
+
 function recordSuccess(db: Db, graph: PoolGraph, outcome: DeployOutcome): void {
   const description = outcome.description
+  const settleable = settleableNow(db, graph.pool.id)
   setPoolStatus(db, graph.pool.id, 'ACTIVE', description)
   if (graph.vip) {
     if (graph.vip.status === 'PENDING_DELETE') deleteVipRow(db, graph.vip.id)
-    else if (SETTLED_BY_DEPLOY.includes(graph.vip.status)) setVipStatus(db, graph.vip.id, 'ACTIVE', description)
+    else if (SETTLED_BY_DEPLOY.includes(graph.vip.status) && settleable(graph.vip.id)) setVipStatus(db, graph.vip.id, 'ACTIVE', description)
   }
   for (const member of graph.members) {
     if (member.status === 'PENDING_DELETE') deleteMemberRow(db, member.id)
-    else if (SETTLED_BY_DEPLOY.includes(member.status)) setMemberStatus(db, member.id, 'ACTIVE', description)
+    else if (SETTLED_BY_DEPLOY.includes(member.status) && settleable(member.id)) setMemberStatus(db, member.id, 'ACTIVE', description)
   }
   for (const association of graph.associations) {
     if (association.status === 'PENDING_DELETE') deleteAssociationRow(db, graph.pool.id, association.monitor_id)
-    else if (SETTLED_BY_DEPLOY.includes(association.status)) {
+    else if (SETTLED_BY_DEPLOY.includes(association.status) && settleable(`association ${association.monitor_id}`)) {
       setAssociationStatus(db, graph.pool.id, association.monitor_id, 'ACTIVE', description)
     }
   }
@@ -98,24 +119,25 @@ function recordSuccess(db: Db, graph: PoolGraph, outcome: DeployOutcome): void {
 function recordFailure(db: Db, graph: PoolGraph, touched: Touched, error: unknown): void {
   const reason = describeFailure(error)
   const poolId = graph.pool.id
+  const settleable = settleableNow(db, poolId)
   let deletedSomething = false
   if (graph.vip?.status === 'PENDING_DELETE') {
     deleteVipRow(db, graph.vip.id)
     deletedSomething = true
-  } else if (graph.vip && touched.vipId === graph.vip.id) {
+  } else if (graph.vip && touched.vipId === graph.vip.id && settleable(graph.vip.id)) {
     setVipStatus(db, graph.vip.id, 'ERROR', reason)
   }
   for (const member of graph.members) {
     if (member.status === 'PENDING_DELETE') {
       deleteMemberRow(db, member.id)
       deletedSomething = true
-    } else if (touched.memberIds?.includes(member.id)) setMemberStatus(db, member.id, 'ERROR', reason)
+    } else if (touched.memberIds?.includes(member.id) && settleable(member.id)) setMemberStatus(db, member.id, 'ERROR', reason)
   }
   for (const association of graph.associations) {
     if (association.status === 'PENDING_DELETE') {
       deleteAssociationRow(db, poolId, association.monitor_id)
       deletedSomething = true
-    } else if (touched.monitorIds?.includes(association.monitor_id)) {
+    } else if (touched.monitorIds?.includes(association.monitor_id) && settleable(`association ${association.monitor_id}`)) {
       setAssociationStatus(db, poolId, association.monitor_id, 'ERROR', reason)
     }
   }

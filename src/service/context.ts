@@ -8,6 +8,7 @@ import {dirname, join, resolve} from 'node:path'
 import type {Pool} from '../domain/types.js'
 import type {Store} from '../store/db.js'
 import type {AgentTransport} from './agents.js'
+import type {LocalExecutor} from '../host/executor.js'
 import type {PoolExecutor} from './executor.js'
 
 export interface Notifier {
@@ -31,14 +32,21 @@ export interface AppContext {
   executorFor(pool: Pick<Pool, 'id' | 'agent'>): PoolExecutor
   /** The executor for host-wide things (subnet bridges). */
   readonly localExecutor: PoolExecutor
+  /** This host's executor itself, for what only it can do (sync's inspection, a Libra device). */
+  hostExecutor(): Promise<LocalExecutor>
   withPoolLock<T>(poolId: string, work: () => Promise<T>): Promise<T>
   /** Largest connection_limit this host can honour (see `lbaas doctor`). */
   safeConnectionLimit(): number
   readonly notify: Notifier
   /** How this CLI reaches agents (SPEC §6); absent or without servers: not a controller. */
   readonly agentTransport?: AgentTransport
-  /** Brings a serve-worker's Libra device (if this state file has one) back on the host, for `sync`. */
-  restoreDevice(): Promise<void>
+  /** A serve-worker's Libra device kept in this state file (SPEC §5), as `sync` needs it. */
+  readonly device: {
+    /** Brings the device back on the host (nothing when there is none). */
+    restore(): Promise<void>
+    /** The configuration the stored device renders to; null when there is none. */
+    renderStored(): Promise<string | null>
+  }
 }
 
 /** SPEC §2: /var/lib/lbaas/state.db for root, $XDG_STATE_HOME/lbaas/state.db otherwise. */

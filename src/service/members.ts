@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import {ConflictError, ValidationError} from '../domain/errors.js'
+import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js'
 import type {Member} from '../domain/types.js'
 import {bool, ipAddress, protocolPort, weight} from '../domain/validation.js'
 import {
@@ -57,7 +57,14 @@ export async function createMember(ctx: AppContext, poolRef: string, input: Memb
     return {member: created, deployed: pool.vip_id !== null}
   })
   if (deployed) await applyPool(ctx, member.pool_id, {memberIds: [member.id]})
-  return getMember(db, member.id)!
+  return stillThere(ctx, member.id)
+}
+
+/** The member after a command's deploy; a concurrent `member delete` may have removed it meanwhile. */
+function stillThere(ctx: AppContext, id: string): Member {
+  const member = getMember(ctx.store.db, id)
+  if (!member) throw new NotFoundError('member', id, 'another command deleted it while this one ran')
+  return member
 }
 
 /** Members of one pool or of all pools, with health read live from HAProxy where deployed. */
@@ -97,6 +104,8 @@ export async function updateMember(ctx: AppContext, ref: string, update: MemberU
   const {db} = ctx.store
   const plan = ctx.store.write(() => {
     const member = resolveMember(db, ref)
+    // Updating it would bring it back from a delete that has begun (and overwrite its status).
+    if (member.status === 'PENDING_DELETE') throw new NotFoundError('member', ref, 'another command is deleting it')
     const from = resolvePool(db, member.pool_id)
     const to = update.pool === undefined ? from : resolvePool(db, update.pool)
     if (to.id !== from.id && findMemberByEndpoint(db, to.id, member.address, member.protocol_port)) {
@@ -113,7 +122,7 @@ export async function updateMember(ctx: AppContext, ref: string, update: MemberU
     await applyPool(ctx, plan.to.id, {memberIds: [plan.member.id]}, {runtimeMemberIds: [plan.member.id]})
   }
   if (!plan.to.vip_id) ctx.store.write(() => setMemberStatus(db, plan.member.id, 'ACTIVE'))
-  return getMember(db, plan.member.id)!
+  return stillThere(ctx, plan.member.id)
 }
 
 export async function deleteMember(ctx: AppContext, ref: string): Promise<Member> {

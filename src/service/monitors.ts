@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import {ConflictError, NotAssociatedError, ValidationError} from '../domain/errors.js'
+import {ConflictError, NotAssociatedError, NotFoundError, ValidationError} from '../domain/errors.js'
 import type {Monitor} from '../domain/types.js'
 import {
   bool,
@@ -98,6 +98,8 @@ export async function updateMonitor(ctx: AppContext, ref: string, update: Monito
     updateMonitorRow(db, found.id, changes)
     const pools: string[] = []
     for (const association of listAssociations(db, {monitorId: found.id})) {
+      // Being disassociated: that command's deploy settles it; PENDING_UPDATE would undo it.
+      if (association.status === 'PENDING_DELETE') continue
       if (getPool(db, association.pool_id)?.vip_id) {
         setAssociationStatus(db, association.pool_id, found.id, 'PENDING_UPDATE')
         pools.push(association.pool_id)
@@ -116,7 +118,7 @@ export async function updateMonitor(ctx: AppContext, ref: string, update: Monito
     }
   }
   if (failures.length > 0) throw failures[0]
-  return getMonitor(db, monitor.id)!
+  return stillThere(ctx, monitor.id)
 }
 
 export async function deleteMonitor(ctx: AppContext, ref: string): Promise<Monitor> {
@@ -147,7 +149,7 @@ export async function associateMonitor(ctx: AppContext, monitorRef: string, pool
     return {monitor: found, pool: target}
   })
   if (pool.vip_id) await applyPool(ctx, pool.id, {monitorIds: [monitor.id]})
-  return getMonitor(db, monitor.id)!
+  return stillThere(ctx, monitor.id)
 }
 
 export async function disassociateMonitor(ctx: AppContext, monitorRef: string, poolRef: string): Promise<Monitor> {
@@ -163,5 +165,12 @@ export async function disassociateMonitor(ctx: AppContext, monitorRef: string, p
     return {monitor: found, pool: target}
   })
   if (pool.vip_id) await applyPool(ctx, pool.id, {monitorIds: [monitor.id]})
-  return getMonitor(db, monitor.id)!
+  return stillThere(ctx, monitor.id)
+}
+
+/** The monitor after a command's deploys; a concurrent `monitor delete` may have removed it meanwhile. */
+function stillThere(ctx: AppContext, id: string): Monitor {
+  const monitor = getMonitor(ctx.store.db, id)
+  if (!monitor) throw new NotFoundError('monitor', id, 'another command deleted it while this one ran')
+  return monitor
 }

@@ -1,11 +1,12 @@
 import {randomUUID} from 'node:crypto'
 
-import {ConflictError, ValidationError} from '../domain/errors.js'
+import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js'
 import type {Pool, PoolStats} from '../domain/types.js'
 import {bool, displayName, freeText, lbMethod, protocol} from '../domain/validation.js'
 import {deletePoolRow, getPool, insertPool, listPools, setPoolStatus, updatePoolRow, type PoolChanges} from '../store/pools.js'
 import {memberHealthDetails} from '../store/members.js'
 import {storedCounters} from '../store/stats.js'
+import {crashPoint} from '../util/crash-point.js'
 import {chooseAgent, undeployFrom} from './agents.js'
 import {applyPool, refreshPoolHealth} from './apply.js'
 import type {AppContext} from './context.js'
@@ -93,7 +94,9 @@ export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdat
     }
     if (destination !== undefined) await undeployFrom(ctx, pool.id, pool.agent)
   }
-  return getPool(db, pool.id)!
+  const updated = getPool(db, pool.id)
+  if (!updated) throw new NotFoundError('pool', pool.id, 'another command deleted it while this one ran')
+  return updated
 }
 
 /** Refuses while a VIP uses the pool; otherwise removes its members and associations too. */
@@ -107,6 +110,7 @@ export async function deletePool(ctx: AppContext, ref: string): Promise<Pool> {
     deletePoolRow(db, found.id)
     return found
   })
+  crashPoint('pool-delete-after-row-removed')
   // Leftovers of an earlier failed undeploy, if any (an unreachable agent is told later).
   await undeployFrom(ctx, pool.id, pool.agent)
   return pool

@@ -9,15 +9,14 @@
  * removed when it is provably ours: a run-dir entry of our run dir, or a link whose alias
  * is our owner tag (names.ts `ownerTag`). Idempotent: a second run finds nothing to do.
  */
-import {existsSync, readdirSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
 
-import {RuntimeFailure} from '../domain/errors.js'
 import {isPending} from '../domain/status.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
-import {LocalExecutor, liveVip} from '../host/executor.js'
+import {liveVip, type LocalExecutor} from '../host/executor.js'
 import {runningMaster} from '../host/haproxy-process.js'
 import {deleteBridge, deleteLink, inspectLink, listLinks, planBridge} from '../host/links.js'
-import {withHostLock} from '../host/lock.js'
+import {liveLockHolder, withHostLock} from '../host/lock.js'
 import {
   LAB_LINK_PREFIX,
   LAB_NAMESPACE_PREFIX,
@@ -29,6 +28,7 @@ import {
   ownerTag,
   poolIdFromNamespace,
   poolIdsIn,
+  poolLockPath,
   poolPaths,
   vipHostLink,
 } from '../host/names.js'
@@ -68,13 +68,6 @@ export interface SyncResult {
   actions: SyncAction[]
 }
 
-function localExecutorOf(ctx: AppContext): LocalExecutor {
-  if (!(ctx.localExecutor instanceof LocalExecutor)) {
-    throw new RuntimeFailure('internal_error', 'internal error: sync needs the local executor')
-  }
-  return ctx.localExecutor
-}
-
 export async function sync(ctx: AppContext, options: {dryRun?: boolean} = {}): Promise<SyncResult> {
   return withHostLock(ctx.runDir, async () => {
     const actions = await planSync(ctx)
@@ -88,7 +81,7 @@ export async function sync(ctx: AppContext, options: {dryRun?: boolean} = {}): P
 }
 
 async function planSync(ctx: AppContext): Promise<PlannedAction[]> {
-  const local = localExecutorOf(ctx)
+  const local = await ctx.hostExecutor()
   const {db} = ctx.store
   const owner = ownerTag(ctx.runDir)
   const subnets = listSubnets(db)
@@ -105,24 +98,43 @@ async function planSync(ctx: AppContext): Promise<PlannedAction[]> {
 
   actions.push(...(await planBridges(ctx, subnets, owner)))
   for (const graph of graphs) actions.push(...(await planPool(ctx, local, graph)))
-  if (device) actions.push(...planDevice(ctx, device))
+  if (device) actions.push(...(await planDevice(ctx, local, device)))
   actions.push(...(await planLab(ctx)))
   actions.push(...planOrphans(ctx, local, known, served, subnets, owner))
   return actions
 }
 
-function planDevice(ctx: AppContext, device: DeviceRow): PlannedAction[] {
+async function planDevice(ctx: AppContext, local: LocalExecutor, device: DeviceRow): Promise<PlannedAction[]> {
   const running = runningMaster(poolPaths(ctx.runDir, device.id)) !== undefined
   const wanted = device.state === 'ACTIVE'
-  if (running === wanted && (wanted || !existsSync(poolPaths(ctx.runDir, device.id).dir) || device.state === 'SUSPENDED')) return []
+  if (running && wanted && !(await deviceConfigCurrent(ctx, local, device))) {
+    return [
+      {
+        kind: 'deploy',
+        target: `Libra device ${device.id}`,
+        reason: 'running configuration differs from the state file',
+        apply: () => ctx.device.restore(),
+      },
+    ]
+  }
+  if (running === wanted && (wanted || !existsSync(poolPaths(ctx.runDir, device.id).dir) || device.state === 'SUSPENDED')) {
+    return planLeftoverFiles(ctx, device.id, `Libra device ${device.id}`)
+  }
   return [
     {
       kind: wanted ? 'deploy' : 'undeploy',
       target: `Libra device ${device.id}`,
       reason: wanted ? 'HAProxy not running' : `device is ${device.state} but HAProxy runs`,
-      apply: () => ctx.restoreDevice(),
+      apply: () => ctx.device.restore(),
     },
   ]
+}
+
+/** A worker killed between deploying an UPDATE and recording it leaves HAProxy running a configuration the state file does not hold. */
+async function deviceConfigCurrent(ctx: AppContext, local: LocalExecutor, device: DeviceRow): Promise<boolean> {
+  // Unrenderable (e.g. the device subnet is gone): restoring would fail the same way.
+  const config = await ctx.device.renderStored()
+  return config === null || local.runsCurrent(device.id, config)
 }
 
 async function planBridges(ctx: AppContext, subnets: Subnet[], owner: string): Promise<PlannedAction[]> {
@@ -174,7 +186,7 @@ async function planPool(ctx: AppContext, local: LocalExecutor, graph: PoolGraph)
       ...(seen.running && !seen.configCurrent ? ['running configuration differs from the state file'] : []),
       ...pending.map((text) => `stale ${text}`),
     ]
-    return reasons.length > 0 ? [{kind: 'deploy', target, reason: reasons.join('; '), apply}] : []
+    return reasons.length > 0 ? [{kind: 'deploy', target, reason: reasons.join('; '), apply}] : planLeftoverFiles(ctx, graph.pool.id, target)
   }
   const paths = poolPaths(ctx.runDir, graph.pool.id)
   const leftovers = [
@@ -186,6 +198,33 @@ async function planPool(ctx: AppContext, local: LocalExecutor, graph: PoolGraph)
   }
   if (pending.length > 0) return [{kind: 'settle', target, reason: pending.map((text) => `stale ${text}`).join('; '), apply}]
   return []
+}
+
+/**
+ * A candidate configuration or half-written file that a deploy killed before its rename
+ * left in a run-dir entry whose HAProxy otherwise matches the state file (the next deploy
+ * would overwrite it). Removed under the pool lock, so never from under a running deploy.
+ */
+function planLeftoverFiles(ctx: AppContext, id: string, target: string): PlannedAction[] {
+  const {dir, configNew} = poolPaths(ctx.runDir, id)
+  const leftovers = existsSync(dir) ? readdirSync(dir).filter((name) => `${dir}/${name}` === configNew || name.endsWith('.tmp')) : []
+  if (leftovers.length === 0 || deployRunning(ctx, id)) return []
+  return [
+    {
+      kind: 'remove-orphan',
+      target,
+      reason: `${leftovers.join(', ')} left by an interrupted deploy`,
+      apply: () =>
+        ctx.withPoolLock(id, async () => {
+          for (const name of leftovers) rmSync(`${dir}/${name}`, {force: true})
+        }),
+    },
+  ]
+}
+
+/** A live process holds the pool's lock: the files in its run-dir entry are its work in progress. */
+function deployRunning(ctx: AppContext, id: string): boolean {
+  return liveLockHolder(poolLockPath(ctx.runDir, id)) !== undefined
 }
 
 async function planLab(ctx: AppContext): Promise<PlannedAction[]> {

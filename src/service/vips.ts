@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import {ConflictError, ValidationError} from '../domain/errors.js'
+import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js'
 import {firstFreeHost, isUsableHost} from '../domain/ip.js'
 import type {Pool, SessionPersistence, Subnet, Vip} from '../domain/types.js'
 import {
@@ -16,6 +16,7 @@ import {
 import type {Db} from '../store/db.js'
 import {setPoolStatus} from '../store/pools.js'
 import {addressesInUse, getVip, insertVip, listVips, setVipStatus, updateVipRow, vipAddressTaken, type VipChanges} from '../store/vips.js'
+import {crashPoint} from '../util/crash-point.js'
 import {subnetNetwork} from './subnets.js'
 import {applyPool} from './apply.js'
 import type {AppContext} from './context.js'
@@ -100,7 +101,7 @@ export async function createVip(ctx: AppContext, poolRef: string, input: VipInpu
     return created
   })
   await applyPool(ctx, vip.pool_id, {vipId: vip.id, pool: true})
-  return getVip(db, vip.id)!
+  return stillThere(ctx, vip.id)
 }
 
 export function listAllVips(ctx: AppContext): Vip[] {
@@ -140,6 +141,8 @@ export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate)
   const {db} = ctx.store
   const plan = ctx.store.write(() => {
     const vip = resolveVip(db, ref)
+    // Updating it would bring it back from a delete that has begun (and overwrite its status).
+    if (vip.status === 'PENDING_DELETE') throw new NotFoundError('vip', ref, 'another command is deleting it')
     const from = resolvePool(db, vip.pool_id)
     const to = update.pool === undefined ? from : resolvePool(db, update.pool)
     if (to.id !== from.id) {
@@ -157,7 +160,7 @@ export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate)
   } else {
     await applyPool(ctx, plan.to.id, {vipId: plan.vip.id})
   }
-  return getVip(db, plan.vip.id)!
+  return stillThere(ctx, plan.vip.id)
 }
 
 export async function deleteVip(ctx: AppContext, ref: string): Promise<Vip> {
@@ -167,6 +170,14 @@ export async function deleteVip(ctx: AppContext, ref: string): Promise<Vip> {
     setVipStatus(db, found.id, 'PENDING_DELETE')
     return found
   })
+  crashPoint('vip-delete-after-pending')
   await applyPool(ctx, vip.pool_id, {vipId: vip.id, pool: true})
+  return vip
+}
+
+/** The VIP after a command's deploy; a concurrent `vip delete` may have removed it meanwhile. */
+function stillThere(ctx: AppContext, id: string): Vip {
+  const vip = getVip(ctx.store.db, id)
+  if (!vip) throw new NotFoundError('vip', id, 'another command deleted it while this one ran')
   return vip
 }

@@ -1,23 +1,41 @@
 /**
  * The only place that chooses adapters: the state file, the pool lock, host limits, and
- * which executor runs a pool's work.
+ * which executor runs a pool's work. The host and worker modules load on first use, so a
+ * command that only reads the state file does not pay for them at start-up.
  */
 import {resolve} from 'node:path'
 
-import {LocalExecutor} from '../host/executor.js'
-import {haproxyAccount} from '../host/haproxy-process.js'
-import {withPoolLock} from '../host/lock.js'
-import {readFdLimit, safeMaxConn} from '../host/limits.js'
+import type {LocalExecutor} from '../host/executor.js'
+import {readFdLimit, safeMaxConn} from '../host/fd-limit.js'
 import {openStore} from '../store/db.js'
 import {AgentExecutor, lazyGearmanTransport} from './agents.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
+import type {PoolExecutor} from './executor.js'
+
+/** A PoolExecutor whose implementation is loaded by its first call. */
+function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor {
+  return {
+    name,
+    deploy: async (...args) => (await load()).deploy(...args),
+    applyRuntime: async (...args) => (await load()).applyRuntime(...args),
+    undeploy: async (...args) => (await load()).undeploy(...args),
+    liveStats: async (...args) => (await load()).liveStats(...args),
+    ensureSubnet: async (...args) => (await load()).ensureSubnet(...args),
+    removeSubnet: async (...args) => (await load()).removeSubnet(...args),
+  }
+}
 
 export function openAppContext(options: {state?: string; runDir?: string; notify: Notifier}): AppContext {
   const statePath = resolve(options.state ?? defaultStatePath())
   const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
   const store = openStore(statePath)
   const safeLimit = safeMaxConn(readFdLimit().hard)
-  const local = new LocalExecutor({runDir, maxconn: safeLimit, ...haproxyAccount(), notify: options.notify})
+  let localInstance: Promise<LocalExecutor> | undefined
+  const hostExecutor = () =>
+    (localInstance ??= Promise.all([import('../host/executor.js'), import('../host/haproxy-process.js')]).then(
+      ([{LocalExecutor}, {haproxyAccount}]) => new LocalExecutor({runDir, maxconn: safeLimit, ...haproxyAccount(), notify: options.notify}),
+    ))
+  const local = deferred(hostExecutor, 'local')
   // LBAAS_GEARMAN_SERVERS makes this CLI a controller; the Gearman modules load on first use.
   const agentTransport = lazyGearmanTransport(process.env)
   const context: AppContext = {
@@ -26,12 +44,16 @@ export function openAppContext(options: {state?: string; runDir?: string; notify
     runDir,
     executorFor: (pool) => (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, agentTransport, store)),
     localExecutor: local,
+    hostExecutor,
     agentTransport,
-    withPoolLock: (poolId, work) => withPoolLock(runDir, poolId, work),
+    withPoolLock: async (poolId, work) => (await import('../host/lock.js')).withPoolLock(runDir, poolId, work),
     safeConnectionLimit: () => safeLimit,
     notify: options.notify,
-    // The worker's modules load only when a device is there to restore.
-    restoreDevice: async () => void (await (await import('../worker/device.js')).restoreDevice(context)),
+    // The worker's modules load only when a device is there.
+    device: {
+      restore: async () => void (await (await import('../worker/device.js')).restoreDevice(context)),
+      renderStored: async () => (await import('../worker/device.js')).renderStoredDevice(context),
+    },
   }
   return context
 }

@@ -60,7 +60,8 @@ async function yamlText(value: unknown): Promise<string> {
 }
 
 /** One object: Field/Value table, or the object itself. */
-export async function formatObject(object: Row, options: OutputOptions): Promise<string> {
+export async function formatObject(value: object, options: OutputOptions): Promise<string> {
+  const object = value as Row
   const fields = Object.keys(object)
   const columns = pickColumns(fields, options.columns, fields)
   const shown = project(object, columns)
@@ -80,14 +81,14 @@ export async function formatObject(object: Row, options: OutputOptions): Promise
 
 /** A list: default columns in tables, every field in json/yaml unless -c narrows it. */
 export async function formatList(
-  rows: readonly Row[],
+  rows: readonly object[],
   defaultColumns: readonly string[],
   options: OutputOptions,
   allColumns: readonly string[] = rows.length > 0 ? Object.keys(rows[0]) : defaultColumns,
 ): Promise<string> {
   const structured = options.format === 'json' || options.format === 'yaml'
   const columns = pickColumns(allColumns, options.columns, structured ? allColumns : defaultColumns)
-  const shown = rows.map((row) => project(row, columns))
+  const shown = rows.map((row) => project(row as Row, columns))
   switch (options.format) {
     case 'json':
       return `${JSON.stringify(shown, null, 2)}\n`

@@ -5,8 +5,9 @@
  */
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {EXIT, LbaasError, MissingValueError, UsageError} from '../domain/errors.js'
+import {EXIT, LbaasError, MissingValueError} from '../domain/errors.js'
 import type {AppContext, Notifier} from '../service/context.js'
+import {colorEnabled, jsonRequested, reportFailure} from './failure.js'
 import {formatList, formatObject, FORMATS, type Format, type OutputOptions} from './format.js'
 import {stderrNotifier} from './notify.js'
 import {terminalNotifier} from './progress.js'
@@ -86,7 +87,7 @@ export abstract class LbaasCommand extends Command {
   }
 
   protected async show<T extends object>(object: T): Promise<T> {
-    process.stdout.write(await formatObject(object as Record<string, unknown>, this.output))
+    process.stdout.write(await formatObject(object, this.output))
     return object
   }
 
@@ -98,7 +99,7 @@ export abstract class LbaasCommand extends Command {
   }
 
   protected async showList<T extends object>(rows: readonly T[], defaultColumns: readonly string[], allColumns?: readonly string[]): Promise<readonly T[]> {
-    process.stdout.write(await formatList(rows as Record<string, unknown>[], defaultColumns, this.output, allColumns))
+    process.stdout.write(await formatList(rows, defaultColumns, this.output, allColumns))
     return rows
   }
 
@@ -136,16 +137,8 @@ export abstract class LbaasCommand extends Command {
 
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error?.oclif?.exit === 0 || error?.code === 'EEXIT') throw error
-    const failure = toLbaasError(error)
-    if (jsonRequested(this.argv) || this.structuredOutput) {
-      process.stdout.write(`${JSON.stringify({error: {code: failure.code, message: failure.message, exit: failure.exit}}, null, 2)}\n`)
-    } else {
-      process.stderr.write(`error: ${failure.message}\n`)
-      const hint = failure.suggestion ?? (failure instanceof MissingValueError ? this.missingValueHint() : undefined)
-      if (hint) process.stderr.write(`hint: ${hint}\n`)
-      if (process.env.LBAAS_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
-    }
-    this.exit(failure.exit)
+    const hint = error instanceof MissingValueError ? this.missingValueHint() : undefined
+    this.exit(reportFailure(error, {json: jsonRequested(this.argv) || this.structuredOutput, hint}))
   }
 
   private missingValueHint(): string {
@@ -157,33 +150,4 @@ export abstract class LbaasCommand extends Command {
     this.context?.store.close()
     return super.finally(error)
   }
-}
-
-export function colorEnabled(): boolean {
-  return Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
-}
-
-function jsonRequested(argv: readonly string[]): boolean {
-  return argv.some(
-    (arg, index) =>
-      arg === '--json' ||
-      arg === '-fjson' ||
-      arg === '--format=json' ||
-      ((arg === '-f' || arg === '--format') && argv[index + 1] === 'json'),
-  )
-}
-
-/** Anything thrown becomes an LbaasError: oclif parse errors are usage errors (exit 2). */
-export function toLbaasError(error: unknown): LbaasError {
-  if (error instanceof LbaasError) return error
-  const candidate = error as {name?: string; message?: string; oclif?: {exit?: number}; parse?: unknown}
-  if (candidate?.name === 'ExitPromptError') return new LbaasError('cancelled', EXIT.usage, 'cancelled: nothing was changed')
-  if (candidate?.parse !== undefined || candidate?.oclif?.exit === 2) {
-    return new UsageError(firstLine(candidate.message ?? 'invalid arguments'), 'see --help')
-  }
-  return new LbaasError('internal_error', EXIT.runtime, `internal error: ${candidate?.message ?? String(error)}`, 'set LBAAS_DEBUG=1 for details')
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? text
 }

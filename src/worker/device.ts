@@ -13,7 +13,7 @@
  * configuration: the running one is untouched).
  */
 import {randomUUID} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 
 import {NotFoundError, RuntimeFailure, UsageError, ValidationError} from '../domain/errors.js'
 import {canonicalAddress, isUsableHost, parseNetwork} from '../domain/ip.js'
@@ -24,14 +24,15 @@ import type {ShowStat} from '../haproxy/stats.js'
 import {LOG_RING_NAME, type RenderOptions} from '../haproxy/view.js'
 import {LocalExecutor, type ProcessSpec} from '../host/executor.js'
 import {haproxyAccount, runningMaster, stopHaproxy} from '../host/haproxy-process.js'
-import {namespaceFor, poolLockPath, poolPaths, vipHostLink, type PoolPaths} from '../host/names.js'
+import {namespaceFor, ownerTag, poolLockPath, poolPaths, vipHostLink, type PoolPaths} from '../host/names.js'
 import {namespaceExists} from '../host/netns.js'
-import {isAlive, parseIdentity} from '../host/proc.js'
+import {liveLockHolder} from '../host/lock.js'
 import type {AppContext} from '../service/context.js'
 import type {DeployOutcome, ExecutorHooks} from '../service/executor.js'
 import {resolveSubnet} from '../service/resolve.js'
 import {getDevice, listLedger, saveDevice, saveLedgerEntry, type DeviceMode, type DeviceRow, type DeviceState} from '../store/device.js'
 import {getSubnet} from '../store/subnets.js'
+import {crashPoint} from '../util/crash-point.js'
 import {backendName, buildDeviceView, frontendName} from './libra/device-view.js'
 import {
   EMPTY_ENTRY,
@@ -74,13 +75,6 @@ function libraFamily(backend: string): MetricsProtocol | undefined {
   return backend === 'http-servers' ? 'http' : backend === 'tcp-servers' ? 'tcp' : undefined
 }
 
-function localExecutorOf(ctx: AppContext): LocalExecutor {
-  if (!(ctx.localExecutor instanceof LocalExecutor)) {
-    throw new RuntimeFailure('internal_error', 'internal error: the Libra device needs the local executor')
-  }
-  return ctx.localExecutor
-}
-
 function specOf(row: DeviceRow): DeviceSpec | null {
   return row.config === null ? null : (JSON.parse(row.config) as DeviceSpec)
 }
@@ -95,8 +89,11 @@ export class LibraDevice {
   /** The last log line uploaded by ARCHIVE, so the next upload starts after it. */
   private lastArchivedLine: string | null = null
 
-  constructor(private readonly ctx: AppContext) {
-    this.executor = localExecutorOf(ctx)
+  constructor(
+    private readonly ctx: AppContext,
+    executor: LocalExecutor,
+  ) {
+    this.executor = executor
   }
 
   /** The device row, created (state NONE) on first use. */
@@ -185,6 +182,7 @@ export class LibraDevice {
         prefixLength: network.prefix,
         gateway: subnet.gateway_ip,
         family: network.family,
+        owner: ownerTag(this.ctx.runDir),
       },
     }
   }
@@ -207,6 +205,7 @@ export class LibraDevice {
     const row = this.row()
     return this.ctx.withPoolLock(row.id, async () => {
       const outcome = await this.deploy(this.row(), spec)
+      crashPoint('worker-update-before-record')
       this.setState('ACTIVE', spec)
       return outcome
     })
@@ -466,13 +465,8 @@ export class LibraDevice {
   }
 
   private async waitForOtherProcess(row: DeviceRow): Promise<void> {
-    let holder: {pid: number; startTime?: number} | undefined
-    try {
-      holder = parseIdentity(readFileSync(poolLockPath(this.ctx.runDir, row.id), 'utf8'))
-    } catch {
-      return
-    }
-    if (!holder || holder.pid === process.pid || !isAlive(holder.pid, holder.startTime)) return
+    const holder = liveLockHolder(poolLockPath(this.ctx.runDir, row.id))
+    if (!holder || holder.pid === process.pid) return
     await this.ctx.withPoolLock(row.id, async () => undefined)
   }
 
@@ -528,7 +522,21 @@ function checkDeviceAddress(subnet: Subnet, address: string): string {
  */
 export async function restoreDevice(ctx: AppContext): Promise<{state: DeviceState; changed: boolean} | null> {
   if (!getDevice(ctx.store.db)) return null
-  return new LibraDevice(ctx).restore()
+  return new LibraDevice(ctx, await ctx.hostExecutor()).restore()
+}
+
+/**
+ * The configuration the stored device renders to (what HAProxy should run), for `sync`;
+ * null when there is none or it cannot be rendered (e.g. its subnet is gone).
+ */
+export async function renderStoredDevice(ctx: AppContext): Promise<string | null> {
+  const row = getDevice(ctx.store.db)
+  if (!row?.config) return null
+  try {
+    return new LibraDevice(ctx, await ctx.hostExecutor()).render(JSON.parse(row.config))
+  } catch {
+    return null
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import {RuntimeFailure, ValidationError} from '../domain/errors.js'
 import {runningMaster} from '../host/haproxy-process.js'
 import {liveVip} from '../host/executor.js'
 import {poolLockPath, poolPaths} from '../host/names.js'
-import {isAlive, parseIdentity} from '../host/proc.js'
+import {liveLockHolder} from '../host/lock.js'
 import {
   LBAAS_PROTOCOL_VERSION,
   NATIVE_ACTIONS,
@@ -65,7 +65,8 @@ export function nativeJobKey(request: Record<string, unknown>): string {
 }
 
 export async function handleNative(request: Record<string, unknown>, env: NativeEnvironment): Promise<NativeOutcome> {
-  const action = typeof request.lbaas_action === 'string' ? request.lbaas_action.toUpperCase() : String(request.lbaas_action)
+  // JSON text, not String(): `{"toString": null}` is valid JSON that String() throws on.
+  const action = typeof request.lbaas_action === 'string' ? request.lbaas_action.toUpperCase() : (JSON.stringify(request.lbaas_action) ?? 'undefined')
   const pool = poolIdOf(request)
   try {
     checkEnvelope(request, action)
@@ -158,13 +159,9 @@ async function undeploy(env: NativeEnvironment, poolId: string): Promise<void> {
 }
 
 /** Another process (the CLI or `lbaas sync` on this host) is changing the pool right now. */
-function lockedElsewhere(ctx: AppContext, poolId: string): boolean {
-  try {
-    const holder = parseIdentity(readFileSync(poolLockPath(ctx.runDir, poolId), 'utf8'))
-    return holder !== undefined && holder.pid !== process.pid && isAlive(holder.pid, holder.startTime)
-  } catch {
-    return false
-  }
+export function lockedElsewhere(ctx: AppContext, poolId: string): boolean {
+  const holder = liveLockHolder(poolLockPath(ctx.runDir, poolId))
+  return holder !== undefined && holder.pid !== process.pid
 }
 
 /**

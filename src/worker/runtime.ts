@@ -18,6 +18,8 @@ import {LbaasError, UsageError} from '../domain/errors.js'
 import {GearmanWorker, type GearmanJob} from '../gearman/worker.js'
 import {formatServer, parseServerAddress, type ServerAddress, type TlsFiles} from '../gearman/connection.js'
 import {AGENT_CLIENT_ID, QUICK_NATIVE_ACTIONS} from '../service/agent-protocol.js'
+import {runningMaster} from '../host/haproxy-process.js'
+import {poolPaths} from '../host/names.js'
 import {applyPool} from '../service/apply.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {listPools} from '../store/pools.js'
@@ -27,15 +29,19 @@ import {runDiagnostics} from './libra/diagnostics.js'
 import {ERROR_FIELD, FAIL, isObject, LIBRA_ACTIONS, QUICK_LIBRA_ACTIONS, RESPONSE_FIELD} from './libra/messages.js'
 import {devicePlacement, LibraDevice, type DevicePlacementRequest} from './device.js'
 import {openWorkerLog, type WorkerLog} from './log.js'
-import {handleNative, nativeJobKey, type NativeEnvironment} from './native.js'
+import {handleNative, lockedElsewhere, nativeJobKey, type NativeEnvironment} from './native.js'
 import {JobScheduler, type Lane} from './scheduler.js'
 import {lbaasVersion} from './version.js'
+import type {LocalExecutor} from '../host/executor.js'
 
 /** Jobs taken from the job servers beyond `concurrency`, so quick ones flow while slow ones run. */
 export const QUICK_JOB_SLOTS = 32
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_JOB_SERVER = '127.0.0.1:4730'
 const STOP_TIMEOUT_MS = 120_000
+/** How often the worker checks that the HAProxy of its device and of its hosted pools still runs. */
+export const WATCHDOG_INTERVAL_MS = 2_000
+const WATCHDOG_MAX_BACKOFF_MS = 60_000
 
 export interface ServeWorkerOptions {
   state?: string
@@ -52,6 +58,8 @@ export interface ServeWorkerOptions {
   logFile?: string
   debug?: boolean
   env?: NodeJS.ProcessEnv
+  /** Watchdog period (default WATCHDOG_INTERVAL_MS); 0 turns it off. */
+  watchdogMs?: number
 }
 
 interface JobPlan {
@@ -90,17 +98,23 @@ export class WorkerRuntime {
   private readonly libra: LibraControllerOptions
   private readonly native: NativeEnvironment
   private stopping: Promise<void> | undefined
+  private readonly watchdogMs: number
+  private watchdogTimer: NodeJS.Timeout | undefined
+  /** Keys whose restore by the watchdog failed: when to try again. */
+  private readonly retryAfter = new Map<string, {failures: number; at: number}>()
 
   constructor(
     private readonly ctx: AppContext,
     private readonly log: WorkerLog,
+    executor: LocalExecutor,
     options: Omit<ServeWorkerOptions, 'servers'> & {servers: ServerAddress[]; targets: ServerAddress[]},
   ) {
     this.functionName = checkFunctionName(options.functionName ?? hostname())
     this.servers = options.servers
     const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+    this.watchdogMs = options.watchdogMs ?? WATCHDOG_INTERVAL_MS
     this.scheduler = new JobScheduler(concurrency)
-    this.device = new LibraDevice(ctx)
+    this.device = new LibraDevice(ctx, executor)
     const version = lbaasVersion()
     this.libra = {
       device: this.device,
@@ -163,6 +177,10 @@ export class WorkerRuntime {
     }
     if (this.stopping) return
     this.gearman.start()
+    if (this.watchdogMs > 0) {
+      this.watchdogTimer = setInterval(() => this.watch(), this.watchdogMs)
+      this.watchdogTimer.unref()
+    }
     this.log.write('info', 'serving', {
       function: this.functionName,
       servers: this.servers.map(formatServer).join(','),
@@ -175,6 +193,7 @@ export class WorkerRuntime {
   /** Stops taking jobs, lets running ones finish, unregisters, closes the state file. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.watchdogTimer)
       this.log.write('info', 'stopping', {running_jobs: this.gearman.runningJobs})
       await this.gearman.stop(STOP_TIMEOUT_MS)
       await this.scheduler.idle()
@@ -182,6 +201,46 @@ export class WorkerRuntime {
       this.log.write('info', 'stopped', {function: this.functionName})
     })()
     return this.stopping
+  }
+
+  /**
+   * An HAProxy killed behind the worker's back (OOM killer, an operator's kill) comes back
+   * without waiting for a job or `lbaas sync`: the device (when ACTIVE) and every hosted
+   * pool with a VIP whose master is gone are restored through the scheduler, behind the
+   * jobs of their key. Work another process holds the lock for is left to it; a restore
+   * that fails is retried with a growing pause.
+   */
+  private watch(): void {
+    if (this.stopping) return
+    try {
+      const device = this.device.describe()
+      if (device.state === 'ACTIVE' && !device.running) this.revive('device', device.id, () => this.device.restore())
+      for (const pool of listPools(this.ctx.store.db)) {
+        if (pool.agent !== 'local' || pool.vip_id === null) continue
+        if (runningMaster(poolPaths(this.ctx.runDir, pool.id)) !== undefined) continue
+        this.revive(`pool:${pool.id}`, pool.id, () => applyPool(this.ctx, pool.id, {}))
+      }
+    } catch (error) {
+      this.log.write('error', 'watchdog', {error: (error as Error).message})
+    }
+  }
+
+  private revive(key: string, id: string, restore: () => Promise<unknown>): void {
+    const backoff = this.retryAfter.get(key)
+    if (this.scheduler.busy(key) || lockedElsewhere(this.ctx, id) || (backoff && Date.now() < backoff.at)) return
+    const pool = key === 'device' ? 'device' : id
+    this.log.write('warn', 'watchdog', {pool, message: 'HAProxy is not running: restoring it'})
+    void this.scheduler.run('slow', key, async () => {
+      try {
+        await restore()
+        this.retryAfter.delete(key)
+        this.log.write('info', 'restore', {pool, reason: 'watchdog'})
+      } catch (error) {
+        const failures = (backoff?.failures ?? 0) + 1
+        this.retryAfter.set(key, {failures, at: Date.now() + Math.min(WATCHDOG_MAX_BACKOFF_MS, this.watchdogMs * 2 ** failures)})
+        this.log.write('error', 'restore', {pool, reason: 'watchdog', error: (error as Error).message})
+      }
+    })
   }
 
   private handle(job: GearmanJob): Promise<string> {
@@ -284,7 +343,7 @@ export async function serveWorker(options: ServeWorkerOptions): Promise<void> {
   const ctx = openAppContext({state: options.state, runDir: options.runDir, notify: workerNotifier(log)})
   let runtime: WorkerRuntime
   try {
-    runtime = new WorkerRuntime(ctx, log, {...options, servers, targets})
+    runtime = new WorkerRuntime(ctx, log, await ctx.hostExecutor(), {...options, servers, targets})
     await runtime.configureDevice(placement)
   } catch (error) {
     ctx.store.close()

@@ -9,6 +9,8 @@ export interface CliResult {
   exitCode: number
   stdout: string
   stderr: string
+  /** The signal that ended the process (e.g. SIGKILL), or null when it exited. */
+  signal?: NodeJS.Signals | null
 }
 
 export interface CliOptions {
@@ -32,7 +34,7 @@ export function lbaas(args: readonly string[], options: CliOptions = {}): Promis
         const code = error && typeof (error as NodeJS.ErrnoException & {code?: unknown}).code === 'number'
           ? ((error as unknown as {code: number}).code)
           : error ? 1 : 0
-        resolve({exitCode: code, stdout, stderr})
+        resolve({exitCode: code, stdout, stderr, signal: (error as {signal?: NodeJS.Signals | null} | null)?.signal ?? null})
       },
     )
     if (options.input !== undefined) child.stdin?.end(options.input)

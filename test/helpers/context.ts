@@ -91,7 +91,10 @@ export function testContext(executor: PoolExecutor = new RecordingExecutor()): A
     },
     safeConnectionLimit: () => 8000,
     notify: silentNotifier,
-    async restoreDevice() {},
+    device: {restore: async () => undefined, renderStored: async () => null},
+    hostExecutor: async () => {
+      throw new Error('the unit-test context has no host executor')
+    },
     cleanup() {
       store.close()
       dir.cleanup()

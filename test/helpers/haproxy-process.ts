@@ -7,6 +7,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
+import {run as runProgram} from '../../src/host/run.js'
 import {uniqueSuffix} from './unique.js'
 
 export interface RunResult {
@@ -16,9 +17,7 @@ export interface RunResult {
 }
 
 export async function run(argv: string[], timeoutMs = 15_000): Promise<RunResult> {
-  const {execa} = await import('execa')
-  const result = await execa(argv[0], argv.slice(1), {reject: false, timeout: timeoutMs, stdin: 'ignore'})
-  return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)}
+  return runProgram(argv, {timeoutMs, allowFailure: true})
 }
 
 async function mustRun(argv: string[], timeoutMs?: number): Promise<RunResult> {

@@ -39,8 +39,9 @@ export async function runDiagnostics(
 ): Promise<DiagnosticsResult> {
   const networkTargets = targets.length > 0 ? targets : jobServers
   const [gearman, network] = await Promise.all([
-    Promise.all(jobServers.map(reachable)),
-    Promise.all(networkTargets.map(reachable)),
+    // Not `.map(reachable)`: map's index would arrive as tcpReachable's timeout (0 ms for the first target).
+    Promise.all(jobServers.map((server) => reachable(server))),
+    Promise.all(networkTargets.map((target) => reachable(target))),
   ])
   const status = (ok: boolean) => (ok ? 'PASS' : 'FAIL') as 'PASS' | 'FAIL'
   return {

@@ -93,6 +93,31 @@ describe('the create pool → VIP workflow', () => {
     expect(await cli.value(['subnet', 'list', '-f', 'value', '-c', 'name', '-c', 'managed'])).toBe('wf true')
   })
 
+  it('answers listings on the fast path exactly as oclif does', async () => {
+    // bin/run.js takes the fast path for these; oclif's own execute() never does.
+    const {execFile} = await import('node:child_process')
+    const runJs = new URL('../../../bin/run.js', import.meta.url).href
+    const script = `const {execute} = await import('@oclif/core'); await execute({dir: ${JSON.stringify(runJs)}, args: JSON.parse(process.argv[1])})`
+    const viaOclif = (args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', script, JSON.stringify(args)],
+          {cwd: new URL('../../..', import.meta.url).pathname, env: {...process.env, ...cli.env, NO_COLOR: '1'}},
+          (error, stdout) => (error ? reject(error) : resolve(stdout)),
+        ),
+      )
+    for (const args of [
+      ['pool', 'list'],
+      ['pool', 'list', '--json'],
+      ['vip', 'list', '-f', 'csv'],
+      ['subnet', 'list', '-f', 'yaml'],
+      ['monitor', 'list', '-f', 'value', '-c', 'id', '-c', 'type'],
+    ]) {
+      expect((await cli.run(args)).stdout, args.join(' ')).toBe(await viaOclif(args))
+    }
+  })
+
   it('reports pool stats with the SPEC fields', async () => {
     const stats = await cli.json<Record<string, unknown>>(['pool', 'stats', 'web', '--json'])
     expect(Object.keys(stats).sort()).toEqual(['active_connections', 'bytes_in', 'bytes_out', 'members', 'total_connections'])

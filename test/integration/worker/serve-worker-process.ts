@@ -19,6 +19,8 @@ export interface WorkerStart {
   args?: string[]
   /** Wait until the function is registered on these ports (default: all of `ports`). */
   waitOn?: number[]
+  /** Added to the worker's environment (e.g. LBAAS_DEBUG, LBAAS_TEST_CRASH_AT). */
+  env?: Record<string, string | undefined>
 }
 
 /**
@@ -55,7 +57,7 @@ export class ServeWorkerProcess {
       ...options.ports.flatMap((port) => ['--server', `127.0.0.1:${port}`]),
       ...(options.args ?? []),
     ]
-    const child = spawn(process.execPath, args, {stdio: ['ignore', 'ignore', logFd], env: {...process.env, LBAAS_DEBUG: undefined}})
+    const child = spawn(process.execPath, args, {stdio: ['ignore', 'ignore', logFd], env: {...process.env, LBAAS_DEBUG: undefined, ...options.env}})
     closeSync(logFd)
     const worker = new ServeWorkerProcess(options, child)
     try {

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {RuntimeFailure} from '../../../src/domain/errors.js'
-import {SCHEMA_VERSION, openStore} from '../../../src/store/db.js'
+import {SCHEMA_VERSION, openStore, stateFailure} from '../../../src/store/db.js'
 import {tempDir} from '../../helpers/tmp.js'
 
 const cleanups: (() => void)[] = []
@@ -61,5 +61,43 @@ describe('openStore', () => {
     const dir = freshDir()
     writeFileSync(join(dir, 'file'), '')
     expect(() => openStore(join(dir, 'file', 'state.db'))).toThrow(/cannot create the state file/)
+  })
+})
+
+describe('stateFailure: storage failures an operator can act on', () => {
+  const sqliteError = (code: string) => Object.assign(new Error('database or disk is full'), {code})
+
+  it.each([
+    ['SQLITE_FULL', 'state_disk_full'],
+    ['ENOSPC', 'state_disk_full'],
+    ['SQLITE_READONLY', 'state_read_only'],
+    ['SQLITE_READONLY_DBMOVED', 'state_read_only'],
+    ['EROFS', 'state_read_only'],
+    // On a writable file system with room, an I/O error is just that.
+    ['SQLITE_IOERR_WRITE', 'state_io_error'],
+    ['SQLITE_CANTOPEN', 'state_unavailable'],
+    ['SQLITE_MISUSE', 'state_unavailable'],
+  ])('%s becomes %s (exit 1, with the path and a hint)', (code, expected) => {
+    const failure = stateFailure(join(freshDir(), 'state.db'), 'write to', sqliteError(code))
+    expect(failure).toBeInstanceOf(RuntimeFailure)
+    expect([failure.code, failure.exit]).toEqual([expected, 1])
+    expect(failure.message).toContain('state.db')
+    if (expected !== 'state_unavailable') expect(failure.suggestion).toBeTruthy()
+  })
+
+  it("store.write passes the work's own errors through untouched, and rolls back", () => {
+    const store = openStore(join(freshDir(), 'state.db'))
+    try {
+      const own = new RuntimeFailure('mine', 'thrown by the work')
+      expect(() =>
+        store.write(() => {
+          store.db.exec("INSERT INTO subnets (id, name, cidr, gateway_ip, bridge, managed) VALUES ('a', 'a', '198.18.0.0/24', '198.18.0.1', 'br', 0)")
+          throw own
+        }),
+      ).toThrow(own)
+      expect(store.db.prepare('SELECT count(*) FROM subnets').pluck().get()).toBe(0)
+    } finally {
+      store.close()
+    }
   })
 })

@@ -34,6 +34,16 @@ describe('DIAGNOSTICS', () => {
     expect(result.network_targets).toEqual([{target: '192.0.2.1:80', status: 'FAIL'}])
   })
 
+  it('checks each target with the default timeout (no array index passed as a timeout)', async () => {
+    const calls: unknown[][] = []
+    await runDiagnostics(servers, [{host: '192.0.2.1', port: 80}], async (...args: unknown[]) => {
+      calls.push(args)
+      return true
+    })
+    expect(calls).toHaveLength(3)
+    for (const args of calls) expect(args).toHaveLength(1)
+  })
+
   it('without targets, the network check is the job servers themselves (no hard-coded internet host)', async () => {
     const result = await runDiagnostics(servers, [], reachable)
     expect(result.network).toBe('PASS')

@@ -1,0 +1,49 @@
+/**
+ * Test-only crash points: `crashPoint(name)` kills this process with SIGKILL (no cleanup,
+ * no `finally`, like a power cut) when `LBAAS_TEST_CRASH_AT` names it. The test suite
+ * uses them to stop a command at every step of the deploy pipeline (SPEC §4.3) and of
+ * the delete flows, then checks that `lbaas sync` (or a restarted `serve-worker`) makes
+ * the host match the state file again.
+ *
+ * `LBAAS_TEST_CRASH_AT=NAME` crashes the first time NAME is reached; `NAME:N` the N-th
+ * time (a long-running worker reaches a step once per job). Without the variable this is
+ * one environment lookup per step.
+ */
+
+/** Every crash point, by the flow that reaches it; the tests iterate over this list. */
+export const CRASH_POINTS = {
+  // SPEC §4.3 deploy pipeline (LocalExecutor.deployProcess), in order.
+  'deploy-after-render': 'deploy',
+  'deploy-after-write-new': 'deploy',
+  'deploy-after-validate': 'deploy',
+  'deploy-after-plug': 'deploy',
+  'deploy-after-save-state': 'deploy',
+  'deploy-after-rename': 'deploy',
+  'deploy-after-start': 'deploy-start',
+  'deploy-after-reload': 'deploy-reload',
+  // apply.ts: the host is in the new state, the state file not yet.
+  'deploy-before-mark-active': 'deploy',
+  // LocalExecutor.removeProcess (VIP delete, pool delete, sync's orphan removal).
+  'undeploy-after-stop': 'undeploy',
+  'undeploy-after-unplug': 'undeploy',
+  // Delete flows of the services.
+  'vip-delete-after-pending': 'vip-delete',
+  'vip-delete-before-row-removed': 'vip-delete',
+  'pool-delete-after-row-removed': 'pool-delete',
+  // serve-worker's Libra UPDATE: deployed, not yet recorded as the device's configuration.
+  'worker-update-before-record': 'worker',
+} as const
+
+export type CrashPoint = keyof typeof CRASH_POINTS
+
+const reached = new Map<string, number>()
+
+export function crashPoint(name: CrashPoint): void {
+  const wanted = process.env.LBAAS_TEST_CRASH_AT
+  if (wanted === undefined) return
+  const [point, nth = '1'] = wanted.split(':')
+  if (point !== name) return
+  const count = (reached.get(name) ?? 0) + 1
+  reached.set(name, count)
+  if (count === Number(nth)) process.kill(process.pid, 'SIGKILL')
+}
