@@ -1,20 +1,10 @@
-import type {LbMethod, Pool, PoolOperatingStatus, Protocol, ProvisioningStatus} from '../domain/types.js'
+import type {Pool, PoolOperatingStatus, ProvisioningStatus} from '../domain/types.js'
 import {assignments} from './columns.js'
 import type {Db} from './db.js'
 
-interface PoolRow {
-  id: string
-  name: string
-  description: string
-  subnet_id: string
-  protocol: Protocol
-  lb_method: LbMethod
+interface PoolRow extends Omit<Pool, 'admin_state_up' | 'members' | 'health_monitors'> {
   admin_state_up: number
-  status: ProvisioningStatus
-  status_description: string | null
-  operating_status: PoolOperatingStatus
-  agent: string
-  vip_id: string | null
+  /** JSON arrays, built by the query. */
   member_ids: string
   monitor_ids: string
 }
@@ -46,18 +36,8 @@ function toPool(row: PoolRow): Pool {
   }
 }
 
-export interface PoolRecord {
-  id: string
-  name: string
-  description: string
-  subnet_id: string
-  protocol: Protocol
-  lb_method: LbMethod
-  admin_state_up: boolean
-  status: ProvisioningStatus
-  status_description: string | null
-  agent: string
-}
+/** What a new pool row holds; the rest of a Pool is derived (vip_id, members, …) or set later. */
+export type PoolRecord = Omit<Pool, 'operating_status' | 'vip_id' | 'members' | 'health_monitors'>
 
 export function insertPool(db: Db, pool: PoolRecord): void {
   db.prepare(

@@ -1,22 +1,11 @@
-import type {PersistenceType, Protocol, ProvisioningStatus, SessionPersistence, Vip} from '../domain/types.js'
+import type {PersistenceType, ProvisioningStatus, SessionPersistence, Vip} from '../domain/types.js'
 import {assignments} from './columns.js'
 import type {Db} from './db.js'
 
-interface VipRow {
-  id: string
-  name: string
-  description: string
-  pool_id: string
-  subnet_id: string
-  address: string
-  protocol: Protocol
-  protocol_port: number
-  connection_limit: number
+interface VipRow extends Omit<Vip, 'session_persistence' | 'admin_state_up'> {
   persistence_type: PersistenceType | null
   cookie_name: string | null
   admin_state_up: number
-  status: ProvisioningStatus
-  status_description: string | null
 }
 
 const COLUMNS =
