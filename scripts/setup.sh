@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what lbaas needs on a fresh Debian/Ubuntu host (run as root), then builds it.
-# Safe to run twice: packages already present are not fetched again, and `npm ci` and the
+# Safe to run twice: packages already present are not fetched again, and `npm install` and the
 # build are repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +22,12 @@ if ! command -v node >/dev/null || ! node -e 'process.exit(Number(process.versio
 fi
 
 # better-sqlite3 compiles from source here (about 60 s) when no prebuilt binary is reachable.
+# `npm install` rather than `npm ci`: npm 11 against this registry mirror writes a lock file
+# without the other platforms' optional packages (rollup's), and `npm ci` then refuses it
+# as out of sync; `npm install` installs the same locked versions.
 if [ ! -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: npm install" >&2
+  npm install --no-audit --no-fund --loglevel=error
 fi
 echo "setup: build" >&2
 npm run --silent build
