@@ -198,7 +198,7 @@ export async function requestAgent(
  * the pool is new on the agent (created there, or moved there).
  */
 function outcomeOf(agent: string, value: unknown, countersRestarted: unknown): DeployOutcome {
-  const states = ['serving', 'stopped', 'absent', 'not-deployed']
+  const states = ['serving', 'stopped', 'absent']
   if (!isRecord(value) || !states.includes(value.state as string) || typeof value.reloaded !== 'boolean') {
     throw new RuntimeFailure('agent_protocol', `agent ${agent} answered DEPLOY without an outcome`)
   }

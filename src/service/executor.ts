@@ -8,7 +8,7 @@ import type {RawCounters} from '../store/stats.js'
 
 export interface DeployOutcome {
   /** What the host now runs for the pool. */
-  state: 'serving' | 'stopped' | 'absent' | 'not-deployed'
+  state: 'serving' | 'stopped' | 'absent'
   /** Whether HAProxy was started or reloaded (false for a byte-identical config). */
   reloaded: boolean
   /** Written to status_description of the objects that became ACTIVE (null clears it). */
@@ -62,24 +62,4 @@ export interface PoolExecutor {
   liveStats(graph: PoolGraph): Promise<LiveStats | null>
   ensureSubnet(subnet: Subnet): Promise<void>
   removeSubnet(subnet: Subnet): Promise<void>
-}
-
-/**
- * The placeholder until a real executor is configured: it records nothing on the host and
- * says so in status_description.
- */
-export const noExecutor: PoolExecutor = {
-  name: 'none',
-  async deploy() {
-    return {state: 'not-deployed', reloaded: false, description: 'not deployed: no executor', warnings: []}
-  },
-  async applyRuntime() {
-    return {state: 'not-deployed', reloaded: false, description: 'not deployed: no executor', warnings: []}
-  },
-  async undeploy() {},
-  async liveStats() {
-    return null
-  },
-  async ensureSubnet() {},
-  async removeSubnet() {},
 }
