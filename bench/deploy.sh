@@ -37,30 +37,8 @@ net="${CIDR%.*}"
 
 bench_init deploy
 require_free_cidr "$CIDR"
-tag="$(basename "$BENCH_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9' | cut -c1-5)"
-LAB="bdep-$tag"
-BENCH_LABS="$LAB"
-on_exit cleanup_state
-HAND="$BENCH_TMP/hand"
-mkdir -p "$HAND"
-
-# Stops the hand-started HAProxy masters (by the PIDs in their pid files; the master takes
-# its workers down) and deletes the hand-made namespaces of this run.
-stop_hand() {
-  local dir="$1" ns="$2" pid tries=0
-  pid="$(head -1 "$dir/haproxy.pid" 2>/dev/null || true)"
-  if [ -n "$pid" ] && grep -q "$dir" "/proc/$pid/cmdline" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    # PID 1 here reaps late: a zombie counts as gone.
-    while ((tries++ < 200)) && [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.01; done
-  fi
-  ip netns del "$ns" 2>/dev/null || true
-}
-cleanup_hand() {
-  local dir
-  for dir in "$HAND"/*/; do [ -d "$dir" ] && stop_hand "${dir%/}" "lbhand-$tag-$(basename "$dir")"; done
-}
-on_exit cleanup_hand
+bench_lab bdep
+by_hand_area "$tag"
 
 log "lab: $LAB on $CIDR with 3 backends"
 lbaas lab up --subnet "$LAB" --cidr "$CIDR" --backends 3 >/dev/null 2>&1
@@ -112,7 +90,7 @@ run_hand() {
   wait_http "http://$address/" 500 >/dev/null || die "no 200 from hand-made VIP $address"
   t2="$(now_us)"
   echo $(((t2 - t0) / 1000)) >>"$out/$mode"
-  stop_hand "$dir" "$ns"
+  stop_by_hand "$dir" "$ns"
 }
 
 log "deploy: $N iterations"

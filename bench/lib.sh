@@ -70,6 +70,15 @@ bench_init() {
   log "CLI: $LBAAS_BIN ($("$LBAAS_BIN" --version)); state: $LBAAS_STATE"
 }
 
+# bench_lab PREFIX: names this run's objects ($tag: 5 characters unique to the run; $LAB:
+# the lab subnet PREFIX-$tag) and removes everything the run deployed on exit.
+bench_lab() {
+  tag="$(basename "$BENCH_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9' | cut -c1-5)"
+  LAB="$1-$tag"
+  BENCH_LABS="$LAB"
+  on_exit cleanup_state
+}
+
 # Progress lines go to $BENCH_TMP/lbaas.log (shown when the script fails), data to stdout.
 lbaas() { "$LBAAS_BIN" "$@" 2>>"$BENCH_TMP/lbaas.log"; }
 
@@ -122,6 +131,33 @@ cleanup_state() {
     id="$(basename "$dir")"
     ip netns del "lbaas-$id" 2>/dev/null
   done
+}
+
+# stop_by_hand DIR NAMESPACE: stops an HAProxy master started by bench/deploy-by-hand.sh
+# (by the PID in DIR/haproxy.pid, checked against its command line; the master takes its
+# workers down) and deletes its namespace (the veth goes with it).
+stop_by_hand() {
+  local dir="$1" ns="$2" pid tries=0
+  pid="$(head -1 "$dir/haproxy.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && grep -q "$dir" "/proc/$pid/cmdline" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    # PID 1 here reaps late: a zombie counts as gone.
+    while ((tries++ < 200)) && [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do sleep 0.01; done
+  fi
+  ip netns del "$ns" 2>/dev/null || true
+}
+
+# by_hand_area TAG: $HAND, where a script keeps its deploy-by-hand.sh runs (one DIR each,
+# with namespace lbhand-TAG-<DIR's name>); every one of them is stopped on exit.
+by_hand_area() {
+  HAND="$BENCH_TMP/hand" HAND_TAG="$1"
+  mkdir -p "$HAND"
+  on_exit stop_every_by_hand
+}
+stop_every_by_hand() {
+  local dir
+  for dir in "$HAND"/*/; do [ -d "$dir" ] && stop_by_hand "${dir%/}" "lbhand-$HAND_TAG-$(basename "$dir")"; done
+  return 0
 }
 
 # Processes whose command line names this run's run dir (HAProxy with its config there,

@@ -33,10 +33,7 @@ net="${CIDR%.*}"
 
 bench_init memory
 require_free_cidr "$CIDR"
-tag="$(basename "$BENCH_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9' | cut -c1-5)"
-LAB="bmem-$tag"
-BENCH_LABS="$LAB"
-on_exit cleanup_state
+bench_lab bmem
 VARIANTS_DIR="$BENCH_TMP/v"
 NS="lbmem-$tag"
 cleanup_variants() {

@@ -40,10 +40,7 @@ net="${CIDR%.*}"
 
 bench_init reload
 require_free_cidr "$CIDR"
-tag="$(basename "$BENCH_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9' | cut -c1-5)"
-LAB="brel-$tag"
-BENCH_LABS="$LAB"
-on_exit cleanup_state
+bench_lab brel
 NEUTRON="$BENCH_TMP/neutron"
 NS="lbneut-$tag"
 mkdir -p "$NEUTRON"

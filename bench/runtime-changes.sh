@@ -26,10 +26,7 @@ net="${CIDR%.*}"
 
 bench_init runtime
 require_free_cidr "$CIDR"
-tag="$(basename "$BENCH_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9' | cut -c1-5)"
-LAB="brun-$tag"
-BENCH_LABS="$LAB"
-on_exit cleanup_state
+bench_lab brun
 
 log "lab: $LAB on $CIDR with 2 backends"
 lbaas lab up --subnet "$LAB" --cidr "$CIDR" --backends 2 >/dev/null

@@ -1,155 +1,263 @@
 #!/usr/bin/env bash
-# Many deployed pools on one host (issue 3): POOLS pools, each with MEMBERS members and a
-# VIP, created with the CLI one command at a time as a provisioning script would.
-#   - create: total wall time, split into pool create / member create / vip create
-#   - every VIP answers 200 (curl)
-#   - memory: RSS, PSS and private memory of all their HAProxy processes (and per pool);
-#     the host's MemAvailable is useless here (other work on the machine moves it by more)
-#   - `lbaas pool list -f value -c id` at that size, next to `node -e 0` (hyperfine -N)
-#   - simulated reboot: every HAProxy of these pools killed by PID (master and workers,
-#     SIGKILL), every pool namespace deleted; then `lbaas sync` is timed, every VIP must
-#     answer 200 again, and a second `lbaas sync` (nothing to do) is timed
-#   - teardown: `vip delete` of all pools, timed
+# Many deployed pools on one host, and how each figure grows with their number (issue 6).
+# Pools are added step by step (STEPS, default 10 → 50 → 100 → 200), each with one CLI call
+# per object as a provisioning script would (pool create, MEMBERS × member create, vip
+# create). At every step, each figure next to a baseline measured at that same step:
 #
-#   sudo bench/scale.sh                              100 pools × 2 members
-#   POOLS=200 MEMBERS=5 BACKENDS=5 bench/scale.sh    200 pools, 1,000 members
-#   LBAAS_BIN=./bin/run.js bench/scale.sh
+#   - create, per pool and per command, for the pools added in this step; baselines:
+#     `node -e 0`, and the same host work by hand (bench/deploy-by-hand.sh plain: namespace,
+#     veth into the bridge, `haproxy -c`, master-worker start, on the configuration lbaas
+#     rendered for pool 1, until its first 200), SAMPLES times each
+#   - memory: RSS, PSS and private memory of all the pools' HAProxy processes, per pool;
+#     baseline: the last by-hand HAProxy above (same configuration, started by hand)
+#   - `lbaas status` (reads live health from every deployed pool) and
+#     `lbaas pool list -f value -c id`, next to `node -e 0` (hyperfine -N, 2 interleaved
+#     rounds of RUNS runs)
+#   - simulated reboot: every HAProxy of these pools killed by PID (SIGKILL) and every pool
+#     namespace deleted; `lbaas sync` timed, every VIP must answer 200 again, then a second
+#     `lbaas sync` (nothing to do) timed. Baseline: the by-hand deploy per pool above.
+#     Bridges and the lab backends are left up: this is the pools' share of a reboot.
+# At the end, `vip delete` of every pool, timed.
 #
-# One lab subnet on CIDR (default 198.19.208.0/22, a /22 so that up to ~760 VIPs fit):
-# BACKENDS lab backends at .11 and up (members cycle over them), VIPs from the second
-# /24 of the range on. Everything is removed on exit; only processes this script started
-# are signalled.
+#   sudo bench/scale.sh                           10, 50, 100, 200 pools × 2 members
+#   STEPS="10 50" MEMBERS=3 bench/scale.sh
+#   LBAAS_BIN=./bin/run.js bench/scale.sh         measure the working tree's build
+#
+# One lab subnet on CIDR (default 198.19.208.0/22, a /22 so that up to ~740 VIPs fit):
+# BACKENDS lab backends from .11 (members cycle over them), VIPs from the second /24 on,
+# by-hand namespaces at the top of the range. Everything is removed on exit; only
+# processes this script started are signalled.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-POOLS="${POOLS:-100}"
+STEPS="${STEPS:-10 50 100 200}"
 MEMBERS="${MEMBERS:-2}"
 BACKENDS="${BACKENDS:-$((MEMBERS > 2 ? MEMBERS : 2))}"
 CIDR="${CIDR:-198.19.208.0/22}"
-LIST_RUNS="${LIST_RUNS:-10}"
-((POOLS >= 1 && POOLS <= 750 && MEMBERS >= 1 && MEMBERS <= 50 && BACKENDS >= MEMBERS && BACKENDS <= 50)) ||
-  die "POOLS 1–750, MEMBERS 1–50, MEMBERS ≤ BACKENDS ≤ 50"
-[[ "$CIDR" =~ ^198\.(18|19)\.[0-9]+\.0/(22|23|24)$ ]] || die "CIDR must be a /22–/24 inside 198.18.0.0/15"
+RUNS="${RUNS:-5}"
+SAMPLES="${SAMPLES:-5}"
+steps=()
+previous=0
+for step in $STEPS; do
+  [[ "$step" =~ ^[0-9]+$ ]] && ((step > previous && step <= 740)) || die "STEPS must be increasing whole numbers ≤ 740 ($STEPS)"
+  steps+=("$step")
+  previous="$step"
+done
+POOLS="$previous"
+((${#steps[@]} >= 1 && MEMBERS >= 1 && MEMBERS <= 50 && BACKENDS >= MEMBERS && BACKENDS <= 50 && RUNS >= 2 && RUNS <= 50 && SAMPLES >= 1 && SAMPLES <= 10)) ||
+  die "MEMBERS 1–50, MEMBERS ≤ BACKENDS ≤ 50, RUNS 2–50, SAMPLES 1–10"
+[[ "$CIDR" =~ ^198\.(18|19)\.[0-9]+\.0/(22|23)$ ]] || die "CIDR must be a /22 or /23 inside 198.18.0.0/15"
 
 bench_init scale
 require_free_cidr "$CIDR"
-tag="$(basename "$BENCH_TMP" | cut -d. -f2 | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9' | cut -c1-5)"
-LAB="bscl-$tag"
-BENCH_LABS="$LAB"
-on_exit cleanup_state
+bench_lab bscl
+by_hand_area "$tag"
 
 # address OFFSET: the address OFFSET after the network address of CIDR.
 IFS=. read -r o1 o2 o3 _ <<<"${CIDR%/*}"
 base=$(((o1 << 24) | (o2 << 16) | (o3 << 8)))
 address() { local n=$((base + $1)); echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"; }
-size=$((1 << (32 - ${CIDR#*/})))
-((256 + POOLS < size - 1)) || die "$POOLS VIPs do not fit in $CIDR after its first /24"
+prefix="${CIDR#*/}"
+size=$((1 << (32 - prefix)))
+((256 + POOLS < size - 2 - ${#steps[@]} * SAMPLES)) || die "$POOLS VIPs and the by-hand addresses do not fit in $CIDR"
 vip_address() { address $((256 + $1)); }
+hand_address() { address $((size - 2 - $1)); }
+
 : >"$BENCH_TMP/failures"
+fail() { echo "$1: $(grep '^error:' "$BENCH_TMP/lbaas.log" | tail -1)" >>"$BENCH_TMP/failures"; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", (b - a) / 1000}'; }
+mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
 log "lab: $LAB on $CIDR with $BACKENDS backends"
 lbaas lab up --subnet "$LAB" --cidr "$CIDR" --backends "$BACKENDS" >/dev/null
+bridge="$(lbaas subnet show "$LAB" -f value -c bridge)"
+gateway="$(lbaas subnet show "$LAB" -f value -c gateway_ip)"
 
-log "creating $POOLS pools × $MEMBERS members with VIPs"
-t_pool=0 t_member=0 t_vip=0
 pools=()
-start="$(now_us)"
-for ((i = 1; i <= POOLS; i++)); do
-  t0="$(now_us)"
-  pool="$(lbaas pool create --name "bench-scale-$tag-$i" --subnet "$LAB" --protocol HTTP --lb-method ROUND_ROBIN -f value -c id)"
-  t1="$(now_us)"
-  for ((m = 0; m < MEMBERS; m++)); do
-    lbaas member create "$pool" --address "$(address $((11 + (i + m) % BACKENDS)))" --protocol-port 8000 >/dev/null
+# create_pools FROM TO: pools FROM..TO, one CLI call per object; sets t_pool t_member t_vip (µs).
+create_pools() {
+  local i m pool t0 t1 t2 t3
+  t_pool=0 t_member=0 t_vip=0
+  for ((i = $1; i <= $2; i++)); do
+    t0="$(now_us)"
+    pool="$(lbaas pool create --name "bench-scale-$tag-$i" --subnet "$LAB" --protocol HTTP --lb-method ROUND_ROBIN -f value -c id)"
+    t1="$(now_us)"
+    for ((m = 0; m < MEMBERS; m++)); do
+      lbaas member create "$pool" --address "$(address $((11 + (i + m) % BACKENDS)))" --protocol-port 8000 >/dev/null || fail "member create $i.$m"
+    done
+    t2="$(now_us)"
+    lbaas vip create "$pool" --name "bench-scale-$tag-$i" --protocol HTTP --protocol-port 80 --subnet "$LAB" --address "$(vip_address "$i")" >/dev/null ||
+      fail "vip create $i"
+    t3="$(now_us)"
+    t_pool=$((t_pool + t1 - t0)) t_member=$((t_member + t2 - t1)) t_vip=$((t_vip + t3 - t2))
+    pools+=("$pool")
+    ((i % 25 == 0)) && log "  $i pools"
   done
-  t2="$(now_us)"
-  lbaas vip create "$pool" --name "bench-scale-$tag-$i" --protocol HTTP --protocol-port 80 --subnet "$LAB" --address "$(vip_address "$i")" >/dev/null ||
-    echo "vip create $i: $(grep '^error:' "$BENCH_TMP/lbaas.log" | tail -1)" >>"$BENCH_TMP/failures"
-  t3="$(now_us)"
-  t_pool=$((t_pool + t1 - t0)) t_member=$((t_member + t2 - t1)) t_vip=$((t_vip + t3 - t2))
-  pools+=("$pool")
-  ((i % 25 == 0)) && log "  $i pools"
-done
-create_s="$(awk -v a="$start" -v b="$(now_us)" 'BEGIN {printf "%.1f", (b - a) / 1e6}')"
+  return 0
+}
 
 # check_vips [MAX_TIME]: how many VIPs answer 200 (one try each).
 check_vips() {
   local ok=0 i
-  for ((i = 1; i <= POOLS; i++)); do
+  for ((i = 1; i <= ${#pools[@]}; i++)); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time "${1:-2}" "http://$(vip_address "$i")/")" = 200 ] && ok=$((ok + 1))
   done
   echo "$ok"
 }
-answering="$(check_vips)"
 
-log "memory"
-sleep 3
-rss=0 pss=0 priv=0 procs=0
-for pool in "${pools[@]}"; do
-  while read -r pid; do
+# The HAProxy processes (master and workers) of every pool, in one pass over /proc: with
+# hundreds of pools, a pass per pool would take minutes.
+pools_haproxy_pids() {
+  local -A children=()
+  local file line ppid pool master
+  for file in /proc/[0-9]*/stat; do
+    { read -r line <"$file"; } 2>/dev/null || continue
+    read -r _ ppid _ <<<"${line##*) }"
+    children[$ppid]+="${file//[^0-9]/} "
+  done
+  for pool in "${pools[@]}"; do
+    { read -r master <"$LBAAS_RUN_DIR/$pool/haproxy.pid"; } 2>/dev/null || continue
+    [ -n "$master" ] || continue
+    echo "$master"
+    printf '%s\n' ${children[$master]:-}
+  done
+}
+
+# memory_of PID...: "rss pss private processes" (kB) summed over the PIDs.
+memory_of() {
+  local rss=0 pss=0 priv=0 procs=0 pid r p v
+  for pid in "$@"; do
     read -r r p v < <(mem_of "$pid")
     rss=$((rss + r)) pss=$((pss + p)) priv=$((priv + v)) procs=$((procs + 1))
-  done < <(pool_haproxy_pids "$pool")
-done
+  done
+  echo "$rss $pss $priv $procs"
+}
 
-log "pool list at $POOLS pools"
-list_table="$(hf_interleaved "$BENCH_TMP/list" 2 "$LIST_RUNS" \
-  -n 'node -e 0' 'node -e 0' \
-  -n "lbaas pool list -f value -c id ($POOLS pools)" "$LBAAS_BIN pool list -f value -c id")"
+# by_hand STEP SAMPLE: deploy-by-hand.sh on pool 1's configuration until its first 200;
+# prints the milliseconds. The last sample of a step stays up for the memory baseline.
+template="$BENCH_TMP/template.cfg"
+by_hand() {
+  local name="s$1-$2" address dir ns t0
+  address="$(hand_address $(($1 * SAMPLES + $2)))"
+  dir="$HAND/$name"
+  ns="lbhand-$tag-$name"
+  mkdir -p "$dir"
+  sed -e "s#@DIR@#$dir#g" -e "s#@ADDRESS@#$address#" "$template" >"$dir/haproxy.cfg"
+  t0="$(now_us)"
+  "$BENCH_ROOT/bench/deploy-by-hand.sh" plain "$ns" "lbh$tag$1$2" "$bridge" "$address/$prefix" "$gateway" "$dir/haproxy.cfg" "$dir" 2>>"$BENCH_TMP/hand.log"
+  wait_http "http://$address/" 500 >/dev/null || die "no 200 from the by-hand VIP $address"
+  echo "$(ms "$t0" "$(now_us)")"
+}
 
-log "simulated reboot: killing the HAProxy processes of $POOLS pools and deleting their namespaces"
-victims=()
-for pool in "${pools[@]}"; do
+declare -A figure=()
+done_pools=0
+for ((s = 0; s < ${#steps[@]}; s++)); do
+  step="${steps[s]}"
+  log "step $((s + 1))/${#steps[@]}: pools $((done_pools + 1))–$step"
+  create_pools $((done_pools + 1)) "$step"
+  added=$((step - done_pools))
+  figure[create|$step]="$(awk -v a="$t_pool" -v b="$t_member" -v c="$t_vip" -v n="$added" 'BEGIN {printf "%.0f", (a + b + c) / n / 1000}')"
+  figure[pool|$step]="$(awk -v t="$t_pool" -v n="$added" 'BEGIN {printf "%.0f", t / n / 1000}')"
+  figure[member|$step]="$(awk -v t="$t_member" -v n="$((added * MEMBERS))" 'BEGIN {printf "%.0f", t / n / 1000}')"
+  figure[vip|$step]="$(awk -v t="$t_vip" -v n="$added" 'BEGIN {printf "%.0f", t / n / 1000}')"
+  done_pools="$step"
+
+  [ -f "$template" ] || sed -e "s#$LBAAS_RUN_DIR/${pools[0]}#@DIR@#g" -e "s#bind $(vip_address 1):#bind @ADDRESS@:#" \
+    "$LBAAS_RUN_DIR/${pools[0]}/haproxy.cfg" >"$template"
+  : >"$BENCH_TMP/node-times" && : >"$BENCH_TMP/hand-times"
+  for ((k = 0; k < SAMPLES; k++)); do
+    t0="$(now_us)"; node -e 0; echo "$(ms "$t0" "$(now_us)")" >>"$BENCH_TMP/node-times"
+    by_hand "$s" "$k" >>"$BENCH_TMP/hand-times"
+    ((k == SAMPLES - 1)) || stop_by_hand "$HAND/s$s-$k" "lbhand-$tag-s$s-$k"
+  done
+  figure[node|$step]="$(median <"$BENCH_TMP/node-times")"
+  figure[hand|$step]="$(median <"$BENCH_TMP/hand-times")"
+  figure[answering|$step]="$(check_vips) / $step"
+
+  sleep 2
+  read -r rss pss priv procs < <(memory_of $(pools_haproxy_pids))
+  figure[procs|$step]="$procs"
+  figure[memory|$step]="$(mb $((rss / step))) / $(mb $((pss / step))) / $(mb $((priv / step)))"
+  hand_master="$(head -1 "$HAND/s$s-$((SAMPLES - 1))/haproxy.pid")"
+  read -r rss pss priv _ < <(memory_of "$hand_master" $(children_of "$hand_master"))
+  figure[hand_memory|$step]="$(mb "$rss") / $(mb "$pss") / $(mb "$priv")"
+  stop_by_hand "$HAND/s$s-$((SAMPLES - 1))" "lbhand-$tag-s$s-$((SAMPLES - 1))"
+
+  log "  status and pool list at $step pools"
+  hf_interleaved "$BENCH_TMP/hf-$step" 2 "$RUNS" \
+    -n 'node -e 0' 'node -e 0' \
+    -n 'lbaas status' "$LBAAS_BIN status" \
+    -n 'lbaas pool list -f value -c id' "$LBAAS_BIN pool list -f value -c id" >"$BENCH_TMP/hf-$step.md"
+  # The summary's rows (| command | median | p25–p75 | min | runs | median / first | …), in
+  # command order: "median ms (ratio to node -e 0)".
+  mapfile -t medians < <(awk -F'|' 'NR > 2 && NF > 3 {gsub(/ /, "", $3); gsub(/ /, "", $7); print $3 " ms (" $7 ")"}' "$BENCH_TMP/hf-$step.md")
+  figure[hf_node|$step]="${medians[0]%% (*}"
+  figure[status|$step]="${medians[1]:-?}"
+  figure[list|$step]="${medians[2]:-?}"
+
+  log "  simulated reboot of $step pools"
+  victims=()
   while read -r pid; do
-    grep -q "$LBAAS_RUN_DIR/$pool/" "/proc/$pid/cmdline" 2>/dev/null && victims+=("$pid")
-  done < <(pool_haproxy_pids "$pool")
+    grep -q "$LBAAS_RUN_DIR/" "/proc/$pid/cmdline" 2>/dev/null && victims+=("$pid")
+  done < <(pools_haproxy_pids)
+  killed=0
+  for pid in "${victims[@]}"; do kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1)); done
+  for pool in "${pools[@]}"; do ip netns del "lbaas-$pool" 2>/dev/null || true; done
+  sleep 1
+  figure[killed|$step]="$killed, $(check_vips 0.3) answering"
+  t0="$(now_us)"
+  lbaas sync -f value -c kind >"$BENCH_TMP/sync1.txt" || fail "sync at $step pools"
+  t1="$(now_us)"
+  figure[after_sync|$step]="$(check_vips) / $step"
+  t2="$(now_us)"
+  lbaas sync -f value -c kind >"$BENCH_TMP/sync2.txt" || fail "second sync at $step pools"
+  t3="$(now_us)"
+  figure[sync|$step]="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}') s"
+  figure[sync_per_pool|$step]="$(awk -v a="$t0" -v b="$t1" -v n="$step" 'BEGIN {printf "%.0f", (b - a) / n / 1000}')"
+  figure[sync_actions|$step]="$(sort "$BENCH_TMP/sync1.txt" | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep = ", "}')"
+  figure[sync2|$step]="$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.2f", (b - a) / 1e6}') s, $(wc -l <"$BENCH_TMP/sync2.txt") actions"
 done
-killed=0
-for pid in "${victims[@]}"; do kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1)); done
-for pool in "${pools[@]}"; do ip netns del "lbaas-$pool" 2>/dev/null || true; done
-sleep 1
-down_after_kill="$(check_vips 0.3)"
-t0="$(now_us)"
-lbaas sync -f value -c kind >"$BENCH_TMP/sync1.txt" || echo "sync: $(grep '^error:' "$BENCH_TMP/lbaas.log" | tail -1)" >>"$BENCH_TMP/failures"
-t1="$(now_us)"
-after_sync="$(check_vips)"
-t2="$(now_us)"
-lbaas sync -f value -c kind >"$BENCH_TMP/sync2.txt" || echo "second sync: $(grep '^error:' "$BENCH_TMP/lbaas.log" | tail -1)" >>"$BENCH_TMP/failures"
-t3="$(now_us)"
-sync_s="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e6}')"
-sync2_s="$(awk -v a="$t2" -v b="$t3" 'BEGIN {printf "%.2f", (b - a) / 1e6}')"
-sync_actions="$(sort "$BENCH_TMP/sync1.txt" | uniq -c | awk '{printf "%s%s × %s", sep, $1, $2; sep = ", "}')"
-sync2_actions="$(wc -l <"$BENCH_TMP/sync2.txt")"
 
 log "teardown: vip delete × $POOLS"
 t0="$(now_us)"
 for ((i = 1; i <= POOLS; i++)); do
-  lbaas vip delete "bench-scale-$tag-$i" --yes >/dev/null || echo "vip delete $i: $(grep '^error:' "$BENCH_TMP/lbaas.log" | tail -1)" >>"$BENCH_TMP/failures"
+  lbaas vip delete "bench-scale-$tag-$i" --yes >/dev/null || fail "vip delete $i"
 done
 teardown_s="$(awk -v a="$t0" -v b="$(now_us)" 'BEGIN {printf "%.1f", (b - a) / 1e6}')"
 
-mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-per() { awk -v t="$1" -v n="$2" 'BEGIN {printf "%.0f", t / n / 1000}'; }
-echo "## Scale: $POOLS deployed pools × $MEMBERS members on one host ($(date -u +%F), $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg))"
+row() {
+  local label="$1" key="$2" step line="| $1 |"
+  for step in "${steps[@]}"; do line+=" ${figure[$key|$step]:-–} |"; done
+  echo "$line"
+}
+echo "## Scale: ${steps[0]} → $POOLS deployed pools × $MEMBERS members on one host ($(date -u +%F), $(nproc) vCPU, load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
-echo "| measure | value |"
-echo "|---|---|"
-echo "| create, total wall (pool create + $MEMBERS × member create + vip create, one CLI call each) | ${create_s} s |"
-echo "| … \`pool create\` | $(per "$t_pool" "$POOLS") ms per pool |"
-echo "| … \`member create\` (pool without VIP: state only) | $(per "$t_member" $((POOLS * MEMBERS))) ms per member |"
-echo "| … \`vip create\` (deploy) | $(per "$t_vip" "$POOLS") ms per pool |"
-echo "| VIPs answering 200 after create | $answering / $POOLS |"
-echo "| HAProxy processes | $procs |"
-echo "| HAProxy RSS, all pools (per pool) | $(mb "$rss") MB ($(mb $((rss / POOLS))) MB) |"
-echo "| HAProxy PSS, all pools (per pool) | $(mb "$pss") MB ($(mb $((pss / POOLS))) MB) |"
-echo "| HAProxy private memory, all pools (per pool) | $(mb "$priv") MB ($(mb $((priv / POOLS))) MB) |"
-echo "| simulated reboot: HAProxy processes killed / VIPs answering before sync | $killed of ${#victims[@]} / $down_after_kill |"
-echo "| \`lbaas sync\` after the reboot | ${sync_s} s ($(awk -v s="$sync_s" -v n="$POOLS" 'BEGIN {printf "%.0f", s * 1000 / n}') ms per pool); actions: $sync_actions |"
-echo "| VIPs answering 200 after sync | $after_sync / $POOLS |"
-echo "| second \`lbaas sync\` (nothing to do) | ${sync2_s} s, $sync2_actions actions |"
-echo "| teardown: \`vip delete\` × $POOLS | ${teardown_s} s |"
+header="| pools |" rule="|---|"
+for step in "${steps[@]}"; do header+=" $step |" rule+="---|"; done
+echo "$header"
+echo "$rule"
+row "create, per pool (pool + $MEMBERS members + VIP), ms" create
+row "… \`pool create\`, ms" pool
+row "… \`member create\` (no VIP yet: state only), ms" member
+row "… \`vip create\` (deploy), ms" vip
+row "baseline: \`node -e 0\`, ms" node
+row "baseline: one pool deployed by hand until its first 200, ms" hand
+row "VIPs answering 200" answering
+row "HAProxy processes" procs
+row "memory per pool, RSS / PSS / private, MB" memory
+row "baseline: the by-hand HAProxy, RSS / PSS / private, MB" hand_memory
+row "\`lbaas status\` (live health of every pool)" status
+row "\`lbaas pool list -f value -c id\`" list
+row "baseline: \`node -e 0\` (same hyperfine rounds)" hf_node
+row "reboot: HAProxy processes killed, VIPs answering" killed
+row "\`lbaas sync\` after the reboot" sync
+row "… per pool, ms (baseline: by hand, above)" sync_per_pool
+row "… its actions" sync_actions
+row "VIPs answering 200 after sync" after_sync
+row "second \`lbaas sync\` (nothing to do)" sync2
 echo
-echo "\`pool list\` at $POOLS pools (hyperfine -N, 2 rounds × $LIST_RUNS runs):"
-echo
-echo "$list_table"
+echo "Teardown, \`vip delete\` × $POOLS: ${teardown_s} s. hyperfine: 2 interleaved rounds × $RUNS runs (median);"
+echo "baselines: median of $SAMPLES at each step."
 if [ -s "$BENCH_TMP/failures" ]; then
   echo
   echo "failed commands ($(wc -l <"$BENCH_TMP/failures")):"

@@ -11,8 +11,7 @@
 //     MEMBERS_PER_POOL  default 2, 0–1000 (addresses 198.19.x.y, ports 8000+; nothing listens)
 //     DIST_DIR          compiled tree to import (default: ../dist beside this script)
 // Prints the seconds it took on stderr.
-import {resolve} from 'node:path'
-import {pathToFileURL} from 'node:url'
+import {distLoader, openInertContext} from './inert-context.mjs'
 
 const [stateFile, poolsArg, membersArg = '2', distArg] = process.argv.slice(2)
 const pools = Number(poolsArg)
@@ -21,28 +20,13 @@ if (!stateFile || !Number.isInteger(pools) || pools < 1 || pools > 100_000 || !N
   console.error('usage: node bench/seed-state.mjs STATE_FILE POOLS [MEMBERS_PER_POOL] [DIST_DIR]')
   process.exit(2)
 }
-const dist = resolve(distArg ?? new URL('../dist', import.meta.url).pathname)
-const load = (path) => import(pathToFileURL(`${dist}/${path}`).href)
-
-const {openStore} = await load('src/store/db.js')
-const {noExecutor} = await load('src/service/executor.js')
-const {silentNotifier} = await load('src/service/context.js')
+const load = distLoader(distArg)
 const {createSubnet} = await load('src/service/subnets.js')
 const {createPool} = await load('src/service/pools.js')
 const {createMember} = await load('src/service/members.js')
 
 const started = performance.now()
-const store = openStore(resolve(stateFile))
-const ctx = {
-  store,
-  statePath: resolve(stateFile),
-  runDir: '/nonexistent',
-  executorFor: () => noExecutor,
-  localExecutor: noExecutor,
-  withPoolLock: (_id, work) => work(),
-  safeConnectionLimit: () => 8000,
-  notify: silentNotifier,
-}
+const ctx = await openInertContext(load, stateFile)
 // An unmanaged subnet would need an existing bridge; the seeding executor checks nothing.
 await createSubnet(ctx, {name: 'seed', cidr: '198.19.0.0/16'})
 const methods = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP']
@@ -61,5 +45,5 @@ for (let index = 0; index < pools; index++) {
     await createMember(ctx, pool.id, {address, protocol_port: 8000 + Math.floor(n / 64_000)})
   }
 }
-store.close()
+ctx.store.close()
 console.error(`seeded ${pools} pools × ${membersPerPool} members in ${((performance.now() - started) / 1000).toFixed(1)} s`)
