@@ -13,7 +13,7 @@
 #    `tune.bufsize 8192`; maxconn 1000 instead of the host's safe maximum; no master
 #    (`haproxy -D`, one process); combinations.
 #
-#   sudo bench/memory.sh
+#   bench/memory.sh
 #   POOLS=10 INSTANCES=5 SETTLE=10 bench/memory.sh
 #   LBAAS_BIN=./bin/run.js bench/memory.sh
 #

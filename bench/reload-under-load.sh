@@ -16,7 +16,7 @@
 # -d and is stopped with SIGINT one second after the last change (wrk then prints its
 # report for the real duration).
 #
-#   sudo bench/reload-under-load.sh
+#   bench/reload-under-load.sh
 #   CHANGES=20 CONNS=50 MODES=close METHODS=lbaas bench/reload-under-load.sh
 #   METHODS="lbaas neutron neutron-noicor" bench/reload-under-load.sh
 #   LBAAS_BIN=./bin/run.js bench/reload-under-load.sh

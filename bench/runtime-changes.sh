@@ -10,7 +10,7 @@
 # change (median) next to `node -e 0` timed in the same loop, and shows where one update's
 # time goes (bench/startup-phases.mjs; LBAAS_DEBUG=1 lists any program it runs).
 #
-#   sudo bench/runtime-changes.sh
+#   bench/runtime-changes.sh
 #   CHANGES=200 CIDR=198.19.223.0/24 bench/runtime-changes.sh
 #   LBAAS_BIN=./bin/run.js bench/runtime-changes.sh
 #

@@ -19,7 +19,7 @@
 #     Bridges and the lab backends are left up: this is the pools' share of a reboot.
 # At the end, `vip delete` of every pool, timed.
 #
-#   sudo bench/scale.sh                           10, 50, 100, 200 pools × 2 members
+#   bench/scale.sh                           10, 50, 100, 200 pools × 2 members
 #   STEPS="10 50" MEMBERS=3 bench/scale.sh
 #   LBAAS_BIN=./bin/run.js bench/scale.sh         measure the working tree's build
 #

@@ -14,7 +14,7 @@
 #                  host/, haproxy/ or the agent code (what a lazily built executor saves)
 # Nothing is deployed; no network state is touched.
 #
-#   sudo bench/startup-experiments.sh
+#   bench/startup-experiments.sh
 #   POOLS=1000 ROUNDS=5 RUNS=10 bench/startup-experiments.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
