@@ -124,7 +124,7 @@ cleanup_state() {
   for id in $(timeout 60 "$LBAAS_BIN" pool list -f value -c id 2>/dev/null); do timeout 60 "$LBAAS_BIN" pool delete "$id" --yes >/dev/null 2>&1; done
   for id in ${BENCH_LABS:-}; do timeout 120 "$LBAAS_BIN" lab down --subnet "$id" --yes >/dev/null 2>&1; done
   for id in $(timeout 60 "$LBAAS_BIN" subnet list -f value -c id 2>/dev/null); do timeout 60 "$LBAAS_BIN" subnet delete "$id" --yes >/dev/null 2>&1; done
-  kill_run_dir_processes
+  kill_run_dir_processes >/dev/null
   local dir
   for dir in "$LBAAS_RUN_DIR"/*-*-*-*-*/; do
     [ -d "$dir" ] || continue
@@ -161,15 +161,16 @@ stop_every_by_hand() {
 }
 
 # Processes whose command line names this run's run dir (HAProxy with its config there,
-# lab backends with their control dir there): only this run can have started them.
+# lab backends with their control dir there): only this run can have started them. Killed
+# with SIGKILL; prints how many.
 kill_run_dir_processes() {
-  [ -n "${LBAAS_RUN_DIR:-}" ] || return 0
-  local proc pid cmd
+  [ -n "${LBAAS_RUN_DIR:-}" ] || { echo 0; return 0; }
+  local proc cmd killed=0
   for proc in /proc/[0-9]*; do
-    pid="${proc#/proc/}"
     cmd="$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline")" || continue
-    case "$cmd" in *"$LBAAS_RUN_DIR/"*) kill -KILL "$pid" 2>/dev/null ;; esac
+    case "$cmd" in *"$LBAAS_RUN_DIR/"*) kill -KILL "${proc#/proc/}" 2>/dev/null && killed=$((killed + 1)) ;; esac
   done
+  echo "$killed"
 }
 
 # hf_interleaved PREFIX ROUNDS RUNS CMD...: hyperfine -N, ROUNDS rounds of RUNS runs per

@@ -13,10 +13,11 @@
 #   - `lbaas status` (reads live health from every deployed pool) and
 #     `lbaas pool list -f value -c id`, next to `node -e 0` (hyperfine -N, 2 interleaved
 #     rounds of RUNS runs)
-#   - simulated reboot: every HAProxy of these pools killed by PID (SIGKILL) and every pool
-#     namespace deleted; `lbaas sync` timed, every VIP must answer 200 again, then a second
-#     `lbaas sync` (nothing to do) timed. Baseline: the by-hand deploy per pool above.
-#     Bridges and the lab backends are left up: this is the pools' share of a reboot.
+#   - simulated reboot: every process of this run's run dir (the pools' HAProxy masters and
+#     workers, the lab backends) killed by PID with SIGKILL, every namespace of this run
+#     (pools and lab backends) and the subnet's bridge deleted; only the state file and the
+#     run dir survive. Then `lbaas sync` timed, every VIP must answer 200 again, then a
+#     second `lbaas sync` (nothing to do) timed. Baseline: the by-hand deploy per pool above.
 # At the end, `vip delete` of every pool, timed.
 #
 #   bench/scale.sh                           10, 50, 100, 200 pools × 2 members
@@ -72,6 +73,7 @@ log "lab: $LAB on $CIDR with $BACKENDS backends"
 lbaas lab up --subnet "$LAB" --cidr "$CIDR" --backends "$BACKENDS" >/dev/null
 bridge="$(lbaas subnet show "$LAB" -f value -c bridge)"
 gateway="$(lbaas subnet show "$LAB" -f value -c gateway_ip)"
+lab_namespaces="lab-$(lbaas subnet show "$LAB" -f value -c id | tr -d - | cut -c1-8)-"
 
 pools=()
 # create_pools FROM TO: pools FROM..TO, one CLI call per object; sets t_pool t_member t_vip (µs).
@@ -196,13 +198,10 @@ for ((s = 0; s < ${#steps[@]}; s++)); do
   figure[list|$step]="${medians[2]:-?}"
 
   log "  simulated reboot of $step pools"
-  victims=()
-  while read -r pid; do
-    grep -q "$LBAAS_RUN_DIR/" "/proc/$pid/cmdline" 2>/dev/null && victims+=("$pid")
-  done < <(pools_haproxy_pids)
-  killed=0
-  for pid in "${victims[@]}"; do kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1)); done
+  killed="$(kill_run_dir_processes)"
   for pool in "${pools[@]}"; do ip netns del "lbaas-$pool" 2>/dev/null || true; done
+  for ns in $(ip netns list | awk -v p="$lab_namespaces" 'index($1, p) == 1 {print $1}'); do ip netns del "$ns"; done
+  ip link del "$bridge"
   sleep 1
   figure[killed|$step]="$killed, $(check_vips 0.3) answering"
   t0="$(now_us)"
@@ -249,7 +248,7 @@ row "baseline: the by-hand HAProxy, RSS / PSS / private, MB" hand_memory
 row "\`lbaas status\` (live health of every pool)" status
 row "\`lbaas pool list -f value -c id\`" list
 row "baseline: \`node -e 0\` (same hyperfine rounds)" hf_node
-row "reboot: HAProxy processes killed, VIPs answering" killed
+row "reboot: processes SIGKILLed (HAProxy workers whose master died first exit by themselves), VIPs answering" killed
 row "\`lbaas sync\` after the reboot" sync
 row "… per pool, ms (baseline: by hand, above)" sync_per_pool
 row "… its actions" sync_actions

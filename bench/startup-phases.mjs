@@ -8,7 +8,9 @@
 //   exit           after run() until the process is gone (measured from outside)
 // The phases come from oclif's own performance markers (settings.performanceEnabled), so the
 // entry point is a wrapper equivalent to bin/run.js; it sets OCLIF_DISABLE_ENGINE_WARNING
-// exactly as bin/run.js does when bin/run.js does (detected from its text).
+// exactly as bin/run.js does when bin/run.js does (detected from its text). It always goes
+// through oclif: for the plain listings, which bin/run.js answers on its fast path without
+// oclif, it shows what they would cost through oclif (what every other command pays).
 //
 //   node bench/startup-phases.mjs [--runs N] CLI_BIN ARGS...
 //   e.g. LBAAS_STATE=/tmp/x/state.db node bench/startup-phases.mjs --runs 20 ./bin/run.js pool list -f value -c id
