@@ -19,7 +19,7 @@
 #  6. Runtime change: `lbaas member update --weight` (no reload), REPS times each.
 #  7. Memory of each pool's HAProxy (RSS / PSS / private).
 #
-#   bench/big-pool.sh                      1,000 members, REPS=8, RUNS=10
+#   bench/big-pool.sh                           1,000 members, REPS=8, RUNS=10
 #   MEMBERS=500 REPS=4 bench/big-pool.sh
 #   LBAAS_BIN=./bin/run.js bench/big-pool.sh    measure the working tree's build
 #

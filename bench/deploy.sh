@@ -15,7 +15,7 @@
 #     reported (with its error), not timed; the loop goes on.
 #  3. One traced run of each (LBAAS_DEBUG=1: every program lbaas runs, with its duration).
 #
-#   bench/deploy.sh                      N=12 deploys, M=12 member adds
+#   bench/deploy.sh                           N=12 deploys, M=12 member adds
 #   N=20 M=20 CIDR=198.19.221.0/24 bench/deploy.sh
 #   LBAAS_BIN=./bin/run.js bench/deploy.sh    measure the working tree's build
 #   COMPARE_BIN=/tmp/other/bin/run.js bench/deploy.sh

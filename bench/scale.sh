@@ -22,7 +22,7 @@
 #
 #   bench/scale.sh                           10, 50, 100, 200 pools × 2 members
 #   STEPS="10 50" MEMBERS=3 bench/scale.sh
-#   LBAAS_BIN=./bin/run.js bench/scale.sh         measure the working tree's build
+#   LBAAS_BIN=./bin/run.js bench/scale.sh    measure the working tree's build
 #
 # One lab subnet on CIDR (default 198.19.208.0/22, a /22 so that up to ~740 VIPs fit):
 # BACKENDS lab backends from .11 (members cycle over them), VIPs from the second /24 on,

@@ -3,7 +3,7 @@
 # `lbaas pool list -f value -c id` over a state file holding POOLS pools, next to a bare
 # `node -e 0` in the same hyperfine runs. Target: pool list within 2.5× of `node -e 0`.
 #
-#   bench/startup.sh                      1,000 pools × 2 members, 5 rounds × 10 runs
+#   bench/startup.sh                           1,000 pools × 2 members, 5 rounds × 10 runs
 #   POOLS=5000 ROUNDS=3 RUNS=10 bench/startup.sh
 #   PHASES=0 bench/startup.sh                  skip the per-phase breakdown
 #   LBAAS_BIN=./bin/run.js bench/startup.sh    measure the working tree's build
