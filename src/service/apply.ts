@@ -14,6 +14,7 @@ import {deleteAssociationRow, setAssociationStatus} from '../store/monitors.js'
 import {setPoolOperatingStatus, setPoolStatus} from '../store/pools.js'
 import {recordCounters, type CumulativeCounters} from '../store/stats.js'
 import {deleteVipRow, setVipStatus} from '../store/vips.js'
+import {mapWithConcurrency} from '../util/concurrency.js'
 import {crashPoint} from '../util/crash-point.js'
 import type {AppContext} from './context.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats} from './executor.js'
@@ -206,6 +207,23 @@ export async function refreshPoolHealthOrWarn(
     const graph = ctx.store.read(() => loadPoolGraph(ctx.store.db, poolId))
     return graph && {graph, counters: undefined}
   }
+}
+
+/** How many pools' HAProxy (or agents) `refreshPoolsHealth` asks at once. */
+const HEALTH_READS_AT_ONCE = 8
+
+/**
+ * refreshPoolHealth for many pools (`status`, `member list`), a few at a time so that the
+ * waits on stats sockets and agents overlap; results in the order of `poolIds`. `strict`:
+ * a pool whose agent does not answer fails the call (one named pool) instead of being a
+ * warning (all pools).
+ */
+export function refreshPoolsHealth(
+  ctx: AppContext,
+  poolIds: readonly string[],
+  strict: boolean,
+): Promise<({graph: PoolGraph; counters: CumulativeCounters | undefined} | undefined)[]> {
+  return mapWithConcurrency(poolIds, HEALTH_READS_AT_ONCE, (poolId) => (strict ? refreshPoolHealth(ctx, poolId) : refreshPoolHealthOrWarn(ctx, poolId)))
 }
 
 /** Member health, pool operating status and cumulative counters from one reading. */

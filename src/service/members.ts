@@ -14,7 +14,7 @@ import {
   type MemberChanges,
 } from '../store/members.js'
 import {listVips} from '../store/vips.js'
-import {applyPool, refreshPoolHealth, refreshPoolHealthOrWarn} from './apply.js'
+import {applyPool, refreshPoolHealth, refreshPoolsHealth} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolveMember, resolvePool} from './resolve.js'
 
@@ -73,7 +73,7 @@ export async function listAllMembers(ctx: AppContext, poolRef?: string): Promise
   const poolIds = poolRef
     ? [resolvePool(db, poolRef).id]
     : listVips(db).map((vip) => vip.pool_id)
-  for (const poolId of poolIds) await (poolRef ? refreshPoolHealth(ctx, poolId) : refreshPoolHealthOrWarn(ctx, poolId))
+  await refreshPoolsHealth(ctx, poolIds, poolRef !== undefined)
   return listMembers(db, poolRef ? poolIds[0] : undefined)
 }
 

@@ -6,7 +6,7 @@ import type {
   Protocol,
 } from '../domain/types.js'
 import {listPools} from '../store/pools.js'
-import {refreshPoolHealth, refreshPoolHealthOrWarn} from './apply.js'
+import {refreshPoolsHealth} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool} from './resolve.js'
 
@@ -37,8 +37,7 @@ export interface PoolStatusTree {
 export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<PoolStatusTree[]> {
   const poolIds = poolRef ? [resolvePool(ctx.store.db, poolRef).id] : listPools(ctx.store.db).map((pool) => pool.id)
   const trees: PoolStatusTree[] = []
-  for (const poolId of poolIds) {
-    const refreshed = poolRef ? await refreshPoolHealth(ctx, poolId) : await refreshPoolHealthOrWarn(ctx, poolId)
+  for (const refreshed of await refreshPoolsHealth(ctx, poolIds, poolRef !== undefined)) {
     if (!refreshed) continue
     const {graph} = refreshed
     const driving = drivingMonitor(graph)

@@ -5,7 +5,7 @@ import type {Notifier} from '../../../src/service/context.js'
 import type {NativeRequest} from '../../../src/service/agent-protocol.js'
 import {AgentExecutor, chooseAgent, listAgents, showAgent, type AgentRegistry, type AgentTransport} from '../../../src/service/agents.js'
 import {createMember} from '../../../src/service/members.js'
-import {createPool, deletePool, poolStats, showPool, updatePool} from '../../../src/service/pools.js'
+import {createPool, deletePool, listAllPools, poolStats, showPool, updatePool} from '../../../src/service/pools.js'
 import {statusTrees} from '../../../src/service/status.js'
 import {createSubnet} from '../../../src/service/subnets.js'
 import {createVip, showVip} from '../../../src/service/vips.js'
@@ -257,6 +257,34 @@ describe('a dead agent never leaves PENDING_*', () => {
     const trees = await statusTrees(ctx)
     expect(trees.map((tree) => tree.pool.name)).toEqual(['web'])
     expect(warnings.some((warning) => warning.includes('agent lb-a did not answer'))).toBe(true)
+  })
+})
+
+describe('status over many pools', () => {
+  it('asks their agents several at a time and still lists the pools in their order', async () => {
+    const agent = network.add('lb-a')
+    const created: string[] = []
+    for (let index = 0; index < 12; index++) {
+      const pool = await poolOnAgent('lb-a', `web-${index}`)
+      await createVip(ctx, pool.id, {name: `v-${index}`, protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+      created.push(pool.id)
+    }
+    let running = 0
+    let most = 0
+    agent.handler = async (message) => {
+      if (message.lbaas_action !== 'STATS') return respond(agent, message)
+      running++
+      most = Math.max(most, running)
+      // Pools created later answer sooner: the answers arrive out of order.
+      await new Promise((resolve) => setTimeout(resolve, 2 * (created.length - created.indexOf(message.pool_id))))
+      running--
+      return respond(agent, message)
+    }
+    const trees = await statusTrees(ctx)
+    expect(trees.map((tree) => tree.pool.id)).toEqual(listAllPools(ctx).map((pool) => pool.id))
+    expect(trees).toHaveLength(12)
+    expect(most).toBeGreaterThan(1)
+    expect(most).toBeLessThanOrEqual(8)
   })
 })
 
