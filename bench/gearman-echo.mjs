@@ -16,10 +16,11 @@
 
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
-import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
+
+import {accepts, exited, freePort, sleep} from './local-net.mjs'
 
 const distRoot = process.env.LBAAS_DIST ? pathToFileURL(`${process.env.LBAAS_DIST}/`) : new URL('../dist/', import.meta.url)
 const dist = new URL('src/gearman/', distRoot)
@@ -27,28 +28,6 @@ const {GearmanClient} = await import(new URL('client.js', dist).href)
 const {GearmanWorker} = await import(new URL('worker.js', dist).href)
 
 const N = Math.min(2000, Math.max(1, Number(process.argv[2] ?? 1000) || 1000))
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function freePort() {
-  const server = net.createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({host: '127.0.0.1', port})
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
-    socket.once('error', () => resolve(false))
-  })
-}
-
-function exited(child) {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', resolve))
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'lbaas-bench-gearman-'))
 const port = await freePort()
 const gearmand = spawn('gearmand', ['-L', '127.0.0.1', '-p', String(port), '--log-file', join(dir, 'gearmand.log'), '-P', join(dir, 'gearmand.pid'), '-t', '1'], {stdio: 'ignore'})

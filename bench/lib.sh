@@ -160,17 +160,21 @@ stop_every_by_hand() {
   return 0
 }
 
-# Processes whose command line names this run's run dir (HAProxy with its config there,
-# lab backends with their control dir there): only this run can have started them. Killed
-# with SIGKILL; prints how many.
-kill_run_dir_processes() {
-  [ -n "${LBAAS_RUN_DIR:-}" ] || { echo 0; return 0; }
-  local proc cmd killed=0
+# kill_processes_naming DIR: SIGKILLs every process whose command line names DIR/ (a dir of
+# this run: only this run can have started them); prints how many it signalled.
+kill_processes_naming() {
+  local dir="$1" proc cmd killed=0
   for proc in /proc/[0-9]*; do
     cmd="$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline")" || continue
-    case "$cmd" in *"$LBAAS_RUN_DIR/"*) kill -KILL "${proc#/proc/}" 2>/dev/null && killed=$((killed + 1)) ;; esac
+    case "$cmd" in *"$dir/"*) kill -KILL "${proc#/proc/}" 2>/dev/null && killed=$((killed + 1)) ;; esac
   done
   echo "$killed"
+}
+
+# The processes of this run's run dir: HAProxy with its config there, lab backends with
+# their control dir there.
+kill_run_dir_processes() {
+  if [ -n "${LBAAS_RUN_DIR:-}" ]; then kill_processes_naming "$LBAAS_RUN_DIR"; else echo 0; fi
 }
 
 # hf_interleaved PREFIX ROUNDS RUNS CMD...: hyperfine -N, ROUNDS rounds of RUNS runs per

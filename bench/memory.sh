@@ -37,12 +37,7 @@ bench_lab bmem
 VARIANTS_DIR="$BENCH_TMP/v"
 NS="lbmem-$tag"
 cleanup_variants() {
-  local proc pid cmd
-  for proc in /proc/[0-9]*; do
-    pid="${proc#/proc/}"
-    cmd="$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline")" || continue
-    case "$cmd" in *"$VARIANTS_DIR/"*) kill -KILL "$pid" 2>/dev/null || true ;; esac
-  done
+  kill_processes_naming "$VARIANTS_DIR" >/dev/null
   ip netns del "$NS" 2>/dev/null || true
 }
 on_exit cleanup_variants

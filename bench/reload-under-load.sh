@@ -45,12 +45,7 @@ NEUTRON="$BENCH_TMP/neutron"
 NS="lbneut-$tag"
 mkdir -p "$NEUTRON"
 cleanup_neutron() {
-  local proc pid cmd
-  for proc in /proc/[0-9]*; do
-    pid="${proc#/proc/}"
-    cmd="$(tr '\0' ' ' 2>/dev/null <"$proc/cmdline")" || continue
-    case "$cmd" in *"$NEUTRON/"*) kill -KILL "$pid" 2>/dev/null || true ;; esac
-  done
+  kill_processes_naming "$NEUTRON" >/dev/null
   ip netns del "$NS" 2>/dev/null || true
 }
 on_exit cleanup_neutron

@@ -19,10 +19,11 @@
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {createServer, request} from 'node:http'
-import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {accepts, exited, freePort, sleep} from './local-net.mjs'
 
 const root = new URL('../', import.meta.url)
 const {GearmanClient} = await import(new URL('dist/src/gearman/client.js', root).href)
@@ -31,28 +32,6 @@ const BIN = fileURLToPath(new URL('bin/run.js', root))
 
 const STATS_JOBS = Math.min(20_000, Math.max(100, Number(process.argv[2] ?? 5000) || 5000))
 const IN_FLIGHT = 32
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function freePort() {
-  const server = net.createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-async function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({host: '127.0.0.1', port})
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
-    socket.once('error', () => resolve(false))
-  })
-}
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve))
-}
-
 function httpGet(port) {
   return new Promise((resolve, reject) => {
     const req = request({host: '127.0.0.1', port, path: '/', headers: {Connection: 'close'}, timeout: 2_000}, (response) => {

@@ -3,20 +3,14 @@
  * shows it (and persists it), plus each server's live counters from HAProxy. Rates are the
  * caller's business: it compares two samples.
  */
-import type {MemberOperatingStatus, PoolOperatingStatus, ProvisioningStatus} from '../domain/types.js'
+import type {PoolOperatingStatus} from '../domain/types.js'
 import {memberHealthDetails} from '../store/members.js'
 import {refreshPoolHealthOrWarn} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool} from './resolve.js'
+import type {MemberSummary} from './status.js'
 
-export interface MemberTraffic {
-  id: string
-  address: string
-  protocol_port: number
-  weight: number
-  admin_state_up: boolean
-  status: ProvisioningStatus
-  operating_status: MemberOperatingStatus
+export interface MemberTraffic extends MemberSummary {
   /** HAProxy's last check result, e.g. L7OK, L7STS, L4CON; empty without a monitor. */
   health: string
   active_connections: number

@@ -1,14 +1,12 @@
 import {drivingMonitor} from '../domain/status.js'
-import type {
-  MemberOperatingStatus,
-  PoolOperatingStatus,
-  ProvisioningStatus,
-  Protocol,
-} from '../domain/types.js'
+import type {Member, PoolOperatingStatus, ProvisioningStatus, Protocol} from '../domain/types.js'
 import {listPools} from '../store/pools.js'
 import {refreshPoolsHealth} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool} from './resolve.js'
+
+/** What `status` (and `pool stats --watch`) shows of a member. */
+export type MemberSummary = Pick<Member, 'id' | 'address' | 'protocol_port' | 'weight' | 'admin_state_up' | 'status' | 'operating_status'>
 
 /** One pool's status tree: VIP → pool → members and monitors (SPEC §2 `lbaas status`). */
 export interface PoolStatusTree {
@@ -22,15 +20,7 @@ export interface PoolStatusTree {
     operating_status: PoolOperatingStatus
     admin_state_up: boolean
   }
-  members: {
-    id: string
-    address: string
-    protocol_port: number
-    weight: number
-    admin_state_up: boolean
-    status: ProvisioningStatus
-    operating_status: MemberOperatingStatus
-  }[]
+  members: MemberSummary[]
   monitors: {id: string; type: string; status: ProvisioningStatus; drives_haproxy: boolean}[]
 }
 
