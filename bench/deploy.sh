@@ -45,14 +45,14 @@ lbaas lab up --subnet "$LAB" --cidr "$CIDR" --backends 3 >/dev/null 2>&1
 POOL="$(lbaas pool create --name "bench-deploy-$tag" --subnet "$LAB" --protocol HTTP --lb-method ROUND_ROBIN -f value -c id)"
 lbaas member create "$POOL" --address "$net.11" --protocol-port 8000 >/dev/null
 lbaas member create "$POOL" --address "$net.12" --protocol-port 8000 >/dev/null
-bridge="$(lbaas subnet show "$LAB" -f value -c bridge)"
-gateway="$(lbaas subnet show "$LAB" -f value -c gateway_ip)"
-prefix="${CIDR#*/}"
+HAND_BRIDGE="$(lbaas subnet show "$LAB" -f value -c bridge)"
+HAND_GATEWAY="$(lbaas subnet show "$LAB" -f value -c gateway_ip)"
+HAND_PREFIX="${CIDR#*/}"
 
 out="$BENCH_TMP/times"
 mkdir -p "$out"
 : >"$out/failures"
-template="$BENCH_TMP/template.cfg"
+HAND_TEMPLATE="$BENCH_TMP/template.cfg"
 
 # run_lbaas I [BIN LABEL]: vip create → first 200 → vip delete, with the CLI under test or BIN.
 run_lbaas() {
@@ -69,28 +69,17 @@ run_lbaas() {
   t2="$(now_us)"
   echo $(((t1 - t0) / 1000)) >>"$out/$label-cli"
   echo $(((t2 - t0) / 1000)) >>"$out/$label"
-  [ -f "$template" ] || sed -e "s#$LBAAS_RUN_DIR/$POOL#@DIR@#g" -e "s#bind $address:#bind @ADDRESS@:#" \
-    "$LBAAS_RUN_DIR/$POOL/haproxy.cfg" >"$template"
+  [ -f "$HAND_TEMPLATE" ] || sed -e "s#$LBAAS_RUN_DIR/$POOL#@DIR@#g" -e "s#bind $address:#bind @ADDRESS@:#" \
+    "$LBAAS_RUN_DIR/$POOL/haproxy.cfg" >"$HAND_TEMPLATE"
   lbaas vip delete "bv$i" --yes >/dev/null
 }
 
 run_hand() {
-  local mode="$1" i="$2" offset address name dir ns t0 t2
+  local mode="$1" i="$2" offset
   case "$mode" in plain) offset=151 ;; batch) offset=181 ;; node) offset=211 ;; esac
-  address="$net.$((offset + i))"
-  name="$mode$i"
-  dir="$HAND/$name"
-  ns="lbhand-$tag-$name"
-  mkdir -p "$dir"
-  sed -e "s#@DIR@#$dir#g" -e "s#@ADDRESS@#$address#" "$template" >"$dir/haproxy.cfg"
-  t0="$(now_us)"
-  [ "$mode" = node ] && node -e 0
-  "$BENCH_ROOT/bench/deploy-by-hand.sh" "$([ "$mode" = plain ] && echo plain || echo batch)" \
-    "$ns" "lbh$tag${mode:0:1}$i" "$bridge" "$address/$prefix" "$gateway" "$dir/haproxy.cfg" "$dir" 2>>"$BENCH_TMP/hand.log"
-  wait_http "http://$address/" 500 >/dev/null || die "no 200 from hand-made VIP $address"
-  t2="$(now_us)"
-  echo $(((t2 - t0) / 1000)) >>"$out/$mode"
-  stop_by_hand "$dir" "$ns"
+  deploy_by_hand "$([ "$mode" = plain ] && echo plain || echo batch)" "$mode$i" "$net.$((offset + i))" "lbh$tag${mode:0:1}$i" \
+    "$([ "$mode" = node ] && echo node)" >>"$out/$mode"
+  stop_by_hand "$HAND/$mode$i" "lbhand-$tag-$mode$i"
 }
 
 log "deploy: $N iterations"

@@ -147,6 +147,23 @@ stop_by_hand() {
   ip netns del "$ns" 2>/dev/null || true
 }
 
+# deploy_by_hand MODE NAME ADDRESS VETH [node]: the configuration $HAND_TEMPLATE (with @DIR@
+# and @ADDRESS@ in it) deployed by bench/deploy-by-hand.sh MODE under $HAND/NAME, in
+# namespace lbhand-$HAND_TAG-NAME, at ADDRESS/$HAND_PREFIX on $HAND_BRIDGE via $HAND_GATEWAY;
+# prints the milliseconds until its first 200 (with a bare `node -e 0` first when the
+# fifth argument is `node`). Stop it with stop_by_hand.
+deploy_by_hand() {
+  local mode="$1" name="$2" address="$3" veth="$4" dir="$HAND/$2" t0
+  mkdir -p "$dir"
+  sed -e "s#@DIR@#$dir#g" -e "s#@ADDRESS@#$address#" "$HAND_TEMPLATE" >"$dir/haproxy.cfg"
+  t0="$(now_us)"
+  [ "${5:-}" = node ] && node -e 0
+  "$BENCH_ROOT/bench/deploy-by-hand.sh" "$mode" "lbhand-$HAND_TAG-$name" "$veth" "$HAND_BRIDGE" "$address/$HAND_PREFIX" "$HAND_GATEWAY" \
+    "$dir/haproxy.cfg" "$dir" 2>>"$BENCH_TMP/hand.log"
+  wait_http "http://$address/" 500 >/dev/null || die "no 200 from the by-hand VIP $address"
+  echo $((($(now_us) - t0) / 1000))
+}
+
 # by_hand_area TAG: $HAND, where a script keeps its deploy-by-hand.sh runs (one DIR each,
 # with namespace lbhand-TAG-<DIR's name>); every one of them is stopped on exit.
 by_hand_area() {

@@ -135,20 +135,11 @@ memory_of() {
   echo "$rss $pss $priv $procs"
 }
 
-# by_hand STEP SAMPLE: deploy-by-hand.sh on pool 1's configuration until its first 200;
-# prints the milliseconds. The last sample of a step stays up for the memory baseline.
-template="$BENCH_TMP/template.cfg"
+# by_hand STEP SAMPLE: pool 1's configuration deployed by hand (deploy_by_hand plain); prints
+# the milliseconds. The last sample of a step stays up for the memory baseline.
+HAND_TEMPLATE="$BENCH_TMP/template.cfg" HAND_BRIDGE="$bridge" HAND_GATEWAY="$gateway" HAND_PREFIX="$prefix"
 by_hand() {
-  local name="s$1-$2" address dir ns t0
-  address="$(hand_address $(($1 * SAMPLES + $2)))"
-  dir="$HAND/$name"
-  ns="lbhand-$tag-$name"
-  mkdir -p "$dir"
-  sed -e "s#@DIR@#$dir#g" -e "s#@ADDRESS@#$address#" "$template" >"$dir/haproxy.cfg"
-  t0="$(now_us)"
-  "$BENCH_ROOT/bench/deploy-by-hand.sh" plain "$ns" "lbh$tag$1$2" "$bridge" "$address/$prefix" "$gateway" "$dir/haproxy.cfg" "$dir" 2>>"$BENCH_TMP/hand.log"
-  wait_http "http://$address/" 500 >/dev/null || die "no 200 from the by-hand VIP $address"
-  echo "$(ms "$t0" "$(now_us)")"
+  deploy_by_hand plain "s$1-$2" "$(hand_address $(($1 * SAMPLES + $2)))" "lbh$tag$1$2"
 }
 
 declare -A figure=()
@@ -164,8 +155,8 @@ for ((s = 0; s < ${#steps[@]}; s++)); do
   figure[vip|$step]="$(awk -v t="$t_vip" -v n="$added" 'BEGIN {printf "%.0f", t / n / 1000}')"
   done_pools="$step"
 
-  [ -f "$template" ] || sed -e "s#$LBAAS_RUN_DIR/${pools[0]}#@DIR@#g" -e "s#bind $(vip_address 1):#bind @ADDRESS@:#" \
-    "$LBAAS_RUN_DIR/${pools[0]}/haproxy.cfg" >"$template"
+  [ -f "$HAND_TEMPLATE" ] || sed -e "s#$LBAAS_RUN_DIR/${pools[0]}#@DIR@#g" -e "s#bind $(vip_address 1):#bind @ADDRESS@:#" \
+    "$LBAAS_RUN_DIR/${pools[0]}/haproxy.cfg" >"$HAND_TEMPLATE"
   : >"$BENCH_TMP/node-times" && : >"$BENCH_TMP/hand-times"
   for ((k = 0; k < SAMPLES; k++)); do
     t0="$(now_us)"; node -e 0; echo "$(ms "$t0" "$(now_us)")" >>"$BENCH_TMP/node-times"
