@@ -1,17 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {ValidationError} from '../../../src/domain/errors.js'
 import * as rules from '../../../src/domain/validation.js'
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof ValidationError) return error.code
-    throw error
-  }
-  return undefined
-}
+import {codeOf} from '../../helpers/errors.js'
 
 const HOSTILE = ['a\nb', 'a\rb', 'a\u0000b', 'tab\there', 'x'.repeat(256), '\u0085next-line', 'bell\u0007']
 

@@ -1,7 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
-import {LbaasError} from '../../../src/domain/errors.js'
 import {memberHealth} from '../../../src/domain/status.js'
 import {
   EMPTY_SERVER_STATE,
@@ -16,6 +15,7 @@ import {
 } from '../../../src/haproxy/stats.js'
 import {buildPoolView} from '../../../src/haproxy/view.js'
 import {POOL_ID, memberId, sampleMember, samplePoolGraph, sampleRenderOptions} from '../../helpers/haproxy-factories.js'
+import {codeOf} from '../../helpers/errors.js'
 
 // Captured from haproxy 2.6.12 (test/fixtures/haproxy/capture.cfg.txt): servers 1–7 are
 // NOLB (health forced to stopping), DRAIN, MAINT (runtime), UP 1/3 (going down),
@@ -23,15 +23,6 @@ import {POOL_ID, memberId, sampleMember, samplePoolGraph, sampleRenderOptions} f
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/haproxy/${name}`, import.meta.url), 'utf8')
 const BACKEND = '0b0b0b0b-0000-4000-8000-000000000002'
 const server = (index: number) => `5e000000-0000-4000-8000-00000000000${index}`
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action()
-  } catch (error) {
-    return error instanceof LbaasError ? error.code : String(error)
-  }
-  return undefined
-}
 
 describe('parseShowStat', () => {
   const stat = parseShowStat(fixture('show-stat.txt'))

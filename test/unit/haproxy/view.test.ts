@@ -1,5 +1,4 @@
 import {describe, expect, it} from 'vitest'
-import {LbaasError} from '../../../src/domain/errors.js'
 import {drivingMonitor} from '../../../src/domain/status.js'
 import {buildPoolView, expectedStatusRegex, parseDuration} from '../../../src/haproxy/view.js'
 import {
@@ -12,15 +11,7 @@ import {
   samplePoolGraph,
   sampleRenderOptions,
 } from '../../helpers/haproxy-factories.js'
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action()
-  } catch (error) {
-    return error instanceof LbaasError ? error.code : String(error)
-  }
-  return undefined
-}
+import {codeOf} from '../../helpers/errors.js'
 
 describe('expectedStatusRegex', () => {
   it('anchors and sorts numerically, whatever the input order', () => {

@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {LbaasError} from '../../../src/domain/errors.js'
 import {
   assertHaproxyName,
   directive,
@@ -8,15 +7,7 @@ import {
   sampleFetchArgument,
   splitHaproxyWords,
 } from '../../../src/haproxy/words.js'
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action()
-  } catch (error) {
-    return error instanceof LbaasError ? error.code : `not an LbaasError: ${String(error)}`
-  }
-  return undefined
-}
+import {codeOf} from '../../helpers/errors.js'
 
 describe('splitHaproxyWords (the guard\'s model of HAProxy 2.6\'s tokenizer)', () => {
   it('splits on spaces and tabs and stops at an unescaped #', () => {

@@ -18,18 +18,10 @@ import {
   poolPaths,
   vipHostLink,
 } from '../../../src/host/names.js'
+import {codeOf} from '../../helpers/errors.js'
 
 const POOL = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab'
 const SUBNET = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d'
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return (error as {code?: string}).code
-  }
-  return undefined
-}
 
 describe('host names', () => {
   it('derives namespace, VIP link and bridge names from ids', () => {

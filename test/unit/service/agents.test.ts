@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {AgentUnreachableError, ConfigRejectedError, LbaasError} from '../../../src/domain/errors.js'
+import {AgentUnreachableError, ConfigRejectedError} from '../../../src/domain/errors.js'
 import type {Notifier} from '../../../src/service/context.js'
 import type {NativeRequest} from '../../../src/service/agent-protocol.js'
 import {AgentExecutor, chooseAgent, listAgents, showAgent, type AgentRegistry, type AgentTransport} from '../../../src/service/agents.js'
@@ -11,6 +11,7 @@ import {createSubnet} from '../../../src/service/subnets.js'
 import {createVip, showVip} from '../../../src/service/vips.js'
 import {pendingUndeploys} from '../../../src/store/agents.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {rejectionOf} from '../../helpers/errors.js'
 
 type Handler = (message: NativeRequest) => unknown
 
@@ -122,13 +123,8 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup())
 
 async function codeOf(work: Promise<unknown>): Promise<{code: string; exit: number}> {
-  try {
-    await work
-  } catch (error) {
-    if (error instanceof LbaasError) return {code: error.code, exit: error.exit}
-    throw error
-  }
-  throw new Error('expected a failure')
+  const error = await rejectionOf(work)
+  return {code: error?.code ?? 'resolved', exit: error?.exit ?? 0}
 }
 
 async function poolOnAgent(agent: string, name = 'web') {

@@ -22,6 +22,7 @@ import {getMember} from '../../../src/store/members.js'
 import {getAssociation} from '../../../src/store/monitors.js'
 import {getVip} from '../../../src/store/vips.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {rejectionOf} from '../../helpers/errors.js'
 
 /** Holds the next deploy (or runtime change) open until `open()` is called. */
 class GatedExecutor extends RecordingExecutor {
@@ -74,15 +75,7 @@ beforeEach(async () => {
 })
 afterEach(() => ctx.cleanup())
 
-async function codeOf(work: Promise<unknown>): Promise<string> {
-  try {
-    await work
-  } catch (error) {
-    if (error instanceof LbaasError) return error.code
-    throw error
-  }
-  return 'ok'
-}
+const codeOf = async (work: Promise<unknown>) => (await rejectionOf(work))?.code ?? 'ok'
 
 /** Holds the pool with another command's deploy; gives that command, to await after `open()`. */
 async function holdPool(): Promise<{other: Promise<unknown>}> {

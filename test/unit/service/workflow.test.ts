@@ -14,6 +14,7 @@ import {createSubnet, deleteSubnet, showSubnet} from '../../../src/service/subne
 import {createVip, deleteVip, showVip, updateVip} from '../../../src/service/vips.js'
 import {getMember} from '../../../src/store/members.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {rejectionOf} from '../../helpers/errors.js'
 
 let executor: RecordingExecutor
 let ctx: ReturnType<typeof testContext>
@@ -24,15 +25,7 @@ beforeEach(() => {
 })
 afterEach(() => ctx.cleanup())
 
-async function codeOf(work: Promise<unknown>): Promise<string> {
-  try {
-    await work
-  } catch (error) {
-    if (error instanceof LbaasError) return error.code
-    throw error
-  }
-  throw new Error('expected a failure')
-}
+const codeOf = async (work: Promise<unknown>) => (await rejectionOf(work))?.code
 
 async function subnetAndPool(protocol = 'HTTP') {
   await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})

@@ -1,6 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {LbaasError} from '../../../src/domain/errors.js'
 import type {PoolGraph} from '../../../src/domain/types.js'
 import {createMember} from '../../../src/service/members.js'
 import {associateMonitor, createMonitor} from '../../../src/service/monitors.js'
@@ -10,6 +9,7 @@ import {createVip} from '../../../src/service/vips.js'
 import {loadPoolGraph} from '../../../src/store/graph.js'
 import {parsePoolGraph} from '../../../src/worker/native-graph.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {codeOf} from '../../helpers/errors.js'
 
 let ctx: ReturnType<typeof testContext>
 let graph: PoolGraph
@@ -28,16 +28,6 @@ beforeEach(async () => {
 afterEach(() => ctx.cleanup())
 
 const wire = (value: PoolGraph) => JSON.parse(JSON.stringify(value)) as Record<string, any>
-
-function codeOf(work: () => unknown): string {
-  try {
-    work()
-  } catch (error) {
-    if (error instanceof LbaasError) return error.code
-    throw error
-  }
-  throw new Error('expected a failure')
-}
 
 describe('parsePoolGraph: the graph a DEPLOY carries', () => {
   it('accepts what a controller sends, unchanged but for agent=local', () => {

@@ -5,17 +5,7 @@ import {runDiagnostics} from '../../../src/worker/libra/diagnostics.js'
 import {formatLogLine} from '../../../src/worker/log.js'
 import {checkFunctionName, jobServers} from '../../../src/worker/runtime.js'
 import {devicePlacement} from '../../../src/worker/device.js'
-import {LbaasError} from '../../../src/domain/errors.js'
-
-function codeOf(work: () => unknown): string {
-  try {
-    work()
-  } catch (error) {
-    if (error instanceof LbaasError) return error.code
-    throw error
-  }
-  throw new Error('expected a failure')
-}
+import {codeOf} from '../../helpers/errors.js'
 
 describe('DIAGNOSTICS', () => {
   const servers = [
