@@ -4,22 +4,14 @@ import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {freePort} from '../../helpers/ports.js'
+
 /**
  * A private gearmand on a loopback port for one test file. Stopped by its own PID only
  * (other workloads on the machine run gearmand too). Reusable by other integration tests.
  */
 
-/** A port that was free a moment ago: bind port 0, read it, close. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const {port} = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+export {freePort}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

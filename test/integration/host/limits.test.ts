@@ -4,13 +4,13 @@
  * open-files hard limit; and the doctor probes on this host.
  */
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {afterAll, describe, expect, it} from 'vitest'
 import {checkKernelFeatures, readFdLimit, safeMaxConn} from '../../../src/host/limits.js'
 import {listNamespaces} from '../../../src/host/netns.js'
 import {isAlive, readPidFile, terminate} from '../../../src/host/proc.js'
 import {run} from '../../../src/host/run.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {freePort} from '../../helpers/ports.js'
 
 const dir = tempDir('lbaas-fd-')
 const started: number[] = []
@@ -19,17 +19,6 @@ afterAll(async () => {
   for (const pid of started) if (isAlive(pid)) await terminate(pid, {graceMs: 3_000})
   dir.cleanup()
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 const CHECKED_SERVERS = 200
 

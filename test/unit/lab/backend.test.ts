@@ -2,10 +2,10 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {Agent, request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
-import {createServer} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {labBackendScript} from '../../helpers/lab-backend.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {freePort} from '../../helpers/ports.js'
 
 const dir = tempDir('lbaas-backend-')
 const children: ChildProcess[] = []
@@ -19,17 +19,6 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   dir.cleanup()
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
