@@ -20,15 +20,19 @@ export function nativePoolIds(lab: LabInfo, prefix: string, vipHost: number): Na
   return {pool: id('f6'), member: id('f7'), vip: id('f8'), monitor: id('f9'), vipAddress: `${lab.base}.${vipHost}`}
 }
 
-export function deployMessage(statePath: string, lab: LabInfo, ids: NativePool, memberBackend = 2): Record<string, unknown> {
+/** A subnet of a state file as a native message carries it (`managed` a boolean). */
+export function subnetForMessage(statePath: string, subnetId: string): Record<string, unknown> {
   const db = new Database(statePath, {readonly: true})
-  let row: Record<string, unknown>
   try {
-    row = db.prepare('SELECT id, name, cidr, gateway_ip, bridge, managed FROM subnets WHERE id = ?').get(lab.subnetId) as Record<string, unknown>
+    const row = db.prepare('SELECT id, name, cidr, gateway_ip, bridge, managed FROM subnets WHERE id = ?').get(subnetId) as Record<string, unknown>
+    return {...row, managed: row.managed === 1}
   } finally {
     db.close()
   }
-  const subnet = {...row, managed: row.managed === 1}
+}
+
+export function deployMessage(statePath: string, lab: LabInfo, ids: NativePool, memberBackend = 2): Record<string, unknown> {
+  const subnet = subnetForMessage(statePath, lab.subnetId)
   const status = {status: 'PENDING_CREATE', status_description: null}
   return {
     lbaas_action: 'DEPLOY',

@@ -17,7 +17,7 @@ import {namespaceExists} from '../../../src/host/netns.js'
 import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {removeDeviceLeftovers, ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
 import {auditArgv, tracedCommands} from './argv-audit.js'
 import {deployMessage, nativePoolIds} from './native-pool.js'
 
@@ -146,13 +146,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (worker?.running) {
-      await job({lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: POOL}).catch(() => undefined)
-      await job({hpcs_action: 'DELETE'}).catch(() => undefined)
-    }
+    await retireWorker(worker, world.dir, job, [POOL])
     await client?.close()
-    await worker?.stop()
-    await removeDeviceLeftovers(world.dir)
   } finally {
     await world.cleanup()
     await gearmand?.stop()

@@ -18,7 +18,7 @@ import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {gearmanJob, removeDeviceLeftovers, ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {gearmanJob, retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
 import {hostMismatches} from './host-state.js'
 
 const world = trafficLab('wcrash')
@@ -90,9 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     if (!worker?.running) await startWorker().catch(() => undefined)
-    if (worker?.running) await gearmanJob(gearmand.port, functionName, {hpcs_action: 'DELETE'}).catch(() => undefined)
-    await worker?.stop()
-    await removeDeviceLeftovers(world.dir)
+    await retireWorker(worker, world.dir, (message) => gearmanJob(gearmand.port, functionName, message))
   } finally {
     await world.cleanup()
     await gearmand?.stop()

@@ -21,7 +21,7 @@ import type {SyncResult} from '../../../src/service/sync.js'
 import {send, startLoad, waitFor} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {removeDeviceLeftovers, ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
 import {hostMismatches} from './host-state.js'
 import {deployMessage, nativePoolIds, type NativePool} from './native-pool.js'
 import {outageProbe, reportFigures} from './outage.js'
@@ -100,13 +100,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (worker?.running) {
-      await job({lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: native.pool}).catch(() => undefined)
-      await job({hpcs_action: 'DELETE'}).catch(() => undefined)
-    }
+    await retireWorker(worker, world.dir, job, native ? [native.pool] : [])
     await client?.close()
-    await worker?.stop()
-    await removeDeviceLeftovers(world.dir)
   } finally {
     await world.cleanup()
     await gearmand?.stop()

@@ -22,8 +22,9 @@ import {poolPaths} from '../../../src/host/names.js'
 import {CaseCounter, fuzzOptions, hostileValue, stateFingerprint} from '../../helpers/hostile.js'
 import {confineAddresses, libraRequest, nativeRequest} from '../../helpers/hostile-messages.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {subnetForMessage} from '../faults/native-pool.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {removeDeviceLeftovers, ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
 
 const RUNS = Number(process.env.LBAAS_FUZZ_JOB_RUNS ?? 300)
 const world = trafficLab('fzw')
@@ -52,14 +53,7 @@ beforeAll(async () => {
   })
   world.poolIds.add(POOL)
   client = new GearmanClient({servers: [{host: '127.0.0.1', port: gearmand.port}]})
-  const db = new Database(`${world.dir}/state.db`, {readonly: true})
-  let row: Record<string, unknown>
-  try {
-    row = db.prepare('SELECT id, name, cidr, gateway_ip, bridge, managed FROM subnets WHERE id = ?').get(lab.subnetId) as Record<string, unknown>
-  } finally {
-    db.close()
-  }
-  const subnet = {...row, managed: row.managed === 1}
+  const subnet = subnetForMessage(`${world.dir}/state.db`, lab.subnetId)
   const status = {status: 'PENDING_CREATE', status_description: null}
   graph = {
     pool: {
@@ -81,13 +75,8 @@ beforeAll(async () => {
 afterAll(async () => {
   console.info(`${counter.summary('worker jobs')}; answers ${JSON.stringify(Object.fromEntries(shapes))}`)
   try {
-    if (worker?.running) {
-      await job(JSON.stringify({hpcs_action: 'DELETE'})).catch(() => undefined)
-      await job(JSON.stringify({lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: POOL})).catch(() => undefined)
-    }
+    await retireWorker(worker, world.dir, (message) => job(JSON.stringify(message)), [POOL])
     await client?.close()
-    await worker?.stop()
-    await removeDeviceLeftovers(world.dir)
   } finally {
     await world.cleanup()
     await gearmand?.stop()

@@ -12,7 +12,7 @@ import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
 import {waitFor} from '../gearman/wait.js'
-import {gearmanJob, removeDeviceLeftovers, ServeWorkerProcess} from './serve-worker-process.js'
+import {gearmanJob, retireWorker, ServeWorkerProcess} from './serve-worker-process.js'
 import {SwiftServer} from './swift-server.js'
 
 /**
@@ -77,9 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    if (worker?.running) await job({hpcs_action: 'DELETE'}).catch(() => undefined)
-    await worker?.stop()
-    await removeDeviceLeftovers(world.dir)
+    await retireWorker(worker, world.dir, job)
   } finally {
     await world.cleanup()
     await gearmand?.stop()

@@ -158,6 +158,25 @@ export function gearmanJobFromStdin(port: number, functionName: string, payload:
 }
 
 /**
+ * The end of a test that ran a worker: when it still runs, asks it to UNDEPLOY the native
+ * pools it was given and DELETE its Libra device (failures ignored: the test may have
+ * failed anywhere), then stops it and removes whatever of the device is left.
+ */
+export async function retireWorker(
+  worker: ServeWorkerProcess | undefined,
+  dir: string,
+  send: (message: Record<string, unknown>) => Promise<unknown>,
+  nativePools: readonly string[] = [],
+): Promise<void> {
+  if (worker?.running) {
+    for (const pool of nativePools) await send({lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: pool}).catch(() => undefined)
+    await send({hpcs_action: 'DELETE'}).catch(() => undefined)
+  }
+  await worker?.stop()
+  await removeDeviceLeftovers(dir)
+}
+
+/**
  * Removes what a worker's Libra device left on the host if the test failed before DELETE:
  * its HAProxy (by the pid file in the worker's own run dir) and its namespace.
  */
