@@ -157,20 +157,26 @@ export function describeFailure(error: unknown): string {
   return `unexpected failure: ${(error as Error)?.message ?? String(error)}`.slice(0, 1000)
 }
 
+/** A pool after reading its live health: the graph as now stored, and what HAProxy said. */
+export interface RefreshedPool {
+  graph: PoolGraph
+  /** Cumulative counters including this reading; undefined when nothing was read. */
+  counters: CumulativeCounters | undefined
+  /** The reading itself; null when the pool is not deployed or not running. */
+  live: LiveStats | null
+}
+
 /**
  * Reads the running HAProxy (SPEC §4.6), persists member health and cumulative counters,
- * and returns the totals; falls back to the stored figures when the pool is not running.
+ * and returns the totals with the reading; without a running pool, the stored graph only.
  */
-export async function refreshPoolHealth(
-  ctx: AppContext,
-  poolId: string,
-): Promise<{graph: PoolGraph; counters: CumulativeCounters | undefined} | undefined> {
+export async function refreshPoolHealth(ctx: AppContext, poolId: string): Promise<RefreshedPool | undefined> {
   const {db} = ctx.store
   const current = () => ctx.store.read(() => loadPoolGraph(db, poolId))
   const before = current()
-  if (!before?.vip) return before && {graph: before, counters: undefined}
+  if (!before?.vip) return before && {graph: before, counters: undefined, live: null}
   // Under the pool lock, so a reading never interleaves with the snapshot taken before a reload.
-  const counters = await ctx.withPoolLock(poolId, async () => {
+  const reading = await ctx.withPoolLock(poolId, async () => {
     const graph = current()
     let live: LiveStats | null = null
     try {
@@ -182,12 +188,12 @@ export async function refreshPoolHealth(
     }
     if (!graph || !live) {
       ctx.store.write(() => setPoolOperatingStatus(db, poolId, 'OFFLINE'))
-      return undefined
+      return {counters: undefined, live: null}
     }
-    return ctx.store.write(() => persistLiveStats(db, graph, live))
+    return {counters: ctx.store.write(() => persistLiveStats(db, graph, live)), live}
   })
   const after = current()
-  return after && {graph: after, counters}
+  return after && {graph: after, ...reading}
 }
 
 /**
@@ -195,17 +201,14 @@ export async function refreshPoolHealth(
  * agent does not answer is a warning and shows its stored figures, so one dead agent does
  * not hide every other pool.
  */
-export async function refreshPoolHealthOrWarn(
-  ctx: AppContext,
-  poolId: string,
-): Promise<{graph: PoolGraph; counters: CumulativeCounters | undefined} | undefined> {
+export async function refreshPoolHealthOrWarn(ctx: AppContext, poolId: string): Promise<RefreshedPool | undefined> {
   try {
     return await refreshPoolHealth(ctx, poolId)
   } catch (error) {
     if (!(error instanceof AgentUnreachableError)) throw error
     ctx.notify.warn(error.message)
     const graph = ctx.store.read(() => loadPoolGraph(ctx.store.db, poolId))
-    return graph && {graph, counters: undefined}
+    return graph && {graph, counters: undefined, live: null}
   }
 }
 
@@ -222,7 +225,7 @@ export function refreshPoolsHealth(
   ctx: AppContext,
   poolIds: readonly string[],
   strict: boolean,
-): Promise<({graph: PoolGraph; counters: CumulativeCounters | undefined} | undefined)[]> {
+): Promise<(RefreshedPool | undefined)[]> {
   return mapWithConcurrency(poolIds, HEALTH_READS_AT_ONCE, (poolId) => (strict ? refreshPoolHealth(ctx, poolId) : refreshPoolHealthOrWarn(ctx, poolId)))
 }
 

@@ -8,7 +8,7 @@ import {memberHealthDetails} from '../store/members.js'
 import {refreshPoolHealthOrWarn} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool} from './resolve.js'
-import type {MemberSummary} from './status.js'
+import {memberSummary, type MemberSummary} from './status.js'
 
 export interface MemberTraffic extends MemberSummary {
   /** HAProxy's last check result, e.g. L7OK, L7STS, L4CON; empty without a monitor. */
@@ -34,7 +34,7 @@ export async function samplePoolTraffic(ctx: AppContext, ref: string): Promise<P
   const refreshed = await refreshPoolHealthOrWarn(ctx, pool.id)
   const graph = refreshed?.graph
   if (!graph) return {pool: {...pool}, vip: null, live: false, taken_at: performance.now(), members: []}
-  const live = graph.vip ? await ctx.withPoolLock(pool.id, () => ctx.executorFor(graph.pool).liveStats(graph)).catch(() => null) : null
+  const live = refreshed.live
   const taken_at = performance.now()
   const servers = new Map((live?.members ?? []).map((server) => [server.id, server]))
   const details = new Map(memberHealthDetails(ctx.store.db, pool.id).map((row) => [row.id, row]))
@@ -52,13 +52,7 @@ export async function samplePoolTraffic(ctx: AppContext, ref: string): Promise<P
     members: graph.members.map((member) => {
       const traffic = servers.get(member.id)?.traffic
       return {
-        id: member.id,
-        address: member.address,
-        protocol_port: member.protocol_port,
-        weight: member.weight,
-        admin_state_up: member.admin_state_up,
-        status: member.status,
-        operating_status: member.operating_status,
+        ...memberSummary(member),
         health: servers.get(member.id)?.health ?? details.get(member.id)?.health ?? '',
         active_connections: traffic?.active_connections ?? 0,
         total_connections: traffic?.total_connections ?? 0,

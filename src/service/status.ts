@@ -8,6 +8,11 @@ import {resolvePool} from './resolve.js'
 /** What `status` (and `pool stats --watch`) shows of a member. */
 export type MemberSummary = Pick<Member, 'id' | 'address' | 'protocol_port' | 'weight' | 'admin_state_up' | 'status' | 'operating_status'>
 
+export function memberSummary(member: Member): MemberSummary {
+  const {id, address, protocol_port, weight, admin_state_up, status, operating_status} = member
+  return {id, address, protocol_port, weight, admin_state_up, status, operating_status}
+}
+
 /** One pool's status tree: VIP → pool → members and monitors (SPEC §2 `lbaas status`). */
 export interface PoolStatusTree {
   vip: {id: string; name: string; address: string; protocol_port: number; status: ProvisioningStatus; admin_state_up: boolean} | null
@@ -49,15 +54,7 @@ export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<Po
         operating_status: graph.pool.operating_status,
         admin_state_up: graph.pool.admin_state_up,
       },
-      members: graph.members.map((member) => ({
-        id: member.id,
-        address: member.address,
-        protocol_port: member.protocol_port,
-        weight: member.weight,
-        admin_state_up: member.admin_state_up,
-        status: member.status,
-        operating_status: member.operating_status,
-      })),
+      members: graph.members.map(memberSummary),
       monitors: graph.associations.map((association) => ({
         id: association.monitor_id,
         type: graph.monitors.find((monitor) => monitor.id === association.monitor_id)?.type ?? '',

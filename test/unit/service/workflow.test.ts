@@ -9,6 +9,7 @@ import {
   disassociateMonitor,
   updateMonitor,
 } from '../../../src/service/monitors.js'
+import {samplePoolTraffic} from '../../../src/service/pool-traffic.js'
 import {createPool, deletePool, poolStats, showPool, updatePool} from '../../../src/service/pools.js'
 import {createSubnet, deleteSubnet, showSubnet} from '../../../src/service/subnets.js'
 import {createVip, deleteVip, showVip, updateVip} from '../../../src/service/vips.js'
@@ -270,5 +271,28 @@ describe('pool stats', () => {
     expect(stats).toMatchObject({bytes_in: 1600, bytes_out: 3200, total_connections: 16, active_connections: 1})
     expect(stats.members).toEqual([{id: member.id, status: 'INACTIVE', health: 'L4CON', failed_checks: 3}])
     expect(showPool(ctx, pool.id).operating_status).toBe('NO_MONITOR')
+  })
+  it('a --watch sample shows health and traffic from one reading of HAProxy', async () => {
+    const pool = await deployedPool()
+    const member = await createMember(ctx, 'web', {address: '198.18.0.11', protocol_port: '8000'})
+    executor.live = {
+      counters: {bytes_in: 700, bytes_out: 900, total_connections: 7, active_connections: 2},
+      members: [
+        {
+          id: member.id,
+          haproxy_status: 'UP',
+          health: 'L7OK',
+          failed_checks: 0,
+          traffic: {bytes_in: 300, bytes_out: 400, total_connections: 3, active_connections: 1},
+        },
+      ],
+    }
+    executor.calls = []
+    const sample = await samplePoolTraffic(ctx, pool.id)
+    expect(executor.methods()).toEqual(['liveStats'])
+    expect(sample.live).toBe(true)
+    expect(sample.members).toEqual([
+      expect.objectContaining({id: member.id, health: 'L7OK', active_connections: 1, total_connections: 3, bytes_in: 300, bytes_out: 400}),
+    ])
   })
 })
