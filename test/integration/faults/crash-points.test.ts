@@ -21,7 +21,7 @@ import {CRASH_POINTS, type CrashPoint} from '../../../src/util/crash-point.js'
 import {errorOf, type CliResult} from '../../helpers/cli.js'
 import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
-import {hostMismatches, readState} from './host-state.js'
+import {expectConverged, readState} from './host-state.js'
 
 const world = trafficLab('crash')
 let lab: LabInfo
@@ -66,22 +66,11 @@ function sync(...flags: string[]): Promise<SyncResult> {
 async function syncAndExpectConverged(): Promise<SyncResult> {
   const applied = await sync()
   expect(applied.actions.filter((action) => action.kind === 'problem')).toEqual([])
-  await expectConverged()
+  await converged()
   return applied
 }
 
-async function expectConverged(): Promise<void> {
-  expect(
-    await hostMismatches({
-      statePath: world.cli.statePath,
-      runDir: world.runDir,
-      knownPoolIds: world.poolIds,
-      bridges: [lab.bridge],
-      allowLink: (name) => name.startsWith('lbl'),
-    }),
-  ).toEqual([])
-  expect((await sync('--dry-run')).actions).toEqual([])
-}
+const converged = () => expectConverged(world, lab, {pools: world.poolIds})
 
 function rowsOf(poolId: string) {
   const state = readState(world.cli.statePath)
@@ -159,7 +148,7 @@ describe('vip create killed at each step of a first deploy, then vip delete kill
         await syncAndExpectConverged()
       } else {
         await world.cli.json(['vip', 'delete', vipId, '--yes', '--json'])
-        await expectConverged()
+        await converged()
       }
       rows = rowsOf(pool.a)
       expect(rows.vips).toEqual([])
@@ -190,7 +179,7 @@ describe('member changes killed at each step of a reload', () => {
       if (point === 'deploy-after-reload') {
         // Not only sync: the next ordinary command on the pool breaks the dead command's lock and settles it.
         await world.cli.json(['pool', 'update', pool.b, '--description', 'after a crash', '--json'])
-        await expectConverged()
+        await converged()
       } else {
         await syncAndExpectConverged()
       }

@@ -14,7 +14,7 @@ import {waitUntilDead} from '../../../src/host/proc.js'
 import type {SyncResult} from '../../../src/service/sync.js'
 import {send, startLoad, tally, waitFor} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
-import {hostMismatches} from './host-state.js'
+import {expectConverged} from './host-state.js'
 import {outageProbe, reportFigures} from './outage.js'
 
 const world = trafficLab('hakill')
@@ -58,15 +58,7 @@ describe('HAProxy killed under load', () => {
       const result = await load.stop()
       expect(result.requests).toBeGreaterThan(0)
       expect((await tally(vip(), 80, 20)).ok).toBe(20)
-      const problems = await hostMismatches({
-        statePath: world.cli.statePath,
-        runDir: world.runDir,
-        knownPoolIds: [poolId],
-        bridges: [lab.bridge],
-        allowLink: (name) => name.startsWith('lbl'),
-      })
-      expect(problems).toEqual([])
-      expect((await world.cli.json<SyncResult>(['sync', '--dry-run', '--json'])).actions).toEqual([])
+      await expectConverged(world, lab, {pools: [poolId]})
 
       reportFigures('HAProxy killed, lbaas sync (CLI host)', {
         'kill → VIP stops answering (ms)': probe.firstFailureAfter(killedAt)! - killedAt,

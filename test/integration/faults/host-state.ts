@@ -8,6 +8,7 @@
 import {existsSync, readdirSync} from 'node:fs'
 
 import Database from 'better-sqlite3'
+import {expect} from 'vitest'
 
 import {showStat} from '../../../src/haproxy/runtime.js'
 import {runningMaster} from '../../../src/host/haproxy-process.js'
@@ -15,6 +16,8 @@ import {ownerTag, poolPaths, vipHostLink} from '../../../src/host/names.js'
 import {namespaceExists} from '../../../src/host/netns.js'
 import {findProcesses} from '../../../src/host/proc.js'
 import {run} from '../../../src/host/run.js'
+import type {SyncResult} from '../../../src/service/sync.js'
+import type {LabInfo, TrafficLab} from '../../helpers/traffic-lab.js'
 
 export interface StateRows {
   pools: {id: string; status: string}[]
@@ -148,4 +151,21 @@ export async function hostMismatches(expectation: HostExpectation): Promise<stri
   }
   for (const link of expectedLinks) if (!links.includes(link)) problems.push(`link ${link} is missing`)
   return problems
+}
+
+/**
+ * A trafficLab world is converged: its host matches its state file (hostMismatches, with
+ * the lab's bridge and backend links expected) and `lbaas sync` has nothing left to do.
+ */
+export async function expectConverged(world: TrafficLab, lab: LabInfo, known: {pools: Iterable<string>; devices?: readonly string[]}): Promise<void> {
+  const problems = await hostMismatches({
+    statePath: world.cli.statePath,
+    runDir: world.runDir,
+    knownPoolIds: known.pools,
+    bridges: [lab.bridge],
+    allowLink: (name) => name.startsWith('lbl'),
+    devices: known.devices,
+  })
+  expect(problems).toEqual([])
+  expect((await world.cli.json<SyncResult>(['sync', '--dry-run', '--json'])).actions).toEqual([])
 }

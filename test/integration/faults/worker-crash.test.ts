@@ -19,7 +19,7 @@ import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
 import {gearmanJob, retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
-import {hostMismatches} from './host-state.js'
+import {expectConverged} from './host-state.js'
 
 const world = trafficLab('wcrash')
 const functionName = `lbt-wcrash-${uniqueSuffix()}`
@@ -65,18 +65,7 @@ async function expectDeviceServes(n: number): Promise<void> {
   expect(answers.backends).toEqual({[lab.backend(n).name]: 4})
 }
 
-async function expectConverged(): Promise<void> {
-  const problems = await hostMismatches({
-    statePath: world.cli.statePath,
-    runDir: world.runDir,
-    knownPoolIds: [],
-    bridges: [lab.bridge],
-    allowLink: (name) => name.startsWith('lbl'),
-    devices: [device().id],
-  })
-  expect(problems).toEqual([])
-  expect((await world.cli.json<SyncResult>(['sync', '--dry-run', '--json'])).actions).toEqual([])
-}
+const converged = () => expectConverged(world, lab, {pools: [], devices: [device().id]})
 
 beforeAll(async () => {
   gearmand = await Gearmand.start()
@@ -132,7 +121,7 @@ describe('serve-worker killed mid-UPDATE', () => {
           expect(synced.actions).toContainEqual(expect.objectContaining({kind: 'deploy', target: `Libra device ${before.id}`}))
         }
         await expectDeviceServes(before.backend)
-        await expectConverged()
+        await converged()
       }
 
       const logBefore = readFileSync(`${world.dir}/worker.log`, 'utf8').length
@@ -143,7 +132,7 @@ describe('serve-worker killed mid-UPDATE', () => {
       expect(restored).toMatch(/event=restore pool=device state=ACTIVE/)
       expect(device()).toEqual({...before, backend: next})
       await expectDeviceServes(next)
-      await expectConverged()
+      await converged()
     } finally {
       await client.close()
       await worker?.stop()

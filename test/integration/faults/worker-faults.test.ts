@@ -17,12 +17,11 @@ import {runningMaster} from '../../../src/host/haproxy-process.js'
 import {poolPaths} from '../../../src/host/names.js'
 import {waitUntilDead} from '../../../src/host/proc.js'
 import {showProc} from '../../../src/haproxy/runtime.js'
-import type {SyncResult} from '../../../src/service/sync.js'
 import {send, startLoad, waitFor} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
 import {retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
-import {hostMismatches} from './host-state.js'
+import {expectConverged} from './host-state.js'
 import {deployMessage, nativePoolIds, type NativePool} from './native-pool.js'
 import {outageProbe, reportFigures} from './outage.js'
 
@@ -68,18 +67,7 @@ async function killHaproxy(id: string): Promise<number> {
   return killedAt
 }
 
-async function expectConverged(): Promise<void> {
-  const problems = await hostMismatches({
-    statePath: world.cli.statePath,
-    runDir: world.runDir,
-    knownPoolIds: [native.pool],
-    bridges: [lab.bridge],
-    allowLink: (name) => name.startsWith('lbl'),
-    devices: [deviceId()],
-  })
-  expect(problems).toEqual([])
-  expect((await world.cli.json<SyncResult>(['sync', '--dry-run', '--json'])).actions).toEqual([])
-}
+const converged = () => expectConverged(world, lab, {pools: [native.pool], devices: [deviceId()]})
 
 beforeAll(async () => {
   gearmand = await Gearmand.start()
@@ -128,7 +116,7 @@ describe('HAProxy killed behind the worker', () => {
       expect(log).toMatch(/event=watchdog .*HAProxy is not running/)
       expect(log).toMatch(/event=restore .*reason=watchdog/)
       expect(runningMaster(poolPaths(world.runDir, id()))).toBeDefined()
-      await expectConverged()
+      await converged()
       reportFigures(`HAProxy killed, serve-worker watchdog (${what})`, {
         'kill → VIP answers (ms)': back - killedAt,
         'load requests': result.requests,
@@ -201,7 +189,7 @@ describe('the job server restarted during a burst of jobs', () => {
 
     // Whatever UPDATE the job server lost, the device runs what its state file says.
     expect((await job({hpcs_action: 'STATS'})).hpcs_response).toBe('PASS')
-    await expectConverged()
+    await converged()
     reportFigures('job server restarted during a burst (serve-worker)', {
       'jobs submitted': TOTAL,
       'in flight': IN_FLIGHT,
