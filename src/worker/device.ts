@@ -539,15 +539,6 @@ export async function renderStoredDevice(ctx: AppContext): Promise<string | null
   }
 }
 
-/**
- * Ids the device owns on the host (run-dir entry `<run dir>/<id>/`, namespace `lbaas-<id>`,
- * link `lbv<11 hex>`), so `lbaas sync` does not take them for orphaned pools.
- */
-export function deviceResourceIds(ctx: AppContext): string[] {
-  const row = getDevice(ctx.store.db)
-  return row ? [row.id] : []
-}
-
 /** Parses `--device-subnet` / `--device-address` into a placement: both or neither. */
 export function devicePlacement(subnet: string | undefined, address: string | undefined): DevicePlacementRequest {
   if (subnet === undefined && address === undefined) return {mode: 'host'}
