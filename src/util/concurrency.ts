@@ -27,3 +27,22 @@ export async function mapWithConcurrency<T, R>(
   if (failure) throw failure.error
   return results
 }
+
+/**
+ * Runs `work` on every item, at most `limit` at a time, and never stops early: one item's
+ * failure does not keep the others from running (sync and apply converge every pool they
+ * can). Resolves with each item's outcome in the order of `items`.
+ */
+export async function settleWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  return mapWithConcurrency(items, limit, async (item, index): Promise<PromiseSettledResult<R>> => {
+    try {
+      return {status: 'fulfilled', value: await work(item, index)}
+    } catch (reason) {
+      return {status: 'rejected', reason}
+    }
+  })
+}

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {mapWithConcurrency} from '../../../src/util/concurrency.js'
+import {mapWithConcurrency, settleWithConcurrency} from '../../../src/util/concurrency.js'
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -45,5 +45,24 @@ describe('mapWithConcurrency', () => {
   it('answers an empty list with an empty list and refuses a limit below 1', async () => {
     expect(await mapWithConcurrency([], 5, async () => 1)).toEqual([])
     await expect(mapWithConcurrency([1], 0, async () => 1)).rejects.toThrow(RangeError)
+  })
+})
+
+describe('settleWithConcurrency', () => {
+  it('runs every item despite failures, at most `limit` at once, in order', async () => {
+    let running = 0
+    let peak = 0
+    const outcomes = await settleWithConcurrency([1, 2, 3, 4, 5], 2, async (n) => {
+      running++
+      peak = Math.max(peak, running)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      running--
+      if (n % 2 === 0) throw new Error(`even ${n}`)
+      return n * 10
+    })
+    expect(peak).toBe(2)
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([
+      10, 'even 2', 30, 'even 4', 50,
+    ])
   })
 })
