@@ -1,0 +1,39 @@
+/**
+ * A pool HAProxy's in-memory access log (the `ring` of haproxy/view.ts), read through its
+ * stats socket with `show events` (SPEC §10). The ring lives in the worker process: a reload
+ * starts a new, empty one, and a follower's connection ends with the old worker.
+ */
+import {streamCommand, sendCommand} from '../haproxy/runtime.js'
+import {LOG_RING_NAME} from '../haproxy/view.js'
+import {runningMaster} from './haproxy-process.js'
+import {poolPaths} from './names.js'
+
+/** Every line the ring holds, oldest first; null when the pool's HAProxy is not running. */
+export async function readLogRing(runDir: string, poolId: string): Promise<string[] | null> {
+  const paths = poolPaths(runDir, poolId)
+  if (runningMaster(paths) === undefined) return null
+  const text = await sendCommand(paths.statsSocket, `show events ${LOG_RING_NAME}`, {timeoutMs: 5_000})
+  return text.split('\n').filter((line) => line.length > 0)
+}
+
+/**
+ * Hands each new line to `onLine` until `signal` aborts, following the pool across reloads
+ * and restarts (it reconnects to the current worker; lines logged while it reconnects can be
+ * missed). Waits while the pool's HAProxy is not running.
+ */
+export async function followLogRing(runDir: string, poolId: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+  const paths = poolPaths(runDir, poolId)
+  while (!signal.aborted) {
+    const started = Date.now()
+    if (runningMaster(paths) !== undefined) {
+      try {
+        await streamCommand(paths.statsSocket, `show events ${LOG_RING_NAME} -w -n`, (line) => line.length > 0 && onLine(line), signal)
+      } catch {
+        // The socket is being replaced (reload) or gone: try again below.
+      }
+    }
+    // Never spin: at most a few reconnects a second.
+    const pause = Math.max(0, 250 - (Date.now() - started))
+    if (pause > 0 && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, pause))
+  }
+}
