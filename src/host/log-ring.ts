@@ -3,7 +3,7 @@
  * stats socket with `show events` (SPEC §10). The ring lives in the worker process: a reload
  * starts a new, empty one, and a follower's connection ends with the old worker.
  */
-import {streamCommand, sendCommand} from '../haproxy/runtime.js'
+import {sendCommand, showInfo, streamCommand} from '../haproxy/runtime.js'
 import {LOG_RING_NAME} from '../haproxy/view.js'
 import {runningMaster} from './haproxy-process.js'
 import {poolPaths} from './names.js'
@@ -16,20 +16,35 @@ export async function readLogRing(runDir: string, poolId: string): Promise<strin
   return text.split('\n').filter((line) => line.length > 0)
 }
 
+/** How often a follower checks whether a reload replaced the worker it listens to. */
+const WORKER_CHECK_MS = 500
+
 /**
  * Hands each new line to `onLine` until `signal` aborts, following the pool across reloads
- * and restarts (it reconnects to the current worker; lines logged while it reconnects can be
- * missed). Waits while the pool's HAProxy is not running.
+ * and restarts. A soft-stopping worker keeps our connection open (until hard-stop-after),
+ * so the follower asks the stats socket which worker answers now and moves to it when it
+ * changed; lines logged while it moves can be missed. Waits while HAProxy is not running.
  */
 export async function followLogRing(runDir: string, poolId: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
   const paths = poolPaths(runDir, poolId)
+  const currentWorker = async () => (await showInfo(paths.statsSocket, {timeoutMs: 2_000}).catch(() => undefined))?.pid
   while (!signal.aborted) {
     const started = Date.now()
-    if (runningMaster(paths) !== undefined) {
+    const worker = runningMaster(paths) === undefined ? undefined : await currentWorker()
+    if (worker !== undefined) {
+      const connection = new AbortController()
+      const stop = () => connection.abort()
+      signal.addEventListener('abort', stop, {once: true})
+      const watch = setInterval(() => {
+        void currentWorker().then((now) => now !== undefined && now !== worker && connection.abort())
+      }, WORKER_CHECK_MS)
       try {
-        await streamCommand(paths.statsSocket, `show events ${LOG_RING_NAME} -w -n`, (line) => line.length > 0 && onLine(line), signal)
+        await streamCommand(paths.statsSocket, `show events ${LOG_RING_NAME} -w -n`, (line) => line.length > 0 && onLine(line), connection.signal)
       } catch {
         // The socket is being replaced (reload) or gone: try again below.
+      } finally {
+        clearInterval(watch)
+        signal.removeEventListener('abort', stop)
       }
     }
     // Never spin: at most a few reconnects a second.
