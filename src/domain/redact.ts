@@ -7,7 +7,7 @@
 export const REDACTED = '<redacted>'
 
 const SECRET_FLAG = /^--?(?:[\w-]*(?:key|passphrase|password|passwd|secret|token|pkcs12|credential)[\w-]*)$/i
-const PEM = /-----BEGIN [A-Z0-9 ]+-----|PRIVATE KEY/
+const PEM = /-----BEGIN|PRIVATE KEY/
 
 export function looksSecret(text: string): boolean {
   return PEM.test(text)

@@ -121,3 +121,44 @@ export function sinceTime(text: string, now = new Date()): string {
   if (Number.isNaN(parsed)) throw new ValidationError('since', `since ${JSON.stringify(text.slice(0, 40))} is not a time`, 'use an ISO date or time (2026-01-31, 2026-01-31T12:00:00Z) or an age (30m, 2h, 7d)')
   return new Date(parsed).toISOString()
 }
+
+/** Jobs that change what an agent hosts (SPEC §5, §6); reads (STATS, DISCOVER, PING, ARCHIVE...) are not recorded. */
+const CHANGING_JOBS = new Set(['lbaas DEPLOY', 'lbaas RUNTIME', 'lbaas UNDEPLOY', 'libra CREATE', 'libra UPDATE', 'libra SUSPEND', 'libra ENABLE', 'libra DELETE'])
+
+export interface JobOutcome {
+  protocol: string
+  action: string
+  /** The pool id the job was for (`device` for Libra jobs). */
+  pool?: string
+  result: string
+  error?: string
+  /** The Gearman job handle, to match the job server's logs. */
+  handle: string
+}
+
+/** An agent (`serve-worker`) records each state-changing job it ran in its own state file. */
+export function recordJobEvent(store: Store, job: JobOutcome, now = new Date()): void {
+  if (!CHANGING_JOBS.has(`${job.protocol} ${job.action}`)) return
+  try {
+    store.write(() => {
+      const pool = job.pool && job.pool !== 'device' ? getPool(store.db, job.pool) : undefined
+      const pass = job.result === 'PASS'
+      insertEvent(store.db, {
+        time: now.toISOString(),
+        user: currentUser(),
+        source: 'worker',
+        command: `job ${job.protocol} ${job.action}`,
+        argv: [job.handle],
+        objects: job.pool ? [job.pool === 'device' ? {type: 'device', ref: 'device'} : {type: 'pool', id: job.pool, ...(pool ? {name: pool.name} : {})}] : [],
+        pool_id: job.pool && job.pool !== 'device' ? job.pool : null,
+        pool_name: pool?.name ?? null,
+        result: pass ? 'ok' : 'error',
+        // Jobs have no exit code; 0 and 1 say PASS and FAIL the way a command's would.
+        exit_code: pass ? 0 : 1,
+        error: job.error ? redactText(job.error) : null,
+      })
+    })
+  } catch {
+    // As for commands: the trail never fails a job.
+  }
+}
