@@ -148,8 +148,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   `
-  -- Observability (SPEC §10): the audit trail of state-changing commands and agent jobs,
-  -- and the optional syslog server a VIP's access log is also sent to.
+  -- Observability (SPEC §10): the audit trail of state-changing commands and agent jobs.
   CREATE TABLE events (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     time       TEXT NOT NULL,
@@ -166,6 +165,5 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_time ON events (time);
   CREATE INDEX events_pool ON events (pool_id);
-  ALTER TABLE vips ADD COLUMN syslog TEXT;
   `,
 ]
