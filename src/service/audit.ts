@@ -12,13 +12,7 @@ import type {Store} from '../store/db.js'
 import {insertEvent, listEvents, type AuditEvent, type EventObject} from '../store/events.js'
 import {findPoolsByName, getPool} from '../store/pools.js'
 
-/** Verbs that change state; `sync --dry-run` and `plan` do not. */
-const CHANGING_VERBS = new Set(['create', 'update', 'delete', 'associate', 'disassociate', 'apply', 'sync', 'up', 'down', 'start', 'stop', 'fail', 'heal'])
-
-export function changesState(commandId: string, argv: readonly string[]): boolean {
-  const verb = commandId.split(':').at(-1) ?? ''
-  return CHANGING_VERBS.has(verb) && !argv.includes('--dry-run')
-}
+export {changesState} from '../domain/audit-scope.js'
 
 /** `alice`, or `root (sudo: alice)` when run through sudo. */
 export function currentUser(env: NodeJS.ProcessEnv = process.env): string {

@@ -5,6 +5,7 @@
  */
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
+import {changesState} from '../domain/audit-scope.js'
 import {EXIT, LbaasError, MissingValueError} from '../domain/errors.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {colorEnabled, jsonRequested, reportFailure} from './failure.js'
@@ -169,8 +170,8 @@ export abstract class LbaasCommand extends Command {
 
   /** SPEC §10: every state-changing command, refused ones included, leaves an event. */
   private async recordAudit(error: Error | undefined): Promise<void> {
-    const {changesState, recordEvent} = await import('../service/audit.js')
     if (!this.id || !changesState(this.id, this.argv)) return
+    const {recordEvent} = await import('../service/audit.js')
     const exitCode = this.failureExit ?? (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? (error ? 1 : Number(process.exitCode ?? 0))
     const outcome = {commandId: this.id, argv: this.argv, args: this.parsedArgs, result: this.runResult, exitCode, error: exitCode === 0 ? undefined : error}
     if (this.context) return recordEvent(this.context.store, outcome)
