@@ -18,8 +18,8 @@ import {setServerState, setServerWeight, showServersState, showStat} from '../ha
 import {EMPTY_SERVER_STATE, retainMatchingServerState} from '../haproxy/stats.js'
 import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
 import {parseNetwork} from '../domain/ip.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
-import type {Notifier} from '../service/context.js'
+import {liveVip} from '../domain/status.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, Notifier, PoolExecutor} from '../executor/port.js'
 import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
@@ -61,10 +61,8 @@ export interface ProcessSpec {
   plug: PlugSpec | null
 }
 
-/** The VIP the host should serve: none while it is being deleted. */
-export function liveVip(graph: PoolGraph): Vip | null {
-  return graph.vip && graph.vip.status !== 'PENDING_DELETE' ? graph.vip : null
-}
+// liveVip lives in domain/status.ts; re-exported for the callers that import it from here.
+export {liveVip}
 
 function readIfExists(path: string): string | null {
   try {

@@ -8,21 +8,10 @@ import {dirname, join, resolve} from 'node:path'
 import type {Pool} from '../domain/types.js'
 import type {Store} from '../store/db.js'
 import type {AgentTransport} from './agents.js'
+import type {Notifier, PoolExecutor} from '../executor/port.js'
 import type {LocalExecutor} from '../host/executor.js'
-import type {PoolExecutor} from './executor.js'
 
-export interface Notifier {
-  warn(message: string): void
-  info(message: string): void
-  /** Runs one step of multi-step work, showing it as it runs. */
-  step<T>(title: string, work: () => Promise<T>): Promise<T>
-}
-
-export const silentNotifier: Notifier = {
-  warn() {},
-  info() {},
-  step: (_title, work) => work(),
-}
+export {silentNotifier, type Notifier} from '../executor/port.js'
 
 export interface AppContext {
   readonly store: Store

@@ -10,7 +10,7 @@ import {readFdLimit, safeMaxConn} from '../host/fd-limit.js'
 import {openStore} from '../store/db.js'
 import {AgentExecutor, lazyGearmanTransport} from './agents.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
-import type {PoolExecutor} from './executor.js'
+import type {PoolExecutor} from '../executor/port.js'
 
 /** A PoolExecutor whose implementation is loaded by its first call. */
 function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor {

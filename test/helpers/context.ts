@@ -2,7 +2,7 @@ import {join} from 'node:path'
 
 import type {PoolGraph, Subnet} from '../../src/domain/types.js'
 import {silentNotifier, type AppContext} from '../../src/service/context.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../../src/service/executor.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../../src/executor/port.js'
 import {openStore} from '../../src/store/db.js'
 import {tempDir} from './tmp.js'
 
