@@ -50,6 +50,26 @@ export interface PoolInspection {
   plugSteps: string[] | null
 }
 
+/**
+ * What `lbaas sync` may ask of this host: what runs for a pool (changing nothing), and the
+ * removal of a process it proved is lbaas's (SPEC §4.7).
+ */
+export interface HostInspector {
+  inspect(graph: PoolGraph): Promise<PoolInspection>
+  runsCurrent(id: string, config: string): boolean
+  removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
+}
+
+/**
+ * What a Libra device needs of this host: one HAProxy process from a prepared view, through
+ * the same pipeline as a pool (`haproxy -c`, hitless reload, rollback), and its subnet.
+ */
+export interface ProcessHost {
+  ensureSubnet(subnet: Subnet): Promise<void>
+  deployProcess(spec: ProcessSpec, hooks: ExecutorHooks): Promise<DeployOutcome>
+  removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
+}
+
 /** One HAProxy process to deploy: what it runs, and where. */
 export interface ProcessSpec {
   /** A UUID naming the run-dir entry (`<run dir>/<id>/`). */

@@ -54,9 +54,9 @@ class GatedExecutor extends RecordingExecutor {
     return super.deploy(graph, hooks)
   }
 
-  override async applyRuntime(graph: PoolGraph, memberIds: readonly string[]): Promise<DeployOutcome> {
+  override async applyRuntime(graph: PoolGraph, memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome> {
     await this.wait()
-    return super.applyRuntime(graph, memberIds)
+    return super.applyRuntime(graph, memberIds, hooks)
   }
 }
 
