@@ -1,6 +1,5 @@
 import {Flags} from '@oclif/core'
 
-import {ipEndpoint} from '../../src/domain/validation.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
 
 export default class MetricsServe extends LbaasCommand {
@@ -15,7 +14,6 @@ export default class MetricsServe extends LbaasCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parseCommand(MetricsServe)
-    const endpoint = ipEndpoint('listen', flags.listen)
     const ctx = await this.ctx
     const [{readMetrics}, {exposition, CONTENT_TYPE}, {serveMetrics}] = await Promise.all([
       import('../../src/service/metrics.js'),
@@ -23,8 +21,7 @@ export default class MetricsServe extends LbaasCommand {
       import('../../src/ui/metrics-server.js'),
     ])
     await serveMetrics({
-      address: endpoint.address,
-      port: endpoint.port,
+      listen: flags.listen,
       contentType: CONTENT_TYPE,
       scrape: async () => exposition(await readMetrics(ctx)),
       onListening: (url) => ctx.notify.info(`serving metrics on ${url} (SIGTERM to stop)`),

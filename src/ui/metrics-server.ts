@@ -6,10 +6,11 @@
 import {createServer, type Server} from 'node:http'
 
 import {ConflictError, RuntimeFailure} from '../domain/errors.js'
+import {ipEndpoint} from '../domain/validation.js'
 
 export interface MetricsServerOptions {
-  address: string
-  port: number
+  /** `IPv4:PORT` or `[IPv6]:PORT` as the operator typed it (validated here). */
+  listen: string
   /** One full exposition; may reject (answered 500, the server keeps running). */
   scrape: () => Promise<string>
   contentType: string
@@ -19,6 +20,7 @@ export interface MetricsServerOptions {
 
 /** Serves until a signal arrives; resolves after the server closed. Throws when it cannot listen. */
 export async function serveMetrics(options: MetricsServerOptions): Promise<void> {
+  const {address, port} = ipEndpoint('listen', options.listen)
   let inflight: Promise<string> | undefined
   const scrapeShared = () => {
     inflight ??= options.scrape().finally(() => (inflight = undefined))
@@ -40,9 +42,9 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<void>
     }
   })
   server.keepAliveTimeout = 30_000
-  await listen(server, options.address, options.port)
-  const shown = options.address.includes(':') ? `[${options.address}]` : options.address
-  options.onListening?.(`http://${shown}:${options.port}/metrics`)
+  await listen(server, address, port)
+  const shown = address.includes(':') ? `[${address}]` : address
+  options.onListening?.(`http://${shown}:${port}/metrics`)
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGTERM', stop)
