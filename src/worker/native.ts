@@ -21,7 +21,7 @@ import {
   type AgentStats,
   type HostedPool,
   type NativeResponse,
-} from '../service/agent-protocol.js'
+} from '../agent/protocol.js'
 import {applyPool} from '../service/apply.js'
 import type {AppContext} from '../service/context.js'
 import {loadPoolGraph} from '../store/graph.js'
