@@ -6,7 +6,7 @@
 import {RuntimeFailure} from '../domain/errors.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
-import {pendingUndeploys, removePendingUndeploy} from '../store/agents.js'
+import {forgetDeployedConfig, pendingUndeploys, recordDeployedConfig, removePendingUndeploy} from '../store/agents.js'
 import type {Store} from '../store/db.js'
 import type {AgentStats} from './protocol.js'
 import {AGENT_TIMEOUTS, isRecord, requestAgent, type AgentTransport, type RequestBody} from './transport.js'
@@ -58,16 +58,27 @@ export class AgentExecutor implements PoolExecutor {
 
   async deploy(graph: PoolGraph, _hooks: ExecutorHooks): Promise<DeployOutcome> {
     const answer = await this.request({lbaas_action: 'DEPLOY', graph}, AGENT_TIMEOUTS.deploy)
-    return outcomeOf(this.name, answer.outcome, answer.counters_restarted)
+    const outcome = outcomeOf(this.name, answer.outcome, answer.counters_restarted)
+    this.remember(graph.pool.id, answer.config_hash)
+    return outcome
   }
 
   async applyRuntime(graph: PoolGraph, memberIds: readonly string[], _hooks: ExecutorHooks): Promise<DeployOutcome> {
     const answer = await this.request({lbaas_action: 'RUNTIME', graph, member_ids: [...memberIds]}, AGENT_TIMEOUTS.deploy)
-    return outcomeOf(this.name, answer.outcome, answer.counters_restarted)
+    const outcome = outcomeOf(this.name, answer.outcome, answer.counters_restarted)
+    this.remember(graph.pool.id, answer.config_hash)
+    return outcome
   }
 
   async undeploy(poolId: string): Promise<void> {
     await this.request({lbaas_action: 'UNDEPLOY', pool_id: poolId}, AGENT_TIMEOUTS.deploy)
+    this.store?.write(() => forgetDeployedConfig(this.store!.db, poolId, this.name))
+  }
+
+  /** The hash `lbaas sync` compares with the agent's DISCOVER to find a pool that drifted there. */
+  private remember(poolId: string, configHash: unknown): void {
+    const config_hash = typeof configHash === 'string' ? configHash : null
+    this.store?.write(() => recordDeployedConfig(this.store!.db, poolId, {agent: this.name, config_hash}))
   }
 
   async liveStats(graph: PoolGraph): Promise<LiveStats | null> {

@@ -73,6 +73,8 @@ export type NativeResponse =
       outcome: DeployOutcome
       /** DEPLOY/RUNTIME: the agent's counters for the pool start from zero (the pool is new there). */
       counters_restarted: boolean
+      /** DEPLOY/RUNTIME: sha256 of the configuration the agent now runs (as DISCOVER reports it); null when not running. */
+      config_hash: string | null
       stats: AgentStats
       discovery: AgentDiscovery
     }>)

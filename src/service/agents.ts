@@ -6,10 +6,11 @@
  */
 import {flushPendingUndeploys} from '../agent/executor.js'
 import type {AgentDiscovery} from '../agent/protocol.js'
-import {AGENT_TIMEOUTS, GearmanAgentTransport, gearmanSettingsFromEnv, isRecord, noAgentTransport, requestAgent, type AgentTransport} from '../agent/transport.js'
+import {AGENT_TIMEOUTS, GearmanAgentTransport, gearmanSettingsFromEnv, isRecord, noAgentTransport, requestAgent, type AgentRegistry, type AgentTransport} from '../agent/transport.js'
 import {AgentUnreachableError, NotFoundError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import {isFunctionName} from '../gearman/settings.js'
 import {addPendingUndeploy, getAgentRow, listAgentRows, pendingUndeploys, poolCountsByAgent, saveAgentRow, type AgentRow} from '../store/agents.js'
+import type {Store} from '../store/db.js'
 import type {AppContext} from './context.js'
 
 
@@ -33,7 +34,7 @@ export interface AgentDetails extends AgentSummary {
   pending_undeploys: string[]
 }
 
-function transportOf(ctx: AppContext): AgentTransport {
+export function transportOf(ctx: AppContext): AgentTransport {
   return ctx.agentTransport ?? noAgentTransport
 }
 
@@ -55,11 +56,40 @@ function discoveryOf(value: unknown): AgentDiscovery | undefined {
   return isRecord(value) && typeof value.version === 'string' && Array.isArray(value.pools) ? (value as unknown as AgentDiscovery) : undefined
 }
 
-interface Probe {
+export interface AgentProbe {
   name: string
   alive: boolean
   discovery?: AgentDiscovery
   servers: string[]
+}
+type Probe = AgentProbe
+
+/** DISCOVERs each named agent that a job server lists a worker for; the others are not alive. */
+export async function pingAgents(transport: AgentTransport, registry: AgentRegistry, names: readonly string[]): Promise<AgentProbe[]> {
+  return Promise.all(
+    names.map(async (name): Promise<AgentProbe> => {
+      const servers = registry.registeredOn.get(name) ?? []
+      if (!registry.workers.get(name)) return {name, alive: false, servers}
+      try {
+        const answer = await requestAgent(transport, name, {lbaas_action: 'DISCOVER'}, AGENT_TIMEOUTS.discover)
+        const discovery = discoveryOf(answer.discovery)
+        return {name, alive: discovery !== undefined, discovery, servers}
+      } catch {
+        return {name, alive: false, servers}
+      }
+    }),
+  )
+}
+
+/** Remembers each live answer (version, last_seen: what `--dead-after` is measured from). */
+export function rememberLiveAgents(store: Store, probes: readonly AgentProbe[], now = new Date()): void {
+  store.write(() => {
+    for (const probe of probes) {
+      if (probe.alive && probe.discovery) {
+        saveAgentRow(store.db, {name: probe.name, version: probe.discovery.version, last_seen: now.toISOString(), info: JSON.stringify(probe.discovery)})
+      }
+    }
+  })
 }
 
 /**
@@ -79,27 +109,8 @@ async function probeAgents(ctx: AppContext, only?: string): Promise<Probe[]> {
   const registry = await transport.registry()
   for (const server of registry.unreachable) ctx.notify.warn(`job server ${server} did not answer`)
   const names = only ? [only] : [...new Set([...registry.agents, ...known])].sort()
-  const probes = await Promise.all(
-    names.map(async (name): Promise<Probe> => {
-      const servers = registry.registeredOn.get(name) ?? []
-      if (!registry.workers.get(name)) return {name, alive: false, servers}
-      try {
-        const answer = await requestAgent(transport, name, {lbaas_action: 'DISCOVER'}, AGENT_TIMEOUTS.discover)
-        const discovery = discoveryOf(answer.discovery)
-        return {name, alive: discovery !== undefined, discovery, servers}
-      } catch {
-        return {name, alive: false, servers}
-      }
-    }),
-  )
-  const now = new Date().toISOString()
-  store.write(() => {
-    for (const probe of probes) {
-      if (probe.alive && probe.discovery) {
-        saveAgentRow(store.db, {name: probe.name, version: probe.discovery.version, last_seen: now, info: JSON.stringify(probe.discovery)})
-      }
-    }
-  })
+  const probes = await pingAgents(transport, registry, names)
+  rememberLiveAgents(store, probes)
   for (const probe of probes.filter((candidate) => candidate.alive)) await flushPendingUndeploys(store, transport, probe.name)
   return probes.filter((probe) => probe.alive || known.has(probe.name) || registry.agents.has(probe.name))
 }

@@ -149,7 +149,8 @@ async function deploy(env: NativeEnvironment, rawGraph: unknown, runtimeMemberId
     ({state: 'absent', reloaded: false, description: null, warnings: []} as const)
   // A pool without a VIP is state only: nothing for this agent to keep.
   if (!vip) ctx.store.write(() => deleteHostedPool(ctx.store.db, graph.pool.id))
-  return {outcome, counters_restarted: fresh && outcome.state === 'serving'}
+  const running = runningMaster(poolPaths(ctx.runDir, graph.pool.id)) !== undefined
+  return {outcome, counters_restarted: fresh && outcome.state === 'serving', config_hash: running ? configHash(ctx.runDir, graph.pool.id) : null}
 }
 
 async function undeploy(env: NativeEnvironment, poolId: string): Promise<void> {
