@@ -177,7 +177,7 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
   const {store} = ctx
   const db = store.db
   const pools = store.read(() => listPools(db).filter((pool) => pool.agent !== 'local'))
-  const known = [...new Set([...store.read(() => listAgentRows(db)).map((row) => row.name), ...pools.map((pool) => pool.agent), ...agentsWithPendingUndeploys(db)])].sort()
+  let known = [...new Set([...store.read(() => listAgentRows(db)).map((row) => row.name), ...pools.map((pool) => pool.agent), ...agentsWithPendingUndeploys(db)])].sort()
   if (known.length === 0) return []
   const transport = transportOf(ctx)
   if (transport.servers.length === 0) {
@@ -188,6 +188,9 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
 
   const registry = await transport.registry()
   for (const server of registry.unreachable) ctx.notify.warn(`job server ${server} did not answer`)
+  // Live lbaas agents this controller has not placed anything on yet count too: they can
+  // take moved pools, and they are part of the partition guard's "known agents".
+  known = [...new Set([...known, ...registry.agents])].sort()
   const probes = await pingAgents(transport, registry, known)
   const now = options.now ?? new Date()
   if (!options.dryRun) rememberLiveAgents(store, probes, now)
