@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {RuntimeFailure} from '../src/domain/errors.js'
-import {sync, type SyncResult} from '../src/service/sync.js'
+import {assertConverged, sync, type SyncResult} from '../src/service/sync.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
 
 export default class Sync extends LbaasCommand {
@@ -29,10 +28,7 @@ export default class Sync extends LbaasCommand {
     const structured = this.output.format === 'json' || this.output.format === 'yaml'
     if (!structured) await this.showList(result.actions, ['kind', 'target', 'reason'])
     else if (result.failures.length === 0) await this.show(result)
-    if (result.failures.length > 0) {
-      const list = result.failures.map((failure) => `${failure.target}: ${failure.error}`).join('; ')
-      throw new RuntimeFailure('sync_incomplete', `sync did not converge: ${list}`)
-    }
+    assertConverged(result)
     return result
   }
 }

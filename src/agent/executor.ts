@@ -5,7 +5,7 @@
  */
 import {RuntimeFailure} from '../domain/errors.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../executor/port.js'
 import {forgetDeployedConfig, pendingUndeploys, recordDeployedConfig, removePendingUndeploy} from '../store/agents.js'
 import type {Store} from '../store/db.js'
 import type {AgentStats} from './protocol.js'

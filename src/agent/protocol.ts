@@ -8,7 +8,7 @@
 import {ConfigRejectedError, LbaasError, type ExitCode} from '../domain/errors.js'
 import type {PoolGraph} from '../domain/types.js'
 import type {CumulativeCounters} from '../store/stats.js'
-import type {DeployOutcome, LiveMemberHealth} from '../service/executor.js'
+import type {DeployOutcome, LiveMemberHealth} from '../executor/port.js'
 
 /** The wire version; an agent refuses requests of another version. */
 export const LBAAS_PROTOCOL_VERSION = 1
