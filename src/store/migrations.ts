@@ -166,4 +166,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_time ON events (time);
   CREATE INDEX events_pool ON events (pool_id);
   `,
+  `
+  -- Controller side (SPEC §4.5, §6): the configuration hash an agent answered after its last
+  -- successful DEPLOY of a pool; sync compares it with the agent's DISCOVER to find drift.
+  CREATE TABLE agent_deployed_configs (
+    pool_id      TEXT PRIMARY KEY,
+    agent        TEXT NOT NULL,
+    config_hash  TEXT
+  );
+  `,
 ]
