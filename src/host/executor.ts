@@ -22,6 +22,7 @@ import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../ser
 import type {Notifier} from '../service/context.js'
 import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
+import {fdLimitShortfall} from './fd-limit.js'
 import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
@@ -30,7 +31,7 @@ import {planVipPlug, plugVip, unplugVip, type PlugPlan, type PlugSpec} from './p
 
 export interface LocalExecutorOptions {
   runDir: string
-  /** HAProxy's global maxconn: the host's safe maximum (limits.ts). */
+  /** HAProxy's global maxconn: the safe maximum for the host limit recorded in the state file. */
   maxconn: number
   user: string
   group: string
@@ -158,6 +159,8 @@ export class LocalExecutor implements PoolExecutor {
       return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
     }
 
+    const shortfall = master === undefined ? fdLimitShortfall(this.options.maxconn) : undefined
+    if (shortfall) throw new RuntimeFailure('fd_limit_too_low', `cannot start HAProxy: ${shortfall}`)
     makePrivateDirs(paths.dir)
     writeAtomically(paths.configNew, config)
     crashPoint('deploy-after-write-new')

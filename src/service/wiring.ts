@@ -7,7 +7,8 @@ import {resolve} from 'node:path'
 
 import type {LocalExecutor} from '../host/executor.js'
 import {readFdLimit, safeMaxConn} from '../host/fd-limit.js'
-import {openStore} from '../store/db.js'
+import {openStore, type Store} from '../store/db.js'
+import {recordedHostLimits, recordHostLimits} from '../store/host-limits.js'
 import {AgentExecutor, lazyGearmanTransport} from './agents.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
 import type {PoolExecutor} from './executor.js'
@@ -25,15 +26,29 @@ function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor
   }
 }
 
+/**
+ * The open-file hard limit rendering is shaped by: the one recorded in the state file, or,
+ * on first use, this process's (recorded then, so every later caller renders the same).
+ */
+export function recordedOpenFiles(store: Store): number {
+  const recorded = store.read(() => recordedHostLimits(store.db))
+  if (recorded) return recorded.openFilesHard
+  return store.write(() => {
+    recordHostLimits(store.db, readFdLimit().hard, false)
+    return recordedHostLimits(store.db)!.openFilesHard
+  })
+}
+
 export function openAppContext(options: {state?: string; runDir?: string; notify: Notifier}): AppContext {
   const statePath = resolve(options.state ?? defaultStatePath())
   const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
   const store = openStore(statePath)
-  const safeLimit = safeMaxConn(readFdLimit().hard)
+  let safeLimit: number | undefined
+  const safeConnectionLimit = () => (safeLimit ??= safeMaxConn(recordedOpenFiles(store)))
   let localInstance: Promise<LocalExecutor> | undefined
   const hostExecutor = () =>
     (localInstance ??= Promise.all([import('../host/executor.js'), import('../host/haproxy-process.js')]).then(
-      ([{LocalExecutor}, {haproxyAccount}]) => new LocalExecutor({runDir, maxconn: safeLimit, ...haproxyAccount(), notify: options.notify}),
+      ([{LocalExecutor}, {haproxyAccount}]) => new LocalExecutor({runDir, maxconn: safeConnectionLimit(), ...haproxyAccount(), notify: options.notify}),
     ))
   const local = deferred(hostExecutor, 'local')
   // LBAAS_GEARMAN_SERVERS makes this CLI a controller; the Gearman modules load on first use.
@@ -47,7 +62,7 @@ export function openAppContext(options: {state?: string; runDir?: string; notify
     hostExecutor,
     agentTransport,
     withPoolLock: async (poolId, work) => (await import('../host/lock.js')).withPoolLock(runDir, poolId, work),
-    safeConnectionLimit: () => safeLimit,
+    safeConnectionLimit,
     notify: options.notify,
     // The worker's modules load only when a device is there.
     device: {
