@@ -1,108 +1,56 @@
 /**
- * The counter keeper (SPEC §1 "pool stats"): a short-lived detached process that makes the
- * counters of a pool's HAProxy worker replaced by a reload count in full.
+ * The counter keeper (SPEC §1 "pool stats", docs/counters.md): a short-lived detached
+ * process started by host/counter-keeper.ts for a worker a reload replaces. HAProxy adds a
+ * stream's bytes to its counters when the stream ends, and an old worker exits as soon as
+ * its last connection closes, so what it serves after the reload would be lost with it. An
+ * open CLI session keeps it alive, so the keeper, given that session as fd 3:
+ *   1. reads the snapshot (the worker's `show stat` the reload folded into the totals) from
+ *      the first line of stdin, then waits for "go" (the reload replaced the worker);
+ *      "abort", EOF (the command died) or the deadline: it quits the session and exits;
+ *   2. polls the worker through the session until none of its frontends has a connection
+ *      (or the deadline), reads its final counters, quits the session (the worker exits);
+ *   3. adds final − snapshot of the pool's backend to the pool's totals in the state file,
+ *      in one write transaction.
+ * It never signals anything.
  *
- * HAProxy adds a stream's bytes to its counters when the stream ends, and an old worker
- * exits as soon as its last connection closes, so what it serves after a reload would be
- * lost with it. An established CLI session on its stats socket keeps it alive (a session
- * is a job HAProxy waits for), so the keeper:
- *   1. opens a session on the stats socket before the reload and prints the worker's PID
- *      and counters (the snapshot the reload folds into the totals) as one JSON line;
- *   2. waits for "go" on stdin (the reload replaced that worker); anything else, or EOF,
- *      means the worker was not replaced: it quits the session and exits;
- *   3. polls the worker through the session until none of its frontends has a connection
- *      (or the hard-stop deadline is near), reads its final counters, quits the session
- *      (the worker then exits), and adds final − snapshot to the pool's totals in the state
- *      file, in one write transaction.
- * Never signals anything; bounded by the deadline given (hard-stop-after).
- *
- * argv: STATS_SOCKET STATE_FILE POOL_ID BACKEND DEADLINE_MS
+ * argv: STATE_FILE POOL_ID BACKEND DEADLINE_MS
  */
 import net from 'node:net'
 
-import {parseShowInfo, parseShowStat, type ShowStat} from '../haproxy/stats.js'
-import {openStore} from '../store/db.js'
-import {addToCounterBase, type RawCounters} from '../store/stats.js'
+import {CliSession} from '../haproxy/cli-session.js'
+import {parseShowStat, type ShowStat} from '../haproxy/stats.js'
+import type {RawCounters} from '../store/stats.js'
 
 const POLL_MS = 200
 
-class Session {
-  private buffer = ''
-  private waiter: (() => void) | undefined
-  private closed = false
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => {
-      this.buffer += chunk
-      this.waiter?.()
-    })
-    socket.on('close', () => {
-      this.closed = true
-      this.waiter?.()
-    })
-    socket.on('error', () => undefined)
-  }
-
-  static async open(path: string): Promise<Session> {
-    const socket = net.connect(path)
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve)
-      socket.once('error', reject)
-    })
-    const session = new Session(socket)
-    await session.command('prompt')
-    return session
-  }
-
-  /** Sends one command in prompt mode and returns its answer (up to the next prompt). */
-  async command(text: string): Promise<string> {
-    this.buffer = ''
-    this.socket.write(`${text}\n`)
-    for (;;) {
-      const end = this.buffer.lastIndexOf('\n> ')
-      if (this.buffer === '> ' || (end >= 0 && end === this.buffer.length - 3)) return this.buffer.slice(0, Math.max(0, end))
-      if (this.closed) throw new Error(`the stats session closed during "${text}"`)
-      await new Promise<void>((resolve) => (this.waiter = resolve))
-    }
-  }
-
-  quit(): void {
-    if (!this.closed) this.socket.end('quit\n')
-  }
-}
-
 function backendCounters(stat: ShowStat, backend: string): RawCounters {
   const found = stat.backends.find((candidate) => candidate.name === backend)
-  return {
-    bytes_in: found?.bytes_in ?? 0,
-    bytes_out: found?.bytes_out ?? 0,
-    total_connections: found?.total_connections ?? 0,
-    active_connections: 0,
-  }
+  return {bytes_in: found?.bytes_in ?? 0, bytes_out: found?.bytes_out ?? 0, total_connections: found?.total_connections ?? 0, active_connections: 0}
 }
 
-function readStdin(): Promise<string> {
+/** stdin's lines once it ends, or what came before the deadline. */
+function readInstructions(deadline: number): Promise<string[]> {
   return new Promise((resolve) => {
     let text = ''
+    const done = () => resolve(text.split('\n'))
+    const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
     process.stdin.setEncoding('utf8')
     process.stdin.on('data', (chunk: string) => (text += chunk))
-    process.stdin.on('end', () => resolve(text))
-    process.stdin.on('error', () => resolve(text))
+    process.stdin.on('end', () => (clearTimeout(timer), done()))
+    process.stdin.on('error', () => (clearTimeout(timer), done()))
   })
 }
 
 async function main(): Promise<void> {
-  const [statsSocket, statePath, poolId, backend, deadlineText] = process.argv.slice(2)
+  const [statePath, poolId, backend, deadlineText] = process.argv.slice(2)
   const deadline = Date.now() + Number(deadlineText)
-  const session = await Session.open(statsSocket!)
-  const pid = parseShowInfo(await session.command('show info')).pid
-  const snapshot = parseShowStat(await session.command('show stat'))
-  process.stdout.write(`${JSON.stringify({pid, stat: snapshot})}\n`)
-  if ((await readStdin()).trim() !== 'go') {
+  const session = CliSession.adopt(new net.Socket({fd: 3, readable: true, writable: true}))
+  const [snapshotLine, instruction] = await readInstructions(deadline)
+  if (instruction?.trim() !== 'go' || !snapshotLine) {
     session.quit()
     return
   }
+  const snapshot = JSON.parse(snapshotLine) as ShowStat
   let last = snapshot
   while (Date.now() < deadline) {
     last = parseShowStat(await session.command('show stat'))
@@ -119,6 +67,7 @@ async function main(): Promise<void> {
     active_connections: 0,
   }
   if (delta.bytes_in + delta.bytes_out + delta.total_connections === 0) return
+  const [{openStore}, {addToCounterBase}] = await Promise.all([import('../store/db.js'), import('../store/stats.js')])
   const store = openStore(statePath!)
   try {
     store.write(() => addToCounterBase(store.db, poolId!, delta))
