@@ -60,6 +60,12 @@ export interface ExecutorHooks {
    * replaced, once per backend of the configuration (a pool has one; a Libra device up to two).
    */
   countersBeforeReload(raw: RawCounters, backend: string): void
+  /**
+   * The pool whose worker a reload replaces, for the counter keeper: it holds the old worker
+   * until its final counters are read and added to the pool's totals in `statePath`
+   * (docs/counters.md). Absent: what an old worker serves after the snapshot is not counted.
+   */
+  retiringWorker?: {statePath: string; poolId: string}
 }
 
 /**

@@ -25,12 +25,27 @@ export interface GearmanJob {
 
 export type JobHandler = (job: GearmanJob) => Promise<Buffer | string>
 
+/**
+ * Separate budgets for kinds of job. Gearman hands a worker the next queued job whatever its
+ * kind, so one budget shared by all would let held slow jobs use up the room a quick one
+ * needs; with lanes, a job counts only against its own lane's limit, and the worker grabs
+ * while every lane has room (the next job may be of any kind).
+ */
+export interface JobLanes {
+  /** The lane of an assigned job (called once per job, before the handler). */
+  laneOf(job: {functionName: string; payload: Buffer}): string
+  /** Jobs each lane may hold at once; a job whose lane is not listed counts against none. */
+  limits: Readonly<Record<string, number>>
+}
+
 export interface GearmanWorkerOptions {
   servers: readonly ServerAddress[]
   functionName: string
   clientId: string
-  /** Jobs that may run at once, across all servers. Default 1. */
+  /** Jobs that may run at once, across all servers, when no `lanes` are given. Default 1. */
   maxInFlight?: number
+  /** Per-lane limits instead of one `maxInFlight` budget. */
+  lanes?: JobLanes
   tls?: TlsFiles
   logger?: GearmanLogger
   connectTimeoutMs?: number
@@ -62,9 +77,9 @@ interface Link {
  * - Constructing it throws UsageError for bad options (no server, partial TLS files,
  *   unreadable TLS file, maxInFlight < 1). Nothing else it does throws.
  * - `start()` connects to every server and reconnects forever; on each (re)connect it
- *   sends SET_CLIENT_ID, CAN_DO, and grabs. At most `maxInFlight` jobs run at once (an
- *   outstanding GRAB counts as one, so the server never assigns more), so a slow job does
- *   not block quick ones while there is room.
+ *   sends SET_CLIENT_ID, CAN_DO, and grabs. At most `maxInFlight` jobs run at once, or with
+ *   `lanes`, at most each lane's limit in that lane (an outstanding GRAB counts as one in
+ *   every lane, so the server never assigns more than a lane has room for).
  * - The reply goes to the connection the job came from. If that connection was lost in
  *   the meantime, the result is dropped and logged: the server re-queues such jobs.
  * - A handler that throws or rejects answers WORK_FAIL (the message goes to the logger)
@@ -78,10 +93,11 @@ export class GearmanWorker extends EventEmitter<WorkerEvents> {
   private readonly links: Link[]
   private readonly functionName: string
   private readonly clientId: string
-  private readonly maxInFlight: number
+  private readonly lanes: JobLanes
   private readonly handler: JobHandler
   private readonly log: GearmanLogger
   private running = 0
+  private readonly held = new Map<string, number>()
   private nextLink = 0
   private stopping = false
   /** Set once stop() stopped waiting: a job assigned after this is left to the server to re-queue. */
@@ -96,13 +112,16 @@ export class GearmanWorker extends EventEmitter<WorkerEvents> {
       throw new UsageError(`invalid Gearman function name ${JSON.stringify(options.functionName)}`, undefined, 'gearman_function_name')
     }
     const maxInFlight = options.maxInFlight ?? 1
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-      throw new UsageError(`concurrency must be a whole number of at least 1, got ${maxInFlight}`, undefined, 'gearman_concurrency')
+    const lanes = options.lanes ?? {laneOf: () => 'all', limits: {all: maxInFlight}}
+    for (const limit of [maxInFlight, ...Object.values(lanes.limits)]) {
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new UsageError(`concurrency must be a whole number of at least 1, got ${limit}`, undefined, 'gearman_concurrency')
+      }
     }
     const tls = loadTlsMaterial(options.tls)
     this.functionName = options.functionName
     this.clientId = options.clientId.replaceAll('\0', '')
-    this.maxInFlight = maxInFlight
+    this.lanes = lanes
     this.handler = handler
     this.log = options.logger ?? (() => undefined)
     this.links = options.servers.map((server) => {
@@ -210,10 +229,16 @@ export class GearmanWorker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** Sends GRAB_JOB_UNIQ on awake connections while capacity remains, rotating between servers. */
+  /** Jobs each lane holds right now (running or waiting in the handler). */
+  heldJobs(lane: string): number {
+    return this.held.get(lane) ?? 0
+  }
+
+  /** Sends GRAB_JOB_UNIQ on awake connections while every lane has room, rotating between servers. */
   private pump(): void {
     if (this.stopping) return
-    let free = this.maxInFlight - this.running - this.links.filter((link) => link.state === 'grabbing').length
+    const roomPerLane = Object.entries(this.lanes.limits).map(([lane, limit]) => limit - this.heldJobs(lane))
+    let free = Math.min(...roomPerLane) - this.links.filter((link) => link.state === 'grabbing').length
     for (let step = 0; step < this.links.length && free > 0; step++) {
       const link = this.links[(this.nextLink + step) % this.links.length]!
       if (link.state !== 'awake') continue
@@ -234,7 +259,14 @@ export class GearmanWorker extends EventEmitter<WorkerEvents> {
       sendStatus: (numerator, denominator) =>
         reply({magic: 'REQ', type: PacketType.WORK_STATUS, args: [handle, String(numerator), String(denominator)]}),
     }
+    let lane: string
+    try {
+      lane = this.lanes.laneOf(assigned)
+    } catch {
+      lane = ''
+    }
     this.running++
+    this.held.set(lane, this.heldJobs(lane) + 1)
     let packets: OutgoingPacket[]
     try {
       const result: unknown = await this.handler(job)
@@ -248,6 +280,7 @@ export class GearmanWorker extends EventEmitter<WorkerEvents> {
       packets = [{magic: 'REQ', type: PacketType.WORK_FAIL, args: [handle]}]
     } finally {
       this.running--
+      this.held.set(lane, this.heldJobs(lane) - 1)
     }
     if (!reply(...packets)) {
       this.log('warn', `dropped the result of job ${handle}: its connection to ${link.connection.label} was lost`)

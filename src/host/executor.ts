@@ -22,6 +22,8 @@ import {liveVip} from '../domain/status.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats, Notifier, PoolExecutor} from '../executor/port.js'
 import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
+import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
+import {fdLimitShortfall} from './fd-limit.js'
 import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
@@ -30,7 +32,7 @@ import {planVipPlug, plugVip, unplugVip, type PlugPlan, type PlugSpec} from './p
 
 export interface LocalExecutorOptions {
   runDir: string
-  /** HAProxy's global maxconn: the host's safe maximum (limits.ts). */
+  /** HAProxy's global maxconn: the safe maximum for the host limit recorded in the state file. */
   maxconn: number
   user: string
   group: string
@@ -176,6 +178,8 @@ export class LocalExecutor implements PoolExecutor {
       return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
     }
 
+    const shortfall = master === undefined ? fdLimitShortfall(this.options.maxconn) : undefined
+    if (shortfall) throw new RuntimeFailure('fd_limit_too_low', `cannot start HAProxy: ${shortfall}`)
     makePrivateDirs(paths.dir)
     writeAtomically(paths.configNew, config)
     crashPoint('deploy-after-write-new')
@@ -192,30 +196,37 @@ export class LocalExecutor implements PoolExecutor {
     }
     crashPoint('deploy-after-plug')
 
-    if (master !== undefined) {
-      await this.saveRuntimeState(paths, view, hooks, current)
-    } else if (!existsSync(paths.serverState)) {
-      writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
-    }
-    if (current !== null) writeAtomically(paths.configLastGood, current)
-    crashPoint('deploy-after-save-state')
-    rmSync(paths.configApplied, {force: true})
-    renameSync(paths.configNew, paths.config)
-    crashPoint('deploy-after-rename')
-
+    let retiring: RetiringWorker | undefined
+    let replaced = false
     try {
-      if (master === undefined) await step('start HAProxy', () => startHaproxy(paths, namespace))
-      else {
-        const outcome = await step('reload HAProxy without dropping connections', () => reloadHaproxy(paths))
-        if (!outcome.ok) throw new RuntimeFailure('reload_failed', 'HAProxy refused to start a worker with the new configuration')
+      if (master !== undefined) {
+        retiring = await this.saveRuntimeState(paths, view, hooks, current, spec.id)
+      } else if (!existsSync(paths.serverState)) {
+        writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
       }
-    } catch (error) {
-      await this.rollback(paths, spec, current, master !== undefined)
-      throw new RuntimeFailure(
-        'deploy_failed',
-        `${(error as Error).message}; ${current === null ? 'it was stopped' : 'the last good configuration was restored'}`,
-        'see `lbaas status` and `lbaas doctor`',
-      )
+      if (current !== null) writeAtomically(paths.configLastGood, current)
+      crashPoint('deploy-after-save-state')
+      rmSync(paths.configApplied, {force: true})
+      renameSync(paths.configNew, paths.config)
+      crashPoint('deploy-after-rename')
+
+      try {
+        if (master === undefined) await step('start HAProxy', () => startHaproxy(paths, namespace))
+        else {
+          const outcome = await step('reload HAProxy without dropping connections', () => reloadHaproxy(paths))
+          if (!outcome.ok) throw new RuntimeFailure('reload_failed', 'HAProxy refused to start a worker with the new configuration')
+          replaced = true
+        }
+      } catch (error) {
+        await this.rollback(paths, spec, current, master !== undefined)
+        throw new RuntimeFailure(
+          'deploy_failed',
+          `${(error as Error).message}; ${current === null ? 'it was stopped' : 'the last good configuration was restored'}`,
+          'see `lbaas status` and `lbaas doctor`',
+        )
+      }
+    } finally {
+      retiring?.release(replaced)
     }
     writeAtomically(paths.configApplied, sha256(config))
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
@@ -236,17 +247,45 @@ export class LocalExecutor implements PoolExecutor {
     rmSync(paths.dir, {recursive: true, force: true})
   }
 
-  /** Step 5: counters and server health of the running worker, kept across the reload. */
-  private async saveRuntimeState(paths: PoolPaths, view: HaproxyView, hooks: ExecutorHooks, runningConfig: string | null): Promise<void> {
+  /**
+   * Step 5: counters and server health of the running worker, kept across the reload. The
+   * counter keeper (when the hooks ask for it) takes the snapshot and holds the worker for
+   * its final counters; the caller releases it. A snapshot that cannot be recorded throws
+   * (nothing reloaded: counters are never silently lost); one that cannot be read is
+   * reported as a warning, and the reload goes on.
+   */
+  private async saveRuntimeState(
+    paths: PoolPaths,
+    view: HaproxyView,
+    hooks: ExecutorHooks,
+    runningConfig: string | null,
+    id: string,
+  ): Promise<RetiringWorker | undefined> {
+    const retiring = hooks.retiringWorker
+      ? await holdRetiringWorker({
+          statsSocket: paths.statsSocket,
+          statePath: hooks.retiringWorker.statePath,
+          poolId: hooks.retiringWorker.poolId,
+          backend: id,
+          deadlineMs: Math.max(0, view.global.hardStopAfter - 2_000),
+        })
+      : undefined
     try {
-      const stats = await showStat(paths.statsSocket)
+      const stats = retiring?.snapshot ?? (await showStat(paths.statsSocket).catch(() => undefined))
+      if (!stats) this.options.notify.warn(`could not read the counters of pool ${id} before reloading: what it served since the last reading is not counted`)
       // Every backend of the running process, including one the new configuration drops.
-      for (const backend of stats.backends) hooks.countersBeforeReload(backend, backend.name)
+      for (const backend of stats?.backends ?? []) hooks.countersBeforeReload(backend, backend.name)
+    } catch (error) {
+      retiring?.release(false)
+      throw error
+    }
+    try {
       writeAtomically(paths.serverState, retainMatchingServerState(await showServersState(paths.statsSocket), view, runningConfig))
     } catch {
       // Octavia's rule: reload even when the state could not be saved (health is re-probed).
       if (!existsSync(paths.serverState)) writeAtomically(paths.serverState, EMPTY_SERVER_STATE)
     }
+    return retiring
   }
 
   /** Step 7's way back: the last good file again, and HAProxy running it. */

@@ -59,3 +59,19 @@ export function safeMaxConn(hardLimit: number, checkedServers = 0): number {
   const step = raw >= 1_000 ? 100 : 10
   return Math.min(MAX_SAFE_MAXCONN, Math.floor(raw / step) * step)
 }
+
+/**
+ * HAProxy started from this process can run `global maxconn` only when this process's hard
+ * limit allows it (HAProxy raises its soft limit up to the hard one; raising the hard one
+ * needs CAP_SYS_RESOURCE, which containers often drop). The rendered maxconn comes from the
+ * limit recorded in the state file, not from here, so a caller with a lower hard limit
+ * gets this message instead of a different configuration.
+ */
+export function fdLimitShortfall(maxconn: number, hardLimit = readFdLimit().hard): string | undefined {
+  if (safeMaxConn(hardLimit) >= maxconn) return undefined
+  return (
+    `this process's open-file hard limit (${hardLimit}) is too low for the recorded host limit ` +
+    `(HAProxy maxconn ${maxconn}); run lbaas with the hard limit it was recorded with ` +
+    `(ulimit -Hn), or record this one with \`lbaas doctor --record-limits\``
+  )
+}

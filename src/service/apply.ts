@@ -68,6 +68,7 @@ export function counterHooks(ctx: AppContext, poolId: string): ExecutorHooks {
     countersBeforeReload: (raw) => {
       ctx.store.write(() => recordCounters(ctx.store.db, poolId, raw))
     },
+    retiringWorker: {statePath: ctx.statePath, poolId},
   }
 }
 

@@ -6,6 +6,8 @@ import {existsSync, statSync} from 'node:fs'
 import {haproxyAccount} from '../host/haproxy-process.js'
 import {checkKernelFeatures, readFdLimit, safeMaxConn, type PrerequisiteCheck} from '../host/limits.js'
 import {run} from '../host/run.js'
+import {openStore} from '../store/db.js'
+import {recordedHostLimits, recordHostLimits} from '../store/host-limits.js'
 
 export interface DoctorReport {
   ok: boolean
@@ -41,8 +43,51 @@ async function checkProgram(name: string, argv: string[], fix: string, showOutpu
   }
 }
 
-export async function doctor(options: {statePath: string; runDir: string}): Promise<DoctorReport> {
+function describeLimit(limit: number): string {
+  return limit === Infinity ? 'unlimited' : String(limit)
+}
+
+/**
+ * The host limit rendering uses (SPEC §4.5 "Deterministic"): recorded in the state file when
+ * it exists (first use records it; `recordLimits` replaces it with this process's), and
+ * checked against this process's own hard limit, which HAProxy started from here inherits.
+ */
+function hostLimitsCheck(statePath: string, recordLimits: boolean): {check: PrerequisiteCheck; openFiles: number} {
+  const own = readFdLimit().hard
+  if (!recordLimits && !existsSync(statePath)) {
+    return {
+      check: {name: 'recorded host limit', status: 'ok', detail: `none yet: the first command that needs it records this process's hard limit ${describeLimit(own)}`},
+      openFiles: own,
+    }
+  }
+  const store = openStore(statePath)
+  try {
+    const recorded = store.write(() => {
+      recordHostLimits(store.db, own, recordLimits)
+      return recordedHostLimits(store.db)!
+    })
+    const maxconn = safeMaxConn(recorded.openFilesHard)
+    const detail = `open-file hard limit ${describeLimit(recorded.openFilesHard)} (recorded ${recorded.recordedAt}): HAProxy maxconn ${maxconn}`
+    if (safeMaxConn(own) < maxconn) {
+      return {
+        check: {
+          name: 'recorded host limit',
+          status: 'warning',
+          detail: `${detail}; this process's hard limit ${describeLimit(own)} cannot start HAProxy with it`,
+          fix: `run lbaas with ulimit -Hn ${describeLimit(recorded.openFilesHard)}, or record this limit: lbaas doctor --record-limits`,
+        },
+        openFiles: recorded.openFilesHard,
+      }
+    }
+    return {check: {name: 'recorded host limit', status: 'ok', detail}, openFiles: recorded.openFilesHard}
+  } finally {
+    store.close()
+  }
+}
+
+export async function doctor(options: {statePath: string; runDir: string; recordLimits?: boolean}): Promise<DoctorReport> {
   const checks = await checkKernelFeatures()
+  const limits = hostLimitsCheck(options.statePath, options.recordLimits ?? false)
   const account = haproxyAccount()
   checks.push(
     account.user === 'haproxy'
@@ -52,10 +97,11 @@ export async function doctor(options: {statePath: string; runDir: string}): Prom
     await checkProgram('gearman CLI (for serve-worker)', ['gearman', '-H'], 'apt-get install gearman-tools', false),
     privatePath('state file', options.statePath, 0o600, 'file'),
     privatePath('run dir', options.runDir, 0o700, 'directory'),
+    limits.check,
   )
   return {
     ok: checks.every((check) => check.status !== 'error'),
-    max_connection_limit: safeMaxConn(readFdLimit().hard),
+    max_connection_limit: safeMaxConn(limits.openFiles),
     checks,
   }
 }

@@ -12,7 +12,8 @@ import {EXIT, LbaasError} from '../domain/errors.js'
 import {NoopExecutor} from '../executor/noop.js'
 import type {LocalExecutor} from '../host/executor.js'
 import {readFdLimit, safeMaxConn} from '../host/fd-limit.js'
-import {openStore} from '../store/db.js'
+import {openStore, type Store} from '../store/db.js'
+import {recordedHostLimits, recordHostLimits} from '../store/host-limits.js'
 import {AgentExecutor} from '../agent/executor.js'
 import {lazyGearmanTransport} from '../agent/transport.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
@@ -29,6 +30,19 @@ function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor
     ensureSubnet: async (...args) => (await load()).ensureSubnet(...args),
     removeSubnet: async (...args) => (await load()).removeSubnet(...args),
   }
+}
+
+/**
+ * The open-file hard limit rendering is shaped by: the one recorded in the state file, or,
+ * on first use, this process's (recorded then, so every later caller renders the same).
+ */
+export function recordedOpenFiles(store: Store): number {
+  const recorded = store.read(() => recordedHostLimits(store.db))
+  if (recorded) return recorded.openFilesHard
+  return store.write(() => {
+    recordHostLimits(store.db, readFdLimit().hard, false)
+    return recordedHostLimits(store.db)!.openFilesHard
+  })
 }
 
 export interface ContextOptions {
@@ -59,11 +73,12 @@ export function openAppContext(options: ContextOptions): AppContext {
   const statePath = resolve(options.state ?? defaultStatePath())
   const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
   const store = openStore(statePath)
-  const safeLimit = safeMaxConn(readFdLimit().hard)
+  let safeLimit: number | undefined
+  const safeConnectionLimit = () => (safeLimit ??= safeMaxConn(recordedOpenFiles(store)))
   let localInstance: Promise<LocalExecutor> | undefined
   const hostExecutor = () =>
     (localInstance ??= Promise.all([import('../host/executor.js'), import('../host/haproxy-process.js')]).then(
-      ([{LocalExecutor}, {haproxyAccount}]) => new LocalExecutor({runDir, maxconn: safeLimit, ...haproxyAccount(), notify: options.notify}),
+      ([{LocalExecutor}, {haproxyAccount}]) => new LocalExecutor({runDir, maxconn: safeConnectionLimit(), ...haproxyAccount(), notify: options.notify}),
     ))
   const local = deferred(hostExecutor, 'local')
   // LBAAS_GEARMAN_SERVERS makes this CLI a controller; the Gearman modules load on first use.
@@ -78,7 +93,7 @@ export function openAppContext(options: ContextOptions): AppContext {
     processHost: hostExecutor,
     agentTransport,
     withPoolLock: async (poolId, work) => (await import('../host/lock.js')).withPoolLock(runDir, poolId, work),
-    safeConnectionLimit: () => safeLimit,
+    safeConnectionLimit,
     notify: options.notify,
     // The worker's modules load only when a device is there.
     device: {
@@ -98,8 +113,9 @@ function inertContext(options: ContextOptions & {executor: PoolExecutor}): AppCo
   const statePath = resolve(options.state ?? defaultStatePath())
   const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
   const noHost = () => Promise.reject(new Error(`the ${options.executor.name} executor touches nothing on the host`))
+  const store = openStore(statePath)
   return {
-    store: openStore(statePath),
+    store,
     statePath,
     runDir,
     executorFor: () => options.executor,
@@ -107,7 +123,7 @@ function inertContext(options: ContextOptions & {executor: PoolExecutor}): AppCo
     hostInspector: noHost,
     processHost: noHost,
     withPoolLock: async (poolId, work) => (await import('../host/lock.js')).withPoolLock(runDir, poolId, work),
-    safeConnectionLimit: () => options.safeConnectionLimit ?? safeMaxConn(readFdLimit().hard),
+    safeConnectionLimit: () => options.safeConnectionLimit ?? safeMaxConn(recordedOpenFiles(store)),
     notify: options.notify,
     device: {restore: async () => undefined, renderStored: async () => null},
   }

@@ -175,4 +175,15 @@ export const MIGRATIONS: readonly string[] = [
     config_hash  TEXT
   );
   `,
+  // Deterministic rendering (SPEC §4.5): the open-file hard limit that shapes HAProxy's
+  // global maxconn and the connection_limit bound, recorded once (first use or
+  // `doctor --record-limits`) so the caller's own rlimit never changes the rendered bytes.
+  // open_files_hard NULL means unlimited.
+  `
+  CREATE TABLE host_limits (
+    singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+    open_files_hard  INTEGER CHECK (open_files_hard IS NULL OR open_files_hard > 0),
+    recorded_at      TEXT NOT NULL
+  );
+  `,
 ]

@@ -76,3 +76,16 @@ export function recordCounters(db: Db, poolId: string, raw: RawCounters): Cumula
   ).run({...next, pool_id: poolId})
   return cumulative(next)
 }
+
+/**
+ * Adds what a replaced HAProxy worker served after its snapshot (its final counters minus
+ * the snapshot, read by the counter keeper) to the pool's totals. Additive, so it is right
+ * whatever readings were recorded meanwhile. No row (the pool was deleted): nothing to do.
+ * Call inside a write transaction.
+ */
+export function addToCounterBase(db: Db, poolId: string, delta: RawCounters): void {
+  db.prepare(
+    `UPDATE pool_stats SET base_bytes_in = base_bytes_in + ?, base_bytes_out = base_bytes_out + ?,
+       base_connections = base_connections + ? WHERE pool_id = ?`,
+  ).run(delta.bytes_in, delta.bytes_out, delta.total_connections, poolId)
+}

@@ -18,19 +18,32 @@ interface GlobalFlags {
   columns: string[]
 }
 
-/** The global flags of LbaasCommand, in oclif's spellings; undefined for anything else. */
+/** The flag a spelling stands for: oclif refuses a non-multiple flag given twice (exit 2). */
+const FLAG_OF: Record<string, string> = {'--state': 'state', '--run-dir': 'run-dir', '--format': 'format', '-f': 'format', '--column': 'column', '-c': 'column'}
+
+/**
+ * The global flags of LbaasCommand, in oclif's spellings; undefined for anything else,
+ * including a non-multiple flag given twice (oclif's usage error, not ours to imitate).
+ */
 export function parseGlobalFlags(argv: readonly string[]): GlobalFlags | undefined {
   const flags: GlobalFlags = {format: 'table', columns: []}
+  const seen = new Set<string>()
+  const once = (name: string) => (seen.has(name) ? false : (seen.add(name), true))
   let json = false
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index]
-    if (arg === '--json') json = true
-    else if (arg === '--no-input') continue
-    else {
+    if (arg === '--json') {
+      if (!once('json')) return undefined
+      json = true
+    } else if (arg === '--no-input') {
+      if (!once('no-input')) return undefined
+    } else {
       const match = /^(--state|--run-dir|--format|--column|-f|-c)(?:=(.*))?$/.exec(arg) ?? /^(-f|-c)(.+)$/.exec(arg)
       if (!match) return undefined
       const value = match[2] ?? argv[++index]
       if (value === undefined || (match[2] === undefined && value.startsWith('-'))) return undefined
+      const flag = FLAG_OF[match[1]]!
+      if (flag !== 'column' && !once(flag)) return undefined
       switch (match[1]) {
         case '--state':
           flags.state = value
@@ -52,12 +65,23 @@ export function parseGlobalFlags(argv: readonly string[]): GlobalFlags | undefin
   return flags
 }
 
+/**
+ * The listing the fast path answers for this argv and environment, or undefined: oclif's.
+ * Debug output (LBAAS_DEBUG's stack traces, DEBUG's oclif tracing) names the code path,
+ * so with either set oclif answers.
+ */
+export function fastPathListing(argv: readonly string[], env: NodeJS.ProcessEnv): {topic: string; flags: GlobalFlags} | undefined {
+  const [topic, verb, ...rest] = argv
+  if (verb !== 'list' || !TOPICS.has(topic) || env.LBAAS_DEBUG || env.DEBUG) return undefined
+  const flags = parseGlobalFlags(rest)
+  return flags && {topic, flags}
+}
+
 /** Runs `<topic> list` when argv is one the fast path takes; returns the exit code, or undefined. */
 export async function runFastPath(argv: readonly string[]): Promise<number | undefined> {
-  const [topic, verb, ...rest] = argv
-  if (verb !== 'list' || !TOPICS.has(topic)) return undefined
-  const flags = parseGlobalFlags(rest)
-  if (!flags) return undefined
+  const taken = fastPathListing(argv, process.env)
+  if (!taken) return undefined
+  const {topic, flags} = taken
   const json = flags.format === 'json' || flags.format === 'yaml'
   const [{LISTINGS}, {formatList}, {openAppContext}, {stderrNotifier}] = await Promise.all([
     import('./listings.js'),
@@ -68,8 +92,9 @@ export async function runFastPath(argv: readonly string[]): Promise<number | und
   let ctx
   try {
     ctx = openAppContext({
-      state: flags.state ?? process.env.LBAAS_STATE,
-      runDir: flags.runDir ?? process.env.LBAAS_RUN_DIR,
+      // oclif reads a flag's environment variable only when it is non-empty.
+      state: flags.state ?? (process.env.LBAAS_STATE || undefined),
+      runDir: flags.runDir ?? (process.env.LBAAS_RUN_DIR || undefined),
       notify: stderrNotifier({progress: false, color: false}),
     })
     const listing = LISTINGS[topic as keyof typeof LISTINGS]

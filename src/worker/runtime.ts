@@ -8,6 +8,8 @@
  *   sends stops the worker.
  * - Quick jobs (STATS, METRICS, DISCOVER, DIAGNOSTICS, native STATS/DISCOVER) run at once;
  *   slow ones run in order per pool (per device for Libra), at most `concurrency` at a time.
+ *   The two have separate budgets (QUICK_JOB_SLOTS, SLOW_JOB_BACKLOG): up to
+ *   SLOW_JOB_BACKLOG slow jobs queued never delay a ping.
  * - One log line per job: action, pool, result, duration.
  * - `stop()` (SIGTERM/SIGINT in `serveWorker`) stops taking jobs, finishes the running
  *   ones, unregisters from every job server and closes the state file.
@@ -36,8 +38,16 @@ import {JobScheduler, type Lane} from './scheduler.js'
 import {lbaasVersion} from './version.js'
 import type {ProcessHost} from '../host/executor.js'
 
-/** Jobs taken from the job servers beyond `concurrency`, so quick ones flow while slow ones run. */
+/** Quick jobs (pings) held at once; slow jobs never use this room. */
 export const QUICK_JOB_SLOTS = 32
+/**
+ * Slow jobs taken from the job servers and queued here (at most `concurrency` of them run).
+ * Gearman hands jobs out in arrival order, so a STATS queued behind slow jobs is reached
+ * only once the worker has taken those: taking them into this queue, instead of leaving
+ * them with the job server, is what keeps pings answered behind a backlog. Bounded so a
+ * flood cannot hold the job server's whole queue in memory.
+ */
+export const SLOW_JOB_BACKLOG = 1024
 export const DEFAULT_CONCURRENCY = 4
 const STOP_TIMEOUT_MS = 120_000
 /** How often the worker checks that the HAProxy of its device and of its hosted pools still runs. */
@@ -137,7 +147,10 @@ export class WorkerRuntime {
         servers: this.servers,
         functionName: this.functionName,
         clientId: AGENT_CLIENT_ID,
-        maxInFlight: concurrency + QUICK_JOB_SLOTS,
+        lanes: {
+          laneOf: (job) => this.laneOf(job.payload),
+          limits: {quick: QUICK_JOB_SLOTS, slow: SLOW_JOB_BACKLOG},
+        },
         tls: options.tls,
         logger: (level, message) => this.log.write(level, 'gearman', {message}),
       },
@@ -263,6 +276,14 @@ export class WorkerRuntime {
         return JSON.stringify({[RESPONSE_FIELD]: FAIL, [ERROR_FIELD]: `internal error: ${message}`})
       },
     )
+  }
+
+  private laneOf(payload: Buffer): Lane {
+    try {
+      return this.plan(payload).lane
+    } catch {
+      return 'quick'
+    }
   }
 
   /** Decides, synchronously (arrival order is queue order), where the job waits and what runs. */

@@ -69,3 +69,21 @@ describe('parseHaproxyVersion', () => {
     expect(parseHaproxyVersion('nginx version: nginx/1.22')).toBeUndefined()
   })
 })
+
+describe('fdLimitShortfall', () => {
+  it('is silent when the hard limit allows the recorded maxconn', async () => {
+    const {fdLimitShortfall} = await import('../../../src/host/fd-limit.js')
+    expect(fdLimitShortfall(safeMaxConn(20000), 20000)).toBeUndefined()
+    expect(fdLimitShortfall(safeMaxConn(20000), Infinity)).toBeUndefined()
+    expect(fdLimitShortfall(1000, 20000)).toBeUndefined()
+  })
+
+  it('names both limits and the fixes when the hard limit is lower', async () => {
+    const {fdLimitShortfall} = await import('../../../src/host/fd-limit.js')
+    const message = fdLimitShortfall(safeMaxConn(20000), 2048)
+    expect(message).toContain('(2048)')
+    expect(message).toContain(`maxconn ${safeMaxConn(20000)}`)
+    expect(message).toContain('ulimit -Hn')
+    expect(message).toContain('lbaas doctor --record-limits')
+  })
+})
