@@ -46,6 +46,25 @@ export function subnetName(value: unknown): string {
   return text
 }
 
+/** Monitor names (optional, SPEC §1): as subnet names. */
+export function monitorName(value: unknown): string {
+  const text = requireString('name', value)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ValidationError('name', `monitor name ${describe(text)} must be 1–64 characters of A-Z a-z 0-9 . _ -`)
+  }
+  rejectIdShape('name', text)
+  return text
+}
+
+/** Stack labels of apply files (SPEC §8.1): as subnet names. */
+export function stackName(value: unknown): string {
+  const text = requireString('stack', value)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ValidationError('stack', `stack ${describe(text)} must be 1–64 characters of A-Z a-z 0-9 . _ -`)
+  }
+  return text
+}
+
 /** Pool and VIP names: 1–255 characters, no control characters, not shaped like an id. */
 export function displayName(value: unknown, field = 'name'): string {
   const text = freeText(field, value, 255)

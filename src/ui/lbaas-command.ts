@@ -92,7 +92,7 @@ export abstract class LbaasCommand extends Command {
   }
 
   /** Deletes print one line in a table, the deleted object in the other formats. */
-  protected async showDeleted<T extends {id: string; name?: string}>(resource: string, object: T): Promise<T> {
+  protected async showDeleted<T extends {id: string; name?: string | null}>(resource: string, object: T): Promise<T> {
     if (this.output.format !== 'table') return this.show(object)
     process.stdout.write(`Deleted ${resource} ${object.name ? `${object.name} (${object.id})` : object.id}\n`)
     return object
