@@ -4,7 +4,7 @@
  * the canonical value, or throws ValidationError with code `invalid_<field>`.
  */
 import {ValidationError} from './errors.js'
-import {canonicalAddress, type Family} from './ip.js'
+import {canonicalAddress, parseNetwork, type Family, type Network} from './ip.js'
 import {
   LB_METHODS,
   MONITOR_TYPES,
@@ -137,6 +137,18 @@ export function ipAddress(field: string, value: unknown): {address: string; fami
   const parsed = canonicalAddress(text)
   if (!parsed) throw new ValidationError(field, `${field} ${describe(text)} is not an IPv4 or IPv6 address`)
   return parsed
+}
+
+/** A subnet's CIDR: IPv4 up to /30, IPv6 up to /126 (room for a gateway and a VIP). */
+export function subnetCidr(cidr: unknown): Network {
+  if (typeof cidr !== 'string') throw new ValidationError('cidr', 'cidr must be a string such as 198.18.0.0/24')
+  const network = parseNetwork(cidr)
+  if ('error' in network) throw new ValidationError('cidr', `cidr ${JSON.stringify(cidr)}: ${network.error}`)
+  const longest = network.family === 4 ? 30 : 126
+  if (network.prefix > longest) {
+    throw new ValidationError('cidr', `cidr ${network.cidr} is too small: a subnet needs room for a gateway and VIPs (at most /${longest})`)
+  }
+  return network
 }
 
 /** Linux interface name of an existing bridge: at most 15 safe characters, not ours. */
