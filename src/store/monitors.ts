@@ -41,12 +41,13 @@ export function listMonitors(db: Db): Monitor[] {
 }
 
 export type MonitorChanges = Partial<
-  Pick<MonitorRecord, 'name' | 'delay' | 'timeout' | 'max_retries' | 'http_method' | 'url_path' | 'expected_codes' | 'admin_state_up'>
+  Pick<MonitorRecord, 'name' | 'type' | 'delay' | 'timeout' | 'max_retries' | 'http_method' | 'url_path' | 'expected_codes' | 'admin_state_up'>
 >
 
 export function updateMonitorRow(db: Db, id: string, changes: MonitorChanges): void {
   const {sql, values} = assignments(changes, [
     'name',
+    'type',
     'delay',
     'timeout',
     'max_retries',
