@@ -151,3 +151,10 @@ export abstract class LbaasCommand extends Command {
     return super.finally(error)
   }
 }
+
+/** `plan` and `apply` take `-f FILE` (SPEC §8.2): their output is chosen with --json alone. */
+export const BASE_FLAGS_WITHOUT_FORMAT = (() => {
+  const {format: _format, column: _column, ...rest} = LbaasCommand.baseFlags
+  // Typed as the full set so parseCommand accepts the command; format and column are then undefined.
+  return rest as typeof LbaasCommand.baseFlags
+})()
