@@ -76,6 +76,7 @@ class Planner {
   private readonly runtime = new Set<string>()
   private readonly replugs = new Set<string>()
   private readonly monitorChanged = new Set<string>()
+  private readonly hostEffects: (() => void)[] = []
 
   constructor(
     private readonly state: StateSnapshot,
@@ -230,6 +231,7 @@ class Planner {
       if (!existing) this.createPool(desired, vip ?? null)
       else this.updatePool(existing, desired, vip ?? null, op, path, memberMoves)
     })
+    for (const settle of this.hostEffects) settle()
     this.prunePools(filePoolNames)
     this.retryUnsettled(filePoolNames)
     return resolved
@@ -353,13 +355,16 @@ class Planner {
     const current = this.state.vips.find((candidate) => candidate.pool_id === existing.id)
     // A VIP left PENDING_DELETE by a crash is still on the host until a deploy removes it.
     const deployedBefore = current !== undefined
-    poolAction.host = hostEffect({
-      deployedBefore,
-      deployedAfter: vip !== null,
-      replug: this.replugs.has(name),
-      reload: this.reloads.has(name),
-      runtime: this.runtime.has(name),
-      unsettled: this.unsettled(existing.id),
+    // Settled once every pool is planned: a member moving away from this pool reloads it too.
+    this.hostEffects.push(() => {
+      poolAction.host = hostEffect({
+        deployedBefore,
+        deployedAfter: vip !== null,
+        replug: this.replugs.has(name),
+        reload: this.reloads.has(name),
+        runtime: this.runtime.has(name),
+        unsettled: this.unsettled(existing.id),
+      })
     })
   }
 
