@@ -14,6 +14,10 @@ export interface ExportSelection {
 
 export function exportFile(state: StateSnapshot, selection: ExportSelection): {file?: Record<string, unknown>; problems: Problem[]} {
   const pools = state.pools.filter((pool) => selection.poolIds.includes(pool.id))
+  // The stack's own subnets and monitors are listed; others the pools use are referred to by
+  // name only (a lab subnet, another stack's monitor). Exporting unlabelled pools into a
+  // stack lists the unlabelled objects they use too: applying that file adopts them all.
+  const owned = (stack: string | null) => stack === selection.stack || (stack === null && pools.some((pool) => pool.stack === null))
   const subnetIds = new Set<string>()
   const monitorIds: string[] = []
   for (const pool of pools) {
@@ -22,12 +26,16 @@ export function exportFile(state: StateSnapshot, selection: ExportSelection): {f
     if (vip) subnetIds.add(vip.subnet_id)
     for (const association of associationsOf(state, pool)) if (!monitorIds.includes(association.monitor_id)) monitorIds.push(association.monitor_id)
   }
-  // Objects of the stack no pool uses are part of it too.
-  for (const subnet of state.subnets) if (subnet.stack === selection.stack) subnetIds.add(subnet.id)
+  for (const subnet of state.subnets) {
+    if (subnet.stack === selection.stack) subnetIds.add(subnet.id)
+    else if (!owned(subnet.stack)) subnetIds.delete(subnet.id)
+  }
   for (const monitor of state.monitors) if (monitor.stack === selection.stack && !monitorIds.includes(monitor.id)) monitorIds.push(monitor.id)
+  const listedMonitorIds = monitorIds.filter((id) => owned(state.monitors.find((monitor) => monitor.id === id)!.stack))
   const problems: Problem[] = []
-  const monitors = state.monitors.filter((monitor) => monitorIds.includes(monitor.id))
-  for (const monitor of monitors) {
+  const monitors = state.monitors.filter((monitor) => listedMonitorIds.includes(monitor.id))
+  // Every monitor a pool uses is referred to by name, listed or not.
+  for (const monitor of state.monitors.filter((candidate) => monitorIds.includes(candidate.id))) {
     if (monitor.name === null) {
       problems.push({path: `monitor ${monitor.id}`, message: `has no name, so a file cannot refer to it; name it: \`lbaas monitor update ${monitor.id} --name NAME\``})
     }

@@ -424,11 +424,12 @@ export async function readApplySource(path: string): Promise<string> {
   if (path === '-') {
     const chunks: Buffer[] = []
     let size = 0
+    // Read to the end even when too big: the writer of a pipe gets no EPIPE, only our answer.
     for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
       size += chunk.length
-      if (size > MAX_FILE_BYTES) throw tooBig(size)
-      chunks.push(chunk)
+      if (size <= MAX_FILE_BYTES) chunks.push(chunk)
     }
+    if (size > MAX_FILE_BYTES) throw tooBig(size)
     return Buffer.concat(chunks).toString('utf8')
   }
   let stats
