@@ -15,7 +15,7 @@ export default class Apply extends LbaasCommand {
   static examples = [
     '<%= config.bin %> apply -f shop.yaml',
     '<%= config.bin %> apply -f shop.yaml --prune --yes --json',
-    '<%= config.bin %> export --stack shop | <%= config.bin %> apply -f -',
+    '<%= config.bin %> apply -f shop.yaml --parallel 8',
   ]
   static baseFlags = BASE_FLAGS_WITHOUT_FORMAT
   static flags = {

@@ -11,8 +11,9 @@ export default class Export extends LbaasCommand {
     'Without POOL, the pools of --stack (or every pool). Monitors need a name to be exported (`lbaas monitor update ID --name N`).'
   static strict = false
   static examples = [
-    '<%= config.bin %> export --stack shop > shop.yaml',
-    '<%= config.bin %> export --stack shop web api -f json',
+    '<%= config.bin %> export --stack shop',
+    '<%= config.bin %> export --stack shop web -f json',
+    '<%= config.bin %> export --stack shop | <%= config.bin %> apply -f -',
   ]
   static args = {pool: Args.string({description: 'pool names or ids to export (several allowed)'})}
   static flags = {stack: Flags.string({description: 'stack label of the file; exports the pools of this stack when no POOL is given'})}

@@ -13,7 +13,7 @@ export default class Plan extends LbaasCommand {
   static examples = [
     '<%= config.bin %> plan -f shop.yaml',
     '<%= config.bin %> plan -f shop.yaml --prune --detailed-exitcode',
-    '<%= config.bin %> export --stack shop | <%= config.bin %> plan -f -',
+    '<%= config.bin %> plan -f shop.yaml --json',
   ]
   static baseFlags = BASE_FLAGS_WITHOUT_FORMAT
   static flags = {

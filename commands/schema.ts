@@ -3,9 +3,11 @@ import {LbaasCommand} from '../src/ui/lbaas-command.js'
 
 export default class Schema extends LbaasCommand {
   static summary = 'Print the JSON Schema (draft 2020-12) of apply files, for editors and CI'
+  static description =
+    'Save it (`lbaas schema > lbaas-apply.schema.json`) and point editors at it, e.g. with the YAML language server: ' +
+    '`# yaml-language-server: $schema=lbaas-apply.schema.json` as the first line of an apply file.'
   static examples = [
-    '<%= config.bin %> schema > lbaas-apply.schema.json',
-    {description: 'In a YAML file, for editors with the YAML language server', command: '# yaml-language-server: $schema=lbaas-apply.schema.json'},
+    '<%= config.bin %> schema',
   ]
 
   async run(): Promise<object> {
