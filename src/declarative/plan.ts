@@ -273,7 +273,8 @@ class Planner {
     }
     const subnet = this.subnetNamed(wanted.subnet)
     if (!subnet) {
-      this.problems.push({path: `${path}.subnet`, message: `no subnet named ${wanted.subnet} in the file or the state`})
+      // The pool's own subnet, when the VIP defaults to it, is reported once (at the pool).
+      if (wanted.subnet !== desired.subnet) this.problems.push({path: `${path}.subnet`, message: `no subnet named ${wanted.subnet} in the file or the state`})
       return undefined
     }
     const network = parseNetwork(subnet.cidr) as Network
