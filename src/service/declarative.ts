@@ -9,7 +9,7 @@ import {randomUUID} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 
-import {ApplyFileError} from '../domain/errors.js'
+import {ApplyFileError, EXIT, LbaasError} from '../domain/errors.js'
 import {firstFreeHost, type Network} from '../domain/ip.js'
 import type {Member, ProvisioningStatus, Vip} from '../domain/types.js'
 import {stackName, subnetCidr} from '../domain/validation.js'
@@ -103,14 +103,12 @@ export function planFile(ctx: AppContext, request: PlanRequest): PlanResult {
   return {...reportOf(plan), destructive: plan.destructive}
 }
 
-export class ApplyCancelled extends Error {}
-
 export async function applyFile(ctx: AppContext, request: ApplyRequest): Promise<ChangeReport> {
   const desired = readDesired(ctx, request.text)
   const {db} = ctx.store
   const preview = checked(ctx.store.read(() => planApply(loadSnapshot(db), desired, {prune: request.prune})))
   if (!preview.changed) return reportOf(preview)
-  if (preview.destructive.length > 0 && request.confirm && !(await request.confirm(preview.destructive))) throw new ApplyCancelled()
+  if (preview.destructive.length > 0 && request.confirm && !(await request.confirm(preview.destructive))) throw new LbaasError('cancelled', EXIT.usage, 'cancelled: nothing was changed')
   const agents = await chooseAgents(ctx, preview)
   // Planned again inside the transaction: what is written is planned from what is there.
   const {plan, work} = ctx.store.write(() => {
