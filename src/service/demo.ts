@@ -8,10 +8,10 @@
  */
 import {stringify} from 'yaml'
 
-import {ConflictError, RuntimeFailure, ValidationError} from '../domain/errors.js'
+import {ConflictError, EXIT, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {Member, MemberOperatingStatus} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
-import {formatArgv} from '../host/run.js'
+import {formatArgv} from '../util/argv.js'
 import {sendBurst} from '../lab/traffic.js'
 import {findPoolsByName} from '../store/pools.js'
 import {findSubnetsByName, subnetUsers} from '../store/subnets.js'
@@ -133,6 +133,13 @@ interface Created {
 }
 
 /** Refuses before changing anything when the demo would collide with the operator's own objects. */
+/** What the demo needs before it opens the state: root, for namespaces, bridges and HAProxy. */
+export function assertDemoPreconditions(uid = process.getuid?.()): void {
+  if (uid !== 0) {
+    throw new LbaasError('needs_root', EXIT.runtime, 'lbaas demo needs root: it makes network namespaces, bridges and HAProxy processes', 'run it with sudo')
+  }
+}
+
 function preflight(ctx: AppContext, subnetName: string, cidr: string | undefined): {subnetExists: boolean} {
   const {db} = ctx.store
   const [subnet] = findSubnetsByName(db, subnetName)
