@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {EXIT, LbaasError} from '../src/domain/errors.js'
-import {applyFile, defaultParallelism, readApplySource, type ChangeReport} from '../src/service/declarative.js'
+import {applyFile, convergenceFailure, defaultParallelism, readApplySource, type ChangeReport} from '../src/service/declarative.js'
 import {BASE_FLAGS_WITHOUT_FORMAT, LbaasCommand} from '../src/ui/lbaas-command.js'
 import {renderApplied} from '../src/ui/plan-view.js'
 
@@ -39,10 +38,11 @@ export default class Apply extends LbaasCommand {
     })
     if (this.output.format === 'json') await this.show(report)
     else process.stdout.write(renderApplied(report))
-    if (report.errors.length > 0) {
-      const names = report.errors.map((error) => `${error.kind} ${error.name}`).join(', ')
-      if (this.output.format === 'json') this.exit(EXIT.runtime)
-      throw new LbaasError('apply_failed', EXIT.runtime, `these did not converge: ${names}`, 'see `lbaas status`; applying again retries them')
+    const failure = convergenceFailure(report)
+    if (failure) {
+      // --json has printed the report with its errors; only the exit code is left to give.
+      if (this.output.format === 'json') this.exit(failure.exit)
+      throw failure
     }
     return report
   }

@@ -1,4 +1,4 @@
-import {APPLY_FILE_SCHEMA} from '../src/declarative/schema.js'
+import {applyFileSchema} from '../src/service/declarative.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
 
 export default class Schema extends LbaasCommand {
@@ -12,7 +12,8 @@ export default class Schema extends LbaasCommand {
 
   async run(): Promise<object> {
     await this.parseCommand(Schema)
-    process.stdout.write(`${JSON.stringify(APPLY_FILE_SCHEMA, null, 2)}\n`)
-    return APPLY_FILE_SCHEMA
+    const schema = applyFileSchema()
+    process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`)
+    return schema
   }
 }

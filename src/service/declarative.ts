@@ -18,6 +18,7 @@ import {exportFile} from '../declarative/export.js'
 import {MAX_FILE_BYTES, parseApplyText} from '../declarative/parse.js'
 import {planApply, type Action, type Plan} from '../declarative/plan.js'
 import type {StateSnapshot} from '../declarative/state.js'
+import {APPLY_FILE_SCHEMA} from '../declarative/schema.js'
 import {validateApplyFile} from '../declarative/validate.js'
 import {managedBridgeFor} from '../host/names.js'
 import type {Db} from '../store/db.js'
@@ -439,4 +440,16 @@ export async function readApplySource(path: string): Promise<string> {
   if (!stats.isFile()) throw new ApplyFileError([{path: '(file)', message: `${path} is not a regular file`}])
   if (stats.size > MAX_FILE_BYTES) throw tooBig(stats.size)
   return readFileSync(path, 'utf8')
+}
+
+/** Exit 1 naming every object that did not converge (SPEC §8.2); undefined when all did. */
+export function convergenceFailure(report: ChangeReport): LbaasError | undefined {
+  if (report.errors.length === 0) return undefined
+  const names = report.errors.map((error) => `${error.kind} ${error.name}`).join(', ')
+  return new LbaasError('apply_failed', EXIT.runtime, `these did not converge: ${names}`, 'see `lbaas status`; applying again retries them')
+}
+
+/** The JSON Schema of apply files (`lbaas schema`). */
+export function applyFileSchema(): object {
+  return APPLY_FILE_SCHEMA
 }
