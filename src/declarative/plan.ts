@@ -233,6 +233,7 @@ class Planner {
     })
     for (const settle of this.hostEffects) settle()
     this.prunePools(filePoolNames)
+    this.reloadOtherUsersOfChangedMonitors(filePoolNames)
     this.retryUnsettled(filePoolNames)
     return resolved
   }
@@ -441,6 +442,17 @@ class Planner {
         this.push({kind: 'member', name: memberName(pool.name, member), op: 'delete', fields: {}, host: null, id: member.id, pool: pool.name})
       }
       if (vip) this.push({kind: 'vip', name: vip.name, op: 'delete', fields: {}, host: null, id: vip.id, pool: pool.name})
+    }
+  }
+
+  /** A changed monitor of this stack may serve deployed pools the file does not list: they reload too. */
+  private reloadOtherUsersOfChangedMonitors(filePoolNames: Set<string>): void {
+    for (const association of this.state.associations) {
+      if (!this.monitorChanged.has(association.monitor_id)) continue
+      const pool = this.state.pools.find((candidate) => candidate.id === association.pool_id)
+      if (!pool || filePoolNames.has(pool.name) || this.actions.some((action) => action.kind === 'pool' && action.id === pool.id)) continue
+      if (!this.state.vips.some((vip) => vip.pool_id === pool.id)) continue
+      this.push({kind: 'pool', name: pool.name, op: 'none', fields: {}, host: 'reload', id: pool.id})
     }
   }
 

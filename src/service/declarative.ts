@@ -260,7 +260,7 @@ function writeRows(db: Db, plan: Plan, agents: Map<string, string>): Work {
       for (const association of listAssociations(db, {poolId})) deleteAssociationRow(db, poolId, association.monitor_id)
       for (const name of desired.monitors) insertAssociation(db, poolId, monitorIds.get(name)!, desired.vip ? 'PENDING_CREATE' : 'ACTIVE')
     }
-    if (action.host !== 'none' && action.op !== 'create') setPoolStatus(db, action.id!, action.host === 'undeploy' ? 'PENDING_UPDATE' : 'PENDING_UPDATE')
+    if (action.host !== 'none' && action.op !== 'create') setPoolStatus(db, action.id!, 'PENDING_UPDATE')
   }
 
   const deployedAfter = (poolName: string) => resolved.pools.find((pool) => pool.name === poolName)?.vip != null
@@ -322,7 +322,8 @@ function writeRows(db: Db, plan: Plan, agents: Map<string, string>): Work {
       const {subnet: _subnet, ...rest} = changes
       updateVipRow(db, action.id!, {...rest, subnet_id: 'subnet' in changes ? subnetId : undefined})
       setStackLabel(db, 'vips', action.id!, stack)
-      if (Object.keys(action.fields).length > 0 || entry?.host !== 'none') {
+      // PENDING_UPDATE only when the pool converges, which settles it (a rename alone does not).
+      if (entry !== undefined && entry.host !== 'none') {
         setVipStatus(db, action.id!, 'PENDING_UPDATE')
         if (entry) entry.vipId = action.id
       }

@@ -152,6 +152,15 @@ describe('planApply', () => {
     expect(find(plan.actions, 'pool', 'web')!.host).toBe('reload')
   })
 
+  it('a changed monitor also reloads a deployed pool outside the file that uses it', () => {
+    const state = deployedState()
+    state.pools[0].stack = null
+    const file = desired([])
+    file.monitors[0] = {...file.monitors[0], delay: 7}
+    const plan = planApply(state, file, {prune: false})
+    expect(find(plan.actions, 'pool', 'web')).toMatchObject({op: 'none', host: 'reload'})
+  })
+
   it('a member added or removed reloads the pool; members not listed are removed without --prune', () => {
     const pool = webPool()
     pool.members = [pool.members[0], {address: '198.18.0.13', protocol_port: 8000, weight: 1, admin_state_up: true}]
