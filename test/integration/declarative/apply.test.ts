@@ -97,7 +97,7 @@ describe('lbaas apply, file by file', () => {
     const replanned = await world.cli.run(['plan', '-f', '-', '--detailed-exitcode', '--json'], {input: exported.stdout})
     expect(replanned.exitCode).toBe(0)
     expect(JSON.parse(replanned.stdout).changed).toBe(false)
-  })
+  }, 240_000) // nine CLI runs: slow only on a loaded machine
 
   it('a weight goes through the runtime API: the master reload counter is unchanged', async () => {
     pools[0].members[1].weight = 5
