@@ -11,7 +11,7 @@ export default class MonitorAssociate extends LbaasCommand {
     'A deployed pool is reloaded without dropping a connection.'
   static examples = ['<%= config.bin %> monitor associate 6f1c2a9e-0000-4000-8000-000000000002 web']
   static args = {
-    monitor: Args.string({required: true, description: 'monitor id'}),
+    monitor: Args.string({required: true, description: 'monitor name or id'}),
     pool: Args.string({required: true, description: 'pool name or id'}),
   }
 

@@ -15,9 +15,11 @@ export default class MonitorCreate extends LbaasCommand {
   static examples = [
     '<%= config.bin %> monitor create --type HTTP --delay 2 --timeout 1 --max-retries 2 --url-path /healthz --expected-codes 200',
     '<%= config.bin %> monitor create --type TCP --delay 5 --timeout 3 --max-retries 3',
+    '<%= config.bin %> monitor create --name http-check --type HTTP --delay 2 --timeout 1 --max-retries 2 --url-path /healthz',
     {description: 'On a terminal: asked for each value, then shown the one-line command', command: '<%= config.bin %> monitor create'},
   ]
   static flags = {
+    name: Flags.string({description: 'optional name (1–64 of A-Z a-z 0-9 . _ -), usable instead of the id'}),
     type: Flags.string({description: 'PING, TCP, HTTP or HTTPS (PING is a TCP connect check)'}),
     delay: Flags.string({description: 'seconds between checks (≥ 1)'}),
     timeout: Flags.string({description: 'seconds a check may take (≥ 1, ≤ delay)'}),

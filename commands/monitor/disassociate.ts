@@ -8,7 +8,7 @@ export default class MonitorDisassociate extends LbaasCommand {
   static summary = 'Remove a health monitor from a pool'
   static examples = ['<%= config.bin %> monitor disassociate 6f1c2a9e-0000-4000-8000-000000000002 web']
   static args = {
-    monitor: Args.string({required: true, description: 'monitor id'}),
+    monitor: Args.string({required: true, description: 'monitor name or id'}),
     pool: Args.string({required: true, description: 'pool name or id'}),
   }
 

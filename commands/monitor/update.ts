@@ -9,9 +9,11 @@ export default class MonitorUpdate extends LbaasCommand {
   static examples = [
     '<%= config.bin %> monitor update 6f1c2a9e-0000-4000-8000-000000000002 --delay 10 --timeout 5',
     '<%= config.bin %> monitor update 6f1c2a9e-0000-4000-8000-000000000002 --expected-codes 200-204',
+    '<%= config.bin %> monitor update 6f1c2a9e-0000-4000-8000-000000000002 --name http-check',
   ]
-  static args = {monitor: Args.string({required: true, description: 'monitor id'})}
+  static args = {monitor: Args.string({required: true, description: 'monitor name or id'})}
   static flags = {
+    name: Flags.string({description: 'new name (1–64 of A-Z a-z 0-9 . _ -)'}),
     delay: Flags.string({description: 'seconds between checks (≥ 1)'}),
     timeout: Flags.string({description: 'seconds a check may take (≥ 1, ≤ delay)'}),
     'max-retries': Flags.string({description: '1–10'}),
@@ -24,6 +26,7 @@ export default class MonitorUpdate extends LbaasCommand {
   async run(): Promise<Monitor> {
     const {args, flags} = await this.parseCommand(MonitorUpdate)
     const monitor = await updateMonitor(await this.ctx, args.monitor, {
+      name: flags.name,
       delay: flags.delay,
       timeout: flags.timeout,
       max_retries: flags['max-retries'],

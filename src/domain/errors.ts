@@ -133,3 +133,23 @@ export class AgentUnreachableError extends LbaasError {
     super('agent_unreachable', EXIT.runtime, `agent ${agent} did not answer: ${detail}`, 'try `lbaas agent list`')
   }
 }
+
+/**
+ * An apply file that cannot be applied as it stands (SPEC §8.2): every problem with its
+ * path. Exit 2 for file errors, 4 when the only problems are names another stack owns.
+ */
+export class ApplyFileError extends LbaasError {
+  readonly problems: readonly {path: string; message: string}[]
+
+  constructor(problems: readonly {path: string; message: string}[], conflict = false) {
+    const lines = problems.slice(0, 50).map((problem) => `  ${problem.path}: ${problem.message}`)
+    if (problems.length > 50) lines.push(`  … and ${problems.length - 50} more`)
+    super(
+      conflict ? 'stack_conflict' : 'invalid_file',
+      conflict ? EXIT.conflict : EXIT.usage,
+      `${conflict ? 'the file clashes with objects of another stack' : 'the file is not valid'}; nothing was changed:\n${lines.join('\n')}`,
+      conflict ? 'rename the objects in the file, or remove them from the other stack' : undefined,
+    )
+    this.problems = problems
+  }
+}

@@ -73,6 +73,8 @@ export interface MonitorPoolRef {
 
 export interface Monitor {
   id: string
+  /** Optional (SPEC §1): when set, unique among monitors and usable as a reference. */
+  name: string | null
   type: MonitorType
   delay: number
   timeout: number

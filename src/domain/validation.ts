@@ -4,7 +4,7 @@
  * the canonical value, or throws ValidationError with code `invalid_<field>`.
  */
 import {ValidationError} from './errors.js'
-import {canonicalAddress, type Family} from './ip.js'
+import {canonicalAddress, parseNetwork, type Family, type Network} from './ip.js'
 import {
   LB_METHODS,
   MONITOR_TYPES,
@@ -43,6 +43,25 @@ export function subnetName(value: unknown): string {
     throw new ValidationError('name', `subnet name ${describe(text)} must be 1–64 characters of A-Z a-z 0-9 . _ -`)
   }
   rejectIdShape('name', text)
+  return text
+}
+
+/** Monitor names (optional, SPEC §1): as subnet names. */
+export function monitorName(value: unknown): string {
+  const text = requireString('name', value)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ValidationError('name', `monitor name ${describe(text)} must be 1–64 characters of A-Z a-z 0-9 . _ -`)
+  }
+  rejectIdShape('name', text)
+  return text
+}
+
+/** Stack labels of apply files (SPEC §8.1): as subnet names. */
+export function stackName(value: unknown): string {
+  const text = requireString('stack', value)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ValidationError('stack', `stack ${describe(text)} must be 1–64 characters of A-Z a-z 0-9 . _ -`)
+  }
   return text
 }
 
@@ -130,6 +149,18 @@ export function ipEndpoint(field: string, value: unknown): {address: string; por
   }
   const port = integer(field, match[3], 1, 65_535)
   return {address: parsed.address, port, family: parsed.family, text: parsed.family === 6 ? `[${parsed.address}]:${port}` : `${parsed.address}:${port}`}
+}
+
+/** A subnet's CIDR: IPv4 up to /30, IPv6 up to /126 (room for a gateway and a VIP). */
+export function subnetCidr(cidr: unknown): Network {
+  if (typeof cidr !== 'string') throw new ValidationError('cidr', 'cidr must be a string such as 198.18.0.0/24')
+  const network = parseNetwork(cidr)
+  if ('error' in network) throw new ValidationError('cidr', `cidr ${JSON.stringify(cidr)}: ${network.error}`)
+  const longest = network.family === 4 ? 30 : 126
+  if (network.prefix > longest) {
+    throw new ValidationError('cidr', `cidr ${network.cidr} is too small: a subnet needs room for a gateway and VIPs (at most /${longest})`)
+  }
+  return network
 }
 
 /** Linux interface name of an existing bridge: at most 15 safe characters, not ours. */

@@ -6,6 +6,8 @@
  * as the commands and records the command line of each call, so what it prints is what it
  * did. It removes only what it created, also when a step fails or it is interrupted.
  */
+import {stringify} from 'yaml'
+
 import {ConflictError, EXIT, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {Member, MemberOperatingStatus} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
@@ -85,6 +87,31 @@ export interface DemoReport {
   kept: boolean
   /** What removes the demo (printed with --keep; run by the demo otherwise). */
   cleanup_commands: string[]
+  /** The same pool, monitor and VIP as one apply file (SPEC §8), for `lbaas apply -f` after `lbaas lab up`. */
+  apply_file: string
+}
+
+/** The demo's objects as an apply file: the end of the story is "or all of this in one file". */
+export function demoApplyFile(subnet: string, backends: readonly {address: string; port: number}[], vip: {address: string; protocol_port: number}): string {
+  return stringify(
+    {
+      apiVersion: 'lbaas/v1',
+      stack: 'demo',
+      monitors: [{name: 'demo-http', ...DEMO_MONITOR}],
+      pools: [
+        {
+          name: DEMO_DEFAULTS.pool,
+          subnet,
+          protocol: 'HTTP',
+          lb_method: 'ROUND_ROBIN',
+          monitors: ['demo-http'],
+          members: backends.map((backend) => ({address: backend.address, protocol_port: backend.port})),
+          vip: {name: DEMO_DEFAULTS.vip, protocol_port: vip.protocol_port, address: vip.address},
+        },
+      ],
+    },
+    {lineWidth: 0, collectionStyle: 'block'},
+  )
 }
 
 /** What the demo tells the operator as it goes (the command renders it; --json: nothing). Awaited, so it never interleaves with progress. */
@@ -341,6 +368,7 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
       commands: keep ? commands : [...commands, ...cleanupCommands(created, subnetName, '"$MONITOR"')],
       kept: keep,
       cleanup_commands: cleanupCommands(created, subnetName),
+      apply_file: demoApplyFile(subnetName, backends, vip),
     }
   } finally {
     const left = subnetExists ? ` (subnet ${subnetName} existed before the demo and stays)` : ''

@@ -8,6 +8,7 @@ import {
   expectedCodes,
   httpMethod,
   maxRetries,
+  monitorName,
   monitorType,
   timeout,
   timeoutWithinDelay,
@@ -16,6 +17,7 @@ import {
 import {
   deleteAssociationRow,
   deleteMonitorRow,
+  findMonitorsByName,
   getAssociation,
   getMonitor,
   insertAssociation,
@@ -26,12 +28,14 @@ import {
   updateMonitorRow,
   type MonitorChanges,
 } from '../store/monitors.js'
+import type {Db} from '../store/db.js'
 import {getPool} from '../store/pools.js'
 import {applyPool} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolveMonitor, resolvePool} from './resolve.js'
 
 export interface MonitorInput {
+  name?: unknown
   type: unknown
   delay: unknown
   timeout: unknown
@@ -45,6 +49,7 @@ export interface MonitorInput {
 export async function createMonitor(ctx: AppContext, input: MonitorInput): Promise<Monitor> {
   const record = {
     id: randomUUID(),
+    name: input.name === undefined || input.name === null ? null : monitorName(input.name),
     type: monitorType(input.type),
     delay: delay(input.delay),
     timeout: timeout(input.timeout),
@@ -58,9 +63,16 @@ export async function createMonitor(ctx: AppContext, input: MonitorInput): Promi
   const {db} = ctx.store
   // A monitor is shared state: nothing to deploy until it is associated (SPEC §3).
   return ctx.store.write(() => {
+    if (record.name !== null) requireFreeMonitorName(db, record.name)
     insertMonitor(db, record)
     return getMonitor(db, record.id)!
   })
+}
+
+/** Monitor names are unique when set (SPEC §1). */
+export function requireFreeMonitorName(db: Db, name: string, exceptId?: string): void {
+  const clash = findMonitorsByName(db, name).find((monitor) => monitor.id !== exceptId)
+  if (clash) throw new ConflictError('duplicate_name', `a monitor named ${name} already exists (${clash.id})`, 'try `lbaas monitor list`')
 }
 
 export function listAllMonitors(ctx: AppContext): Monitor[] {
@@ -76,6 +88,7 @@ export type MonitorUpdate = Omit<Partial<MonitorInput>, 'type'>
 /** Redeploys every deployed pool the monitor serves. */
 export async function updateMonitor(ctx: AppContext, ref: string, update: MonitorUpdate): Promise<Monitor> {
   const changes: MonitorChanges = {
+    name: update.name === undefined ? undefined : monitorName(update.name),
     delay: update.delay === undefined ? undefined : delay(update.delay),
     timeout: update.timeout === undefined ? undefined : timeout(update.timeout),
     max_retries: update.max_retries === undefined ? undefined : maxRetries(update.max_retries),
@@ -87,7 +100,7 @@ export async function updateMonitor(ctx: AppContext, ref: string, update: Monito
   if (Object.values(changes).every((value) => value === undefined)) {
     throw new ValidationError(
       'update',
-      'nothing to update: give at least one of --delay, --timeout, --max-retries, --http-method, --url-path, --expected-codes, --admin-state-up',
+      'nothing to update: give at least one of --name, --delay, --timeout, --max-retries, --http-method, --url-path, --expected-codes, --admin-state-up',
     )
   }
   const {db} = ctx.store
@@ -95,9 +108,12 @@ export async function updateMonitor(ctx: AppContext, ref: string, update: Monito
     const found = resolveMonitor(db, ref)
     // The cross-field rule holds for the result, taking the missing side from the stored monitor.
     timeoutWithinDelay(changes.timeout ?? found.timeout, changes.delay ?? found.delay)
+    if (changes.name) requireFreeMonitorName(db, changes.name, found.id)
     updateMonitorRow(db, found.id, changes)
     const pools: string[] = []
-    for (const association of listAssociations(db, {monitorId: found.id})) {
+    // A new name alone changes nothing HAProxy sees.
+    const renameOnly = Object.entries(changes).every(([field, value]) => field === 'name' || value === undefined)
+    for (const association of renameOnly ? [] : listAssociations(db, {monitorId: found.id})) {
       // Being disassociated: that command's deploy settles it; PENDING_UPDATE would undo it.
       if (association.status === 'PENDING_DELETE') continue
       if (getPool(db, association.pool_id)?.vip_id) {

@@ -8,7 +8,7 @@ import type {Member, Monitor, Pool, Subnet, Vip} from '../domain/types.js'
 import {looksLikeId} from '../domain/validation.js'
 import type {Db} from '../store/db.js'
 import {getMember} from '../store/members.js'
-import {getMonitor} from '../store/monitors.js'
+import {findMonitorsByName, getMonitor} from '../store/monitors.js'
 import {findPoolsByName, getPool} from '../store/pools.js'
 import {findSubnetsByName, getSubnet} from '../store/subnets.js'
 import {findVipsByName, getVip} from '../store/vips.js'
@@ -44,7 +44,9 @@ export const resolvePool = (db: Db, ref: string): Pool =>
 export const resolveVip = (db: Db, ref: string): Vip =>
   byNameOrId('vip', ref, (id) => getVip(db, id), (name) => findVipsByName(db, name))
 
-/** Members and monitors have no name: ids only, as in `neutron lb-member-show`. */
+/** Members have no name: ids only, as in `neutron lb-member-show`. */
 export const resolveMember = (db: Db, ref: string): Member => byIdOnly('member', ref, (id) => getMember(db, id))
 
-export const resolveMonitor = (db: Db, ref: string): Monitor => byIdOnly('monitor', ref, (id) => getMonitor(db, id))
+/** Monitors by id, or by their optional name (SPEC §1). */
+export const resolveMonitor = (db: Db, ref: string): Monitor =>
+  byNameOrId('monitor', ref, (id) => getMonitor(db, id), (name) => findMonitorsByName(db, name))

@@ -1,9 +1,9 @@
 import {randomUUID} from 'node:crypto'
 
 import {ConflictError, ValidationError} from '../domain/errors.js'
-import {firstFreeHost, isUsableHost, networkContains, parseNetwork, type Network} from '../domain/ip.js'
+import {firstFreeHost, isUsableHost, networkContains, type Network} from '../domain/ip.js'
 import type {Subnet} from '../domain/types.js'
-import {bridgeName, ipAddress, subnetName} from '../domain/validation.js'
+import {bridgeName, ipAddress, subnetCidr, subnetName} from '../domain/validation.js'
 import {managedBridgeFor} from '../host/names.js'
 import {deleteSubnetRow, findSubnetsByName, insertSubnet, listSubnets, subnetUsers} from '../store/subnets.js'
 import type {AppContext} from './context.js'
@@ -18,14 +18,7 @@ export interface SubnetInput {
 
 /** Parses the CIDR of a subnet: IPv4 up to /30, IPv6 up to /126 (room for a gateway and a VIP). */
 export function subnetNetwork(cidr: unknown): Network {
-  if (typeof cidr !== 'string') throw new ValidationError('cidr', 'cidr must be a string such as 198.18.0.0/24')
-  const network = parseNetwork(cidr)
-  if ('error' in network) throw new ValidationError('cidr', `cidr ${JSON.stringify(cidr)}: ${network.error}`)
-  const longest = network.family === 4 ? 30 : 126
-  if (network.prefix > longest) {
-    throw new ValidationError('cidr', `cidr ${network.cidr} is too small: a subnet needs room for a gateway and VIPs (at most /${longest})`)
-  }
-  return network
+  return subnetCidr(cidr)
 }
 
 function overlaps(a: Network, b: Network): boolean {

@@ -81,7 +81,7 @@ export function upsertPoolGraph(db: Db, graph: PoolGraph): void {
         admin_state_up: monitor.admin_state_up ? 1 : 0,
       })
     } else {
-      insertMonitor(db, monitor)
+      insertMonitor(db, {...monitor, name: null})
     }
   }
   // Members and associations are replaced as a whole: their order is the controller's.

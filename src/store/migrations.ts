@@ -186,4 +186,15 @@ export const MIGRATIONS: readonly string[] = [
     recorded_at      TEXT NOT NULL
   );
   `,
+  `
+  -- Declarative provisioning (SPEC §8): monitors may have a name (unique when set), and the
+  -- objects an apply file owns carry its stack label (NULL: made by hand). Members and
+  -- associations belong to their pool's stack.
+  ALTER TABLE monitors ADD COLUMN name TEXT;
+  CREATE UNIQUE INDEX monitors_by_name ON monitors(name) WHERE name IS NOT NULL;
+  ALTER TABLE subnets ADD COLUMN stack TEXT;
+  ALTER TABLE pools ADD COLUMN stack TEXT;
+  ALTER TABLE monitors ADD COLUMN stack TEXT;
+  ALTER TABLE vips ADD COLUMN stack TEXT;
+  `,
 ]

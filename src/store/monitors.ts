@@ -10,7 +10,7 @@ interface MonitorRow extends Omit<MonitorRecord, 'admin_state_up'> {
 }
 
 const SELECT_MONITORS = `
-  SELECT m.id, m.type, m.delay, m.timeout, m.max_retries, m.http_method, m.url_path, m.expected_codes, m.admin_state_up,
+  SELECT m.id, m.name, m.type, m.delay, m.timeout, m.max_retries, m.http_method, m.url_path, m.expected_codes, m.admin_state_up,
          (SELECT json_group_array(json_object('pool_id', pool_id, 'status', status))
             FROM (SELECT a.pool_id, a.status FROM associations a WHERE a.monitor_id = m.id ORDER BY a.rowid)) AS pool_refs
   FROM monitors m`
@@ -22,8 +22,8 @@ function toMonitor(row: MonitorRow): Monitor {
 
 export function insertMonitor(db: Db, monitor: MonitorRecord): void {
   db.prepare(
-    `INSERT INTO monitors (id, type, delay, timeout, max_retries, http_method, url_path, expected_codes, admin_state_up)
-     VALUES (@id, @type, @delay, @timeout, @max_retries, @http_method, @url_path, @expected_codes, @admin_state_up)`,
+    `INSERT INTO monitors (id, name, type, delay, timeout, max_retries, http_method, url_path, expected_codes, admin_state_up)
+     VALUES (@id, @name, @type, @delay, @timeout, @max_retries, @http_method, @url_path, @expected_codes, @admin_state_up)`,
   ).run({...monitor, admin_state_up: monitor.admin_state_up ? 1 : 0})
 }
 
@@ -32,16 +32,22 @@ export function getMonitor(db: Db, id: string): Monitor | undefined {
   return row && toMonitor(row)
 }
 
+export function findMonitorsByName(db: Db, name: string): Monitor[] {
+  return (db.prepare(`${SELECT_MONITORS} WHERE m.name = ? ORDER BY m.rowid`).all(name) as MonitorRow[]).map(toMonitor)
+}
+
 export function listMonitors(db: Db): Monitor[] {
   return (db.prepare(`${SELECT_MONITORS} ORDER BY m.rowid`).all() as MonitorRow[]).map(toMonitor)
 }
 
 export type MonitorChanges = Partial<
-  Pick<MonitorRecord, 'delay' | 'timeout' | 'max_retries' | 'http_method' | 'url_path' | 'expected_codes' | 'admin_state_up'>
+  Pick<MonitorRecord, 'name' | 'type' | 'delay' | 'timeout' | 'max_retries' | 'http_method' | 'url_path' | 'expected_codes' | 'admin_state_up'>
 >
 
 export function updateMonitorRow(db: Db, id: string, changes: MonitorChanges): void {
   const {sql, values} = assignments(changes, [
+    'name',
+    'type',
     'delay',
     'timeout',
     'max_retries',

@@ -10,7 +10,8 @@ interface SubnetRow {
   managed: number
 }
 
-const toSubnet = (row: SubnetRow): Subnet => ({...row, managed: row.managed === 1})
+// The row's stack label (SPEC §8) is not a field of the subnet: see store/stacks.ts.
+const toSubnet = ({stack: _stack, ...row}: SubnetRow & {stack?: unknown}): Subnet => ({...row, managed: row.managed === 1})
 
 export function insertSubnet(db: Db, subnet: Subnet): void {
   db.prepare(

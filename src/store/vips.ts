@@ -81,7 +81,7 @@ export function addressesInUse(db: Db): Set<string> {
 }
 
 export type VipChanges = Partial<
-  Pick<Vip, 'name' | 'description' | 'pool_id' | 'connection_limit' | 'admin_state_up' | 'session_persistence'>
+  Pick<Vip, 'name' | 'description' | 'pool_id' | 'subnet_id' | 'address' | 'protocol_port' | 'connection_limit' | 'admin_state_up' | 'session_persistence'>
 >
 
 export function updateVipRow(db: Db, id: string, changes: VipChanges): void {
@@ -90,6 +90,9 @@ export function updateVipRow(db: Db, id: string, changes: VipChanges): void {
     'name',
     'description',
     'pool_id',
+    'subnet_id',
+    'address',
+    'protocol_port',
     'connection_limit',
     'admin_state_up',
     'persistence_type',

@@ -46,6 +46,10 @@ export function demoEpilogue(report: DemoReport, color: boolean): string {
     '',
     ...report.commands.map((command) => `  ${command}`),
     '',
+    bold(`Or all of this in one file (after \`lbaas lab up${report.subnet.name === 'lab' ? '' : ` --subnet ${report.subnet.name}`}\`): save it as demo.yaml, then \`lbaas apply -f demo.yaml\`:`),
+    '',
+    ...report.apply_file.trimEnd().split('\n').map((line) => `  ${line}`),
+    '',
   ]
   if (report.kept) {
     lines.push(bold('Kept (--keep). Look around with `lbaas status`; to remove it:'), '', ...report.cleanup_commands.map((command) => `  ${command}`), '')

@@ -3,7 +3,7 @@
  * `--json` error object on stdout, and the exit code. Free of oclif, so the fast path of
  * bin/run.js shares it.
  */
-import {EXIT, LbaasError, UsageError} from '../domain/errors.js'
+import {ApplyFileError, EXIT, LbaasError, UsageError} from '../domain/errors.js'
 
 /** Anything thrown becomes an LbaasError: oclif parse errors are usage errors (exit 2). */
 export function toLbaasError(error: unknown): LbaasError {
@@ -34,7 +34,10 @@ export function jsonRequested(argv: readonly string[]): boolean {
 export function reportFailure(error: unknown, options: {json: boolean; hint?: string}): number {
   const failure = toLbaasError(error)
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({error: {code: failure.code, message: failure.message, exit: failure.exit}}, null, 2)}\n`)
+    const error = {code: failure.code, message: failure.message, exit: failure.exit}
+    // plan/apply --json keep their shape on a refused file: the problems are its errors (SPEC §8.2).
+    const body = failure instanceof ApplyFileError ? {changed: false, actions: [], errors: failure.problems, error} : {error}
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
   } else {
     process.stderr.write(`error: ${failure.message}\n`)
     const hint = failure.suggestion ?? options.hint

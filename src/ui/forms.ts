@@ -127,8 +127,10 @@ export async function monitorForm(guide: Guide, given: Given): Promise<Filled<Mo
     validate: rules.expectedCodes,
   })
   const adminDown = given['admin-state-down'] === true
+  const name = text(given.name)
   return {
     input: {
+      name,
       type,
       delay,
       timeout,
@@ -140,6 +142,7 @@ export async function monitorForm(guide: Guide, given: Given): Promise<Filled<Mo
     },
     positionals: [],
     flags: {
+      name,
       type,
       delay,
       timeout,

@@ -104,7 +104,7 @@ export abstract class LbaasCommand extends Command {
   }
 
   /** Deletes print one line in a table, the deleted object in the other formats. */
-  protected async showDeleted<T extends {id: string; name?: string}>(resource: string, object: T): Promise<T> {
+  protected async showDeleted<T extends {id: string; name?: string | null}>(resource: string, object: T): Promise<T> {
     if (this.output.format !== 'table') return this.show(object)
     process.stdout.write(`Deleted ${resource} ${object.name ? `${object.name} (${object.id})` : object.id}\n`)
     return object
@@ -194,3 +194,10 @@ export abstract class LbaasCommand extends Command {
     }
   }
 }
+
+/** `plan` and `apply` take `-f FILE` (SPEC §8.2): their output is chosen with --json alone. */
+export const BASE_FLAGS_WITHOUT_FORMAT = (() => {
+  const {format: _format, column: _column, ...rest} = LbaasCommand.baseFlags
+  // Typed as the full set so parseCommand accepts the command; format and column are then undefined.
+  return rest as typeof LbaasCommand.baseFlags
+})()

@@ -38,8 +38,8 @@ export const LISTINGS = {
   },
   monitor: {
     rows: listAllMonitors,
-    columns: ['id', 'type', 'delay', 'timeout', 'max_retries', 'admin_state_up'],
-    fields: ['id', 'type', 'delay', 'timeout', 'max_retries', 'http_method', 'url_path', 'expected_codes', 'admin_state_up', 'pools'],
+    columns: ['id', 'name', 'type', 'delay', 'timeout', 'max_retries', 'admin_state_up'],
+    fields: ['id', 'name', 'type', 'delay', 'timeout', 'max_retries', 'http_method', 'url_path', 'expected_codes', 'admin_state_up', 'pools'],
   },
   vip: {
     rows: listAllVips,

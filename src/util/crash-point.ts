@@ -30,6 +30,9 @@ export const CRASH_POINTS = {
   'vip-delete-after-pending': 'vip-delete',
   'vip-delete-before-row-removed': 'vip-delete',
   'pool-delete-after-row-removed': 'pool-delete',
+  // lbaas apply (SPEC §8.2): rows committed, no pool converged; one pool converged, not the rest.
+  'apply-after-commit': 'apply',
+  'apply-after-pool': 'apply',
   // serve-worker's Libra UPDATE: deployed, not yet recorded as the device's configuration.
   'worker-update-before-record': 'worker',
 } as const

@@ -125,6 +125,8 @@ function monitorOf(value: unknown): Monitor {
   const raw = record('monitor', value)
   const monitor: Monitor = {
     id: id('monitor.id', raw.id),
+    // Names are the controller's business; an agent keeps none (no clash between controllers).
+    name: null,
     type: monitorType(raw.type),
     delay: delay(raw.delay),
     timeout: timeout(raw.timeout),

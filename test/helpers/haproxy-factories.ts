@@ -69,6 +69,7 @@ export function sampleMember(index: number, overrides: Partial<Member> = {}): Me
 export function sampleMonitor(index: number, overrides: Partial<Monitor> = {}): Monitor {
   return {
     id: monitorId(index),
+    name: null,
     type: 'HTTP',
     delay: 5,
     timeout: 3,

@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {DEMO_MONITOR, type DemoReport} from '../../../src/service/demo.js'
+import {parseApplyText} from '../../../src/declarative/parse.js'
+import {validateApplyFile} from '../../../src/declarative/validate.js'
+import {DEMO_MONITOR, demoApplyFile, type DemoReport} from '../../../src/service/demo.js'
 import {demoEpilogue, demoReporter, spreadRows} from '../../../src/ui/demo-view.js'
 
 const spread = {
@@ -43,8 +45,13 @@ describe('the demo on stdout', () => {
       commands: ['lbaas lab up', 'lbaas pool create --name demo-web --subnet lab --protocol HTTP --lb-method ROUND_ROBIN'],
       kept: false,
       cleanup_commands: ['lbaas vip delete demo-web-vip --yes'],
+      apply_file: demoApplyFile('lab', [{address: '198.18.0.11', port: 8000}], {address: '198.18.0.2', protocol_port: 80}),
     }
     const done = demoEpilogue(report, false)
+    // The story ends with the same objects as one apply file, and that file is valid.
+    expect(done).toContain('Or all of this in one file')
+    const parsed = parseApplyText(report.apply_file)
+    expect(validateApplyFile(parsed.value, 1000).problems).toEqual([])
     expect(done).toContain('ready to paste (as root):\n\n  lbaas lab up\n  lbaas pool create')
     expect(done).toContain('Everything the demo created has been removed.')
     expect(done).not.toContain('vip delete')
