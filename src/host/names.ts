@@ -201,6 +201,8 @@ export interface PoolPaths {
   /** Master CLI (`haproxy -W -S`). */
   masterSocket: string
   pidFile: string
+  /** The master's identity (identity.ts), recorded at start. */
+  identity: string
   /** `show servers state` saved before a reload (`server-state-file`). */
   serverState: string
   log: string
@@ -218,6 +220,7 @@ export function poolPaths(runDir: string, poolId: string): PoolPaths {
     statsSocket: checkSocketPath(`${dir}/stats.sock`),
     masterSocket: checkSocketPath(`${dir}/${LONGEST_SOCKET_NAME}`),
     pidFile: `${dir}/haproxy.pid`,
+    identity: `${dir}/haproxy.identity`,
     serverState: `${dir}/server-state`,
     log: `${dir}/haproxy.log`,
   }
