@@ -81,9 +81,13 @@ function inodeOf(path: string): number | undefined {
   }
 }
 
-/** Inode of the named namespace (null: the host's, seen through PID 1), undefined when it does not exist. */
+/**
+ * Inode of the named namespace, undefined when it does not exist. null is the namespace
+ * lbaas itself runs in (a Libra device in host mode), read from /proc/self: PID 1's may be
+ * unreadable inside a container.
+ */
 export function namespaceInode(namespace: string | null): number | undefined {
-  return inodeOf(namespace === null ? '/proc/1/ns/net' : `${NETNS_DIR}/${namespace}`)
+  return inodeOf(namespace === null ? '/proc/self/ns/net' : `${NETNS_DIR}/${namespace}`)
 }
 
 export function observeProcess(pid: number): ObservedProcess | undefined {
