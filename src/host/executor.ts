@@ -22,7 +22,7 @@ import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../ser
 import type {Notifier} from '../service/context.js'
 import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
-import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
+import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
@@ -124,6 +124,13 @@ export class LocalExecutor implements PoolExecutor {
     }
   }
 
+  /** The VIP plug the graph asks for (throws when it has no live VIP). */
+  plugSpecOf(graph: PoolGraph): PlugSpec {
+    const vip = liveVip(graph)
+    if (!vip) throw new RuntimeFailure('internal_error', `internal error: pool ${graph.pool.id} has no live VIP`)
+    return this.plugSpec(graph, vip)
+  }
+
   render(graph: PoolGraph): {view: HaproxyView; config: string; paths: PoolPaths} {
     const paths = poolPaths(this.options.runDir, graph.pool.id)
     const view = buildPoolView({...graph, vip: liveVip(graph)}, this.renderOptions(paths))
@@ -151,6 +158,11 @@ export class LocalExecutor implements PoolExecutor {
     crashPoint('deploy-after-render')
     const paths = poolPaths(this.options.runDir, spec.id)
     const master = runningMaster(paths)
+    if (master === undefined && (masterIdentity(paths).verdict.state === 'detached' || unrecordedHaproxies(paths).length > 0)) {
+      // Ours but unreachable (its namespace was deleted under it), or started and never recorded:
+      // it must go before a new one binds the same sockets and addresses.
+      await step('stop the HAProxy that does not serve this pool', () => stopHaproxy(paths))
+    }
     const current = readIfExists(paths.config)
     if (master !== undefined && current === config && runsConfig(paths, config)) {
       // Byte-identical: no reload; only repair the plumbing if something went missing.

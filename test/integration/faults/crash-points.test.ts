@@ -16,7 +16,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {poolLockPath} from '../../../src/host/names.js'
 import {isAlive} from '../../../src/host/proc.js'
-import type {SyncResult} from '../../../src/service/sync.js'
+import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {CRASH_POINTS, type CrashPoint} from '../../../src/util/crash-point.js'
 import {errorOf, type CliResult} from '../../helpers/cli.js'
 import {tally} from '../../helpers/traffic.js'
@@ -200,9 +200,9 @@ describe('member changes killed at each step of a reload', () => {
       const id = readState(world.cli.statePath).members.find((row) => row.pool_id === pool.b && row.address === lab.backend(2).address)!.id
       await crashAt('deploy-after-rename', ['member', 'delete', id, '--yes', '--json'])
     }
-    const plan = await sync('--dry-run')
-    expect(plan.actions).toEqual([expect.objectContaining({kind: 'deploy', target: `pool crash-b (${pool.b})`})])
-    expect(plan.actions[0].reason).toContain('running configuration differs from the state file')
+    const plan = await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])
+    expect(plan).toEqual([expect.objectContaining({kind: 'deploy', target: `pool crash-b (${pool.b})`})])
+    expect(plan[0].reason).toContain('running configuration differs from the state file')
     await syncAndExpectConverged()
     const answers = await tally(vipAddress.b(), 80, 12)
     expect(answers.ok).toBe(12)

@@ -14,7 +14,7 @@ import {namespaceExists} from '../../../src/host/netns.js'
 import {isAlive, readPidFile, waitUntilDead} from '../../../src/host/proc.js'
 import {linkExists} from '../../../src/host/links.js'
 import {run} from '../../../src/host/run.js'
-import type {SyncResult} from '../../../src/service/sync.js'
+import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {backendsSeen, tally, waitFor} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 
@@ -28,6 +28,11 @@ const tcpVip = () => `${lab.base}.3`
 
 function sync(...flags: string[]): Promise<SyncResult> {
   return world.cli.json<SyncResult>(['sync', ...flags, '--json'])
+}
+
+/** `sync --dry-run --json` prints the plan as an array (SPEC §4.5). */
+async function dryRun(): Promise<SyncResult> {
+  return {dry_run: true, actions: await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])}
 }
 
 function stats(poolId: string): Promise<PoolStats> {
@@ -76,7 +81,7 @@ afterAll(async () => {
 
 describe('lbaas sync', () => {
   it('finds nothing to do on a healthy host', async () => {
-    expect(await sync('--dry-run')).toEqual({dry_run: true, actions: []})
+    expect(await dryRun()).toEqual({dry_run: true, actions: []})
     expect(await sync()).toEqual({dry_run: false, actions: []})
   })
 
@@ -90,7 +95,7 @@ describe('lbaas sync', () => {
     const down = await tally(httpVip(), 80, 2, {timeoutMs: 1_500})
     expect(down.ok).toBe(0)
 
-    const plan = await sync('--dry-run')
+    const plan = await dryRun()
     expect(plan.dry_run).toBe(true)
     expect(deployActions(plan).sort()).toEqual([`pool raw (${tcpPool})`, `pool web (${httpPool})`].sort())
     for (const action of plan.actions.filter((candidate) => candidate.kind === 'deploy')) {
@@ -142,7 +147,7 @@ describe('lbaas sync', () => {
     } finally {
       db.close()
     }
-    const plan = await sync('--dry-run')
+    const plan = await dryRun()
     expect(plan.actions).toHaveLength(1)
     expect(plan.actions[0]).toMatchObject({kind: 'deploy', target: `pool web (${httpPool})`})
     expect(plan.actions[0].reason).toContain(`member ${httpMembers[0].id} PENDING_UPDATE`)
@@ -175,7 +180,7 @@ describe('lbaas sync', () => {
       db.close()
     }
 
-    const plan = await sync('--dry-run')
+    const plan = await dryRun()
     expect(plan.actions).toContainEqual(expect.objectContaining({kind: 'remove-orphan', target: `pool ${ghost.id}`}))
     expect(plan.actions.every((action) => action.kind === 'remove-orphan')).toBe(true)
     expect(namespaceExists(`lbaas-${ghost.id}`)).toBe(true)
