@@ -28,12 +28,11 @@ export default class Sync extends LbaasCommand {
       process.stdout.write(`nothing to do: the host matches the state file\n`)
       return result
     }
-    if (this.output.format === 'table' || this.output.format === 'value' || this.output.format === 'csv') {
+    // SPEC §4.5: in every format, the plan of a dry run is the list of actions itself.
+    if (result.dry_run || this.output.format === 'table' || this.output.format === 'value' || this.output.format === 'csv') {
       await this.showList(result.actions, ['kind', 'target', 'reason'])
-      return result
+      return result.dry_run ? result.actions : result
     }
-    // SPEC §4.5: the plan of a dry run is the array itself.
-    if (result.dry_run) return this.show(result.actions)
     return this.show(result)
   }
 }

@@ -10,7 +10,7 @@ import {ConfigRejectedError, RuntimeFailure} from '../domain/errors.js'
 import {reloadAndWait, showInfo, showProc, type ReloadOutcome} from '../haproxy/runtime.js'
 import type {PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {checkRecorded, observeProcess, readIdentity, recordIdentity, type IdentityVerdict, type RecordedIdentity} from './identity.js'
+import {checkRecorded, observeProcess, recordIdentity, type IdentityVerdict, type RecordedIdentity} from './identity.js'
 import {findProcesses, readPidFile, readProcessStat, terminate, type ProcessInfo} from './proc.js'
 import {run} from './run.js'
 
@@ -120,11 +120,15 @@ export async function stopHaproxy(paths: PoolPaths): Promise<void> {
   rmSync(paths.identity, {force: true})
 }
 
-/** HAProxy processes (by /proc/PID/exe) whose command line loads `paths.config`, other than the recorded master. */
+/**
+ * HAProxy processes (by /proc/PID/exe) whose command line loads `paths.config`, other than
+ * the recorded master and its workers (a worker is forked with the master's command line).
+ */
 export function unrecordedHaproxies(paths: Pick<PoolPaths, 'config' | 'identity'>): ProcessInfo[] {
-  const recorded = readIdentity(paths.identity)
+  const {record, verdict} = masterIdentity(paths)
+  const master = record && verdict.state !== 'not-ours' ? record.pid : undefined
   return findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.includes(paths.config)).filter(
-    (found) => found.pid !== recorded?.pid && isHaproxyProgram(observeProcess(found.pid)?.exe),
+    (found) => found.pid !== master && readProcessStat(found.pid)?.ppid !== master && isHaproxyProgram(observeProcess(found.pid)?.exe),
   )
 }
 
