@@ -93,6 +93,29 @@ async function expectSilent(address: string): Promise<void> {
   expect((await tally(address, 80, 1, {timeoutMs: 1_000})).ok).toBe(0)
 }
 
+/**
+ * Every case starts from the state it needs, whatever the case before it left (a failed
+ * case must not fail the next ones): pool A without a VIP, pool B with exactly `members`,
+ * and a host that matches the state file.
+ */
+async function startFrom(state: {poolAVip: false} | {poolBMembers: number[]}): Promise<void> {
+  if ('poolAVip' in state) {
+    for (const vip of rowsOf(pool.a).vips) await world.cli.run(['vip', 'delete', vip.id, '--yes', '--json'])
+  } else {
+    const wanted = state.poolBMembers.map(member)
+    const rows = readState(world.cli.statePath).members.filter((row) => row.pool_id === pool.b)
+    for (const row of rows) {
+      if (!wanted.includes(`${row.address}:${row.protocol_port}`)) await world.cli.run(['member', 'delete', row.id, '--yes', '--json'])
+    }
+    for (const n of state.poolBMembers) {
+      if (!rows.some((row) => `${row.address}:${row.protocol_port}` === member(n))) {
+        await world.cli.run(['member', 'create', pool.b, '--address', lab.backend(n).address, '--protocol-port', '8000', '--json'])
+      }
+    }
+  }
+  await syncAndExpectConverged()
+}
+
 const vipCreate = () => ['vip', 'create', pool.a, '--name', 'a-vip', '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', lab.subnet, '--address', vipAddress.a(), '--json']
 const member = (n: number) => `${lab.backend(n).address}:8000`
 
@@ -125,6 +148,7 @@ describe('vip create killed at each step of a first deploy, then vip delete kill
   it.each(START_POINTS.map((point, index) => [point, VIP_DELETE_POINTS[index] ?? 'no point (a plain delete)'] as const))(
     'create killed at %s, delete killed at %s',
     async (createPoint, deletePoint) => {
+      await startFrom({poolAVip: false})
       await crashAt(createPoint, vipCreate())
       expectStaleLock(createPoint, pool.a)
       const created = await syncAndExpectConverged()
@@ -166,6 +190,7 @@ describe('member changes killed at each step of a reload', () => {
   it.each(RELOAD_POINTS.map((point, index) => [point, index % 2 === 0 ? 'create' : 'delete'] as const))(
     'killed at %s during member %s; sync restores service',
     async (point, change) => {
+      await startFrom({poolBMembers: change === 'create' ? [1] : [1, 2]})
       const before = rowsOf(pool.b).members
       if (change === 'create') {
         expect(before).toEqual([member(1)])

@@ -67,8 +67,9 @@ const POOL_FILES = new Set([
   'stats.sock',
   'master.sock',
   'haproxy.pid',
+  'haproxy.identity',
 ])
-const REQUIRED_POOL_FILES = ['haproxy.cfg', 'haproxy.cfg.applied', 'server-state', 'stats.sock', 'master.sock', 'haproxy.pid']
+const REQUIRED_POOL_FILES = ['haproxy.cfg', 'haproxy.cfg.applied', 'server-state', 'stats.sock', 'master.sock', 'haproxy.pid', 'haproxy.identity']
 
 export interface HostExpectation {
   statePath: string
