@@ -32,6 +32,7 @@ import {listLabBackends} from '../store/lab.js'
 import {getPool, listPools} from '../store/pools.js'
 import {listSubnets} from '../store/subnets.js'
 import {settleWithConcurrency} from '../util/concurrency.js'
+import {pausePoint} from '../util/crash-point.js'
 import {applyPool} from './apply.js'
 import type {AppContext} from './context.js'
 import {labStartBackend, labStatus} from './lab.js'
@@ -140,6 +141,9 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
       labRows: listLabBackends(db),
     }
   })
+  // A command that completes from here on is not in this snapshot: whatever it creates on the
+  // host looks like an orphan below, and is kept by the fresh read under its lock (operationOf).
+  await pausePoint('sync-after-state-read')
   const served = graphs.filter((graph) => liveVip(graph))
   const inventory = await takeInventory({
     runDir: ctx.runDir,
