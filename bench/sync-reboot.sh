@@ -15,12 +15,12 @@
 #   POOLS=50 bench/sync-reboot.sh
 #   LBAAS_BIN=./bin/run.js bench/sync-reboot.sh   measure the working tree's build
 #
-# CIDR (default 198.19.216.0/22) holds the lab backends and the VIPs (from the second /24).
+# CIDR (default 198.19.224.0/22) holds the lab backends and the VIPs (from the second /24).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 POOLS="${POOLS:-200}"
-CIDR="${CIDR:-198.19.216.0/22}"
+CIDR="${CIDR:-198.19.224.0/22}"
 [[ "$POOLS" =~ ^[0-9]+$ ]] && ((POOLS >= 10 && POOLS <= 700)) || die "POOLS must be 10–700"
 [[ "$CIDR" =~ ^198\.(18|19)\.[0-9]+\.0/22$ ]] || die "CIDR must be a /22 inside 198.18.0.0/15"
 
