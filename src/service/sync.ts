@@ -129,7 +129,7 @@ const poolTarget = (graph: PoolGraph) => `pool ${graph.pool.name} (${graph.pool.
 
 /** The plan, as actions: what the state file wants, what the host has, the pure planner, then each step bound to what does it. */
 export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
-  const local = await ctx.hostExecutor()
+  const local = await ctx.hostInspector()
   const {db} = ctx.store
   const {allPools, graphs, subnets, device, labRows} = ctx.store.read(() => {
     const pools = listPools(db)
@@ -213,7 +213,7 @@ function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<
       return () =>
         ctx.withPoolLock(operation.id, async () => {
           if (isKnown(ctx, operation.id)) return // created while sync ran
-          const local = await ctx.hostExecutor()
+          const local = await ctx.hostInspector()
           await local.removeProcess(operation.id, namespaceFor(operation.id), vipHostLink(operation.id))
         })
     case 'delete-link':

@@ -162,9 +162,11 @@ describe('one failure never stops the rest', () => {
       expect(fixed.exitCode, fixed.stderr).toBe(0)
       expect((await world.cli.json<Pool>(['pool', 'show', broken.id, '--json'])).status).toBe('ACTIVE')
       expect(await plan()).toEqual([])
-      await world.cli.json(['pool', 'delete', broken.id, '--yes', '--json'])
-      await world.cli.json(['subnet', 'delete', `ext${world.suffix}`, '--yes', '--json'])
     } finally {
+      const vips = await world.cli.json<Vip[]>(['vip', 'list', '--json'])
+      for (const vip of vips.filter((candidate) => candidate.name === 'sg-broken-vip')) await world.cli.run(['vip', 'delete', vip.id, '--yes'])
+      await world.cli.run(['pool', 'delete', 'sg-broken', '--yes'])
+      await world.cli.run(['subnet', 'delete', `ext${world.suffix}`, '--yes'])
       if (linkExists(bridge)) await run(['ip', 'link', 'del', bridge], {allowFailure: true, timeoutMs: 10_000})
       claim.release()
     }
