@@ -63,12 +63,12 @@ beforeAll(async () => {
     await world.member(pools[key].id, lab.backend(1).address)
     await world.vip(pools[key].id, `sg-${key}-vip`, 'HTTP', 80, lab, address[key]())
   }
-})
+}, 300_000)
 
 afterAll(async () => {
   for (const child of sleeps) child.kill('SIGKILL')
   await world.cleanup()
-})
+}, 300_000)
 
 describe('identity, not guesses (SPEC §4.7)', () => {
   it('a recycled PID after a reboot: sync redeploys, and neither sync nor vip delete signals the process that has it', async () => {
