@@ -9,7 +9,7 @@
  * and the server-state file (0600).
  */
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 
 import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {PoolGraph, Subnet, Vip} from '../domain/types.js'
@@ -102,6 +102,22 @@ function sha256(text: string): string {
 /** The running HAProxy loaded exactly `config` (see PoolPaths.configApplied). */
 function runsConfig(paths: PoolPaths, config: string | null): boolean {
   return config !== null && readIfExists(paths.configApplied) === sha256(config)
+}
+
+/**
+ * HAProxy binds a UNIX socket as `<socket>.<pid>.tmp`, keeps the previous one as
+ * `<socket>.<pid>.bak` until its rename, then unlinks the `.bak`; one killed (or stopped)
+ * in between leaves them. Called once a start or reload has succeeded under the pool lock,
+ * when no bind of this entry is in progress.
+ */
+function removeSocketLeftovers(paths: PoolPaths): void {
+  let names: string[]
+  try {
+    names = readdirSync(paths.dir)
+  } catch {
+    return
+  }
+  for (const name of names) if (/^(?:stats|master)\.sock\.\d+\.(?:bak|tmp)$/.test(name)) rmSync(`${paths.dir}/${name}`, {force: true})
 }
 
 /** Writes through a temporary file and rename, so readers never see half a file. */
@@ -232,6 +248,7 @@ export class LocalExecutor implements PoolExecutor {
       )
     }
     writeAtomically(paths.configApplied, sha256(config))
+    removeSocketLeftovers(paths)
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
   }
