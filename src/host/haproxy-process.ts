@@ -124,10 +124,12 @@ export async function stopHaproxy(paths: PoolPaths): Promise<void> {
  * HAProxy processes (by /proc/PID/exe) whose command line loads `paths.config`, other than
  * the recorded master and its workers (a worker is forked with the master's command line).
  */
-export function unrecordedHaproxies(paths: Pick<PoolPaths, 'config' | 'identity'>): ProcessInfo[] {
+export function unrecordedHaproxies(paths: Pick<PoolPaths, 'config' | 'identity'>, candidates?: readonly ProcessInfo[]): ProcessInfo[] {
   const {record, verdict} = masterIdentity(paths)
   const master = record && verdict.state !== 'not-ours' ? record.pid : undefined
-  return findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.includes(paths.config)).filter(
+  const loading = (argv: readonly string[]) => argv[0]?.endsWith('haproxy') === true && argv.includes(paths.config)
+  // `candidates`: one pass over /proc shared by many entries (sync's inventory).
+  return (candidates ? candidates.filter((found) => loading(found.argv)) : findProcesses(loading)).filter(
     (found) => found.pid !== master && readProcessStat(found.pid)?.ppid !== master && isHaproxyProgram(observeProcess(found.pid)?.exe),
   )
 }

@@ -31,7 +31,8 @@ import {
 } from './names.js'
 import {listNamespaces} from './netns.js'
 import {planVipPlug, type PlugSpec} from './plug.js'
-import {findProcesses} from './proc.js'
+import {findProcesses, type ProcessInfo} from './proc.js'
+import {settleWithConcurrency} from '../util/concurrency.js'
 
 export interface RunEntryReport {
   id: string
@@ -101,7 +102,7 @@ function readTrimmed(path: string): string | null {
 }
 
 /** One run-dir entry (also used under the pool lock, for a fresh look before acting). */
-export function inspectRunEntry(runDir: string, id: string): RunEntryReport | undefined {
+export function inspectRunEntry(runDir: string, id: string, haproxies?: readonly ProcessInfo[]): RunEntryReport | undefined {
   const paths = poolPaths(runDir, id)
   if (!existsSync(paths.dir)) return undefined
   let files: string[]
@@ -118,7 +119,7 @@ export function inspectRunEntry(runDir: string, id: string): RunEntryReport | un
     configSha: sha256OfFile(paths.config),
     appliedSha: readTrimmed(paths.configApplied),
     lockHeld: liveLockHolder(poolLockPath(runDir, id)) !== undefined,
-    unrecorded: unrecordedHaproxies(paths).map(({pid, startTime}) => ({pid, startTime})),
+    unrecorded: unrecordedHaproxies(paths, haproxies).map(({pid, startTime}) => ({pid, startTime})),
   }
 }
 
@@ -131,14 +132,15 @@ export async function takeInventory(request: InventoryRequest): Promise<HostInve
   // Pool ids of HAProxy processes loading a configuration in our run dir whose entry is gone.
   const prefix = `${runDir}/`
   const strayIds = new Set<string>()
-  for (const found of findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.some((arg) => arg.startsWith(prefix)))) {
+  const haproxies = findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.some((arg) => arg.startsWith(prefix)))
+  for (const found of haproxies) {
     const id = poolIdsIn(found.argv.filter((arg) => arg.startsWith(prefix)).map((arg) => arg.slice(prefix.length).split('/')[0]))[0]
     if (id && !entries.includes(id)) strayIds.add(id)
   }
   const runEntries = [...entries, ...strayIds].flatMap((id) => {
-    const report = inspectRunEntry(runDir, id)
+    const report = inspectRunEntry(runDir, id, haproxies)
     if (report) return [report]
-    const unrecorded = unrecordedHaproxies(poolPaths(runDir, id)).map(({pid, startTime}) => ({pid, startTime}))
+    const unrecorded = unrecordedHaproxies(poolPaths(runDir, id), haproxies).map(({pid, startTime}) => ({pid, startTime}))
     return unrecorded.length > 0
       ? [{id, files: [], master: {verdict: {state: 'not-ours', reason: 'gone'} as const}, configSha: null, appliedSha: null, lockHeld: false, unrecorded}]
       : []
@@ -154,15 +156,16 @@ export async function takeInventory(request: InventoryRequest): Promise<HostInve
   }))
 
   const plugs: Record<string, string[]> = {}
-  for (const spec of request.plugs ?? []) {
+  // Each plan runs `ip` inside the namespace: a few at once, not one after another.
+  await settleWithConcurrency(request.plugs ?? [], 8, async (spec) => {
     const id = poolIdFromNamespace(spec.namespace)
-    if (!id) continue
+    if (!id) return
     try {
       plugs[id] = (await planVipPlug(spec)).changes.map((change) => change.detail)
     } catch (error) {
       plugs[id] = [`cannot inspect the plug: ${(error as Error).message}`]
     }
-  }
+  })
   const bridges: Record<string, BridgeReport> = {}
   for (const wanted of request.bridges ?? []) {
     const link = inspectLink(wanted.name)
