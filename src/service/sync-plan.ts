@@ -13,6 +13,7 @@ export type SyncActionKind =
   | 'settle'
   | 'start-lab-backend'
   | 'remove-orphan'
+  | 'move'
   | 'problem'
 
 /** What a step does, for sync.ts to bind to the host or a service. */

@@ -33,9 +33,10 @@ import {getPool, listPools} from '../store/pools.js'
 import {listSubnets} from '../store/subnets.js'
 import {settleWithConcurrency} from '../util/concurrency.js'
 import {pausePoint} from '../util/crash-point.js'
-import {applyPool} from './apply.js'
+import {applyPool, describeFailure} from './apply.js'
 import type {AppContext} from './context.js'
 import {labStartBackend, labStatus} from './lab.js'
+import {planAgentSync, type AgentSyncOptions} from './sync-agents.js'
 import {planStrayFiles, planSync, type SyncActionKind, type SyncOperation, type SyncStep, type SyncWants} from './sync-plan.js'
 
 export type {SyncActionKind} from './sync-plan.js'
@@ -54,9 +55,11 @@ export interface PlannedAction extends SyncAction {
 export interface SyncResult {
   dry_run: boolean
   actions: SyncAction[]
+  /** Actions that did not converge, with why (empty after a dry run). */
+  failures: {target: string; error: string}[]
 }
 
-export interface SyncOptions {
+export interface SyncOptions extends Omit<AgentSyncOptions, 'now'> {
   dryRun?: boolean
   /** Actions at once; default 2 × CPU cores. */
   parallel?: number
@@ -78,18 +81,23 @@ export async function sync(ctx: AppContext, options: SyncOptions = {}): Promise<
   })
   return withLock(lock, async () => {
     const actions = await planActions(ctx)
+    // On a controller: the pools placed on agents (SPEC §4.5 "Agent pools too", §6).
+    actions.push(...(await planAgentSync(ctx, options)))
     const shown = actions.map(({kind, target, reason}) => ({kind, target, reason}))
-    if (options.dryRun) return {dry_run: true, actions: shown}
+    if (options.dryRun) return {dry_run: true, actions: shown, failures: []}
     const failures = await runActions(ctx, actions, parallel)
-    if (failures.length > 0) {
-      throw new RuntimeFailure(
-        'sync_incomplete',
-        `sync did not converge ${failures.length} of ${actions.length} actions:\n${failures.map((failure) => `  ${failure.target}: ${failure.reason}`).join('\n')}`,
-        'fix what each line names, then run `lbaas sync` again (every other action was applied)',
-      )
-    }
-    return {dry_run: false, actions: shown}
+    return {dry_run: false, actions: shown, failures: failures.map(({target, reason}) => ({target, error: reason}))}
   })
+}
+
+/** Exit 1 (sync_incomplete) naming every object that did not converge (SPEC §4.5). */
+export function assertConverged(result: SyncResult): void {
+  if (result.failures.length === 0) return
+  throw new RuntimeFailure(
+    'sync_incomplete',
+    `sync did not converge ${result.failures.length} of ${result.actions.length} actions:\n${result.failures.map((failure) => `  ${failure.target}: ${failure.error}`).join('\n')}`,
+    'fix what each line names, then run `lbaas sync` again (every other action was applied)',
+  )
 }
 
 /** Bridges first (pools plug into them), then pools, the device and lab backends at once, orphans last. */
@@ -106,7 +114,7 @@ async function runActions(ctx: AppContext, actions: PlannedAction[], parallel: n
       await ctx.notify.step(`${action.kind} ${action.target}: ${action.reason}`, action.apply)
     })
     outcomes.forEach((outcome, index) => {
-      if (outcome.status === 'rejected') failures.push({target: phase[index].target, reason: (outcome.reason as Error).message ?? String(outcome.reason)})
+      if (outcome.status === 'rejected') failures.push({target: phase[index].target, reason: describeFailure(outcome.reason)})
     })
   }
   return failures

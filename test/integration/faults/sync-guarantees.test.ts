@@ -236,6 +236,6 @@ describe('the plan', () => {
     expect(synced.exitCode, synced.stderr).toBe(0)
     await expectServes(address.c())
     expect(await plan()).toEqual([])
-    expect(JSON.parse((await sync()).stdout)).toEqual({dry_run: false, actions: []})
+    expect(JSON.parse((await sync()).stdout)).toEqual({dry_run: false, actions: [], failures: []})
   })
 })

@@ -32,7 +32,7 @@ function sync(...flags: string[]): Promise<SyncResult> {
 
 /** `sync --dry-run --json` prints the plan as an array (SPEC §4.5). */
 async function dryRun(): Promise<SyncResult> {
-  return {dry_run: true, actions: await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])}
+  return {dry_run: true, actions: await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json']), failures: []}
 }
 
 function stats(poolId: string): Promise<PoolStats> {
@@ -82,7 +82,7 @@ afterAll(async () => {
 describe('lbaas sync', () => {
   it('finds nothing to do on a healthy host', async () => {
     expect(await dryRun()).toEqual({dry_run: true, actions: []})
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
   })
 
   it('after a reboot, --dry-run prints the plan and changes nothing', async () => {
@@ -129,7 +129,7 @@ describe('lbaas sync', () => {
     expect(raw.errors).toEqual([])
     expect(raw.ok).toBe(20)
 
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
     const after = await stats(httpPool)
     expect(after.total_connections - before.total_connections).toBeGreaterThanOrEqual(before.total_connections + 40)
     expect(after.bytes_out).toBeGreaterThan(before.bytes_out)
@@ -157,7 +157,7 @@ describe('lbaas sync', () => {
     expect((await world.proc(httpPool)).master.reloads).toBe(reloads)
     const member = await world.cli.json<Member>(['member', 'show', httpMembers[0].id, '--json'])
     expect(member.status).toBe('ACTIVE')
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
   })
 
   it('removes what it owns of a pool deleted from the state file: process, namespace, VIP link, run-dir entry', async () => {
@@ -194,7 +194,7 @@ describe('lbaas sync', () => {
     await waitFor('the VIP link to go with its namespace', async () => (linkExists(hostLink) ? undefined : true), 5_000, 50)
     expect((await tally(`${lab.base}.4`, 80, 2, {timeoutMs: 1_500})).ok).toBe(0)
 
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
     // The pools it still knows keep serving.
     expect((await tally(httpVip(), 80, 10)).ok).toBe(10)
     expect((await tally(tcpVip(), 9000, 10)).ok).toBe(10)
