@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {assertConverged, sync, type SyncResult} from '../src/service/sync.js'
+import {assertConverged, DEFAULT_SYNC_WAIT_MS, sync, type SyncAction, type SyncResult} from '../src/service/sync.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
 
 export default class Sync extends LbaasCommand {
@@ -10,25 +10,35 @@ export default class Sync extends LbaasCommand {
     'configuration differs, settles stale PENDING_* statuses, restarts lab backends, and removes this ' +
     "tool's orphans (namespaces, links, processes and run files of no pool). On a controller " +
     '(LBAAS_GEARMAN_SERVERS) it also settles pools placed on agents and moves the pools of dead agents. ' +
-    'A second run changes nothing. Exit 1 names every object that did not converge.'
-  static examples = ['<%= config.bin %> sync', '<%= config.bin %> sync --dry-run', '<%= config.bin %> sync --dead-after 120 --max-moves 5']
+    'Every action runs on its own: exit 0 only when everything converged, exit 1 naming every object that did not. ' +
+    'A second run changes nothing.'
+  static examples = ['<%= config.bin %> sync', '<%= config.bin %> sync --dry-run --json', '<%= config.bin %> sync --parallel 4 --wait 0', '<%= config.bin %> sync --dead-after 120 --max-moves 5']
   static flags = {
-    'dry-run': Flags.boolean({description: 'print the plan, change nothing'}),
+    'dry-run': Flags.boolean({description: 'print the plan, change nothing (--json: an array of {kind, target, reason})'}),
+    parallel: Flags.integer({min: 1, max: 256, description: 'actions at once (default: 2 × CPU cores)'}),
+    wait: Flags.integer({min: 0, description: `seconds to wait for another sync of this state file before exit 4 (default ${DEFAULT_SYNC_WAIT_MS / 1_000})`}),
     'dead-after': Flags.integer({min: 1, default: 60, description: 'seconds without a DISCOVER answer after which an agent is dead and its pools move'}),
     'max-moves': Flags.integer({min: 0, default: 10, description: 'at most this many pools of dead agents move per run'}),
   }
 
-  async run(): Promise<SyncResult> {
+  async run(): Promise<SyncResult | SyncAction[]> {
     const {flags} = await this.parseCommand(Sync)
-    const result = await sync(await this.ctx, {dryRun: flags['dry-run'], deadAfterMs: flags['dead-after'] * 1000, maxMoves: flags['max-moves']})
+    const result = await sync(await this.ctx, {
+      dryRun: flags['dry-run'],
+      parallel: flags.parallel,
+      waitMs: flags.wait === undefined ? undefined : flags.wait * 1_000,
+      deadAfterMs: flags['dead-after'] * 1000,
+      maxMoves: flags['max-moves'],
+    })
     if (this.output.format === 'table' && result.actions.length === 0) {
       process.stdout.write(`nothing to do: the host matches the state file\n`)
       return result
     }
     const structured = this.output.format === 'json' || this.output.format === 'yaml'
-    if (!structured) await this.showList(result.actions, ['kind', 'target', 'reason'])
+    // SPEC §4.5: the plan of a dry run is the list of actions itself, in every format.
+    if (!structured || result.dry_run) await this.showList(result.actions, ['kind', 'target', 'reason'])
     else if (result.failures.length === 0) await this.show(result)
     assertConverged(result)
-    return result
+    return result.dry_run ? result.actions : result
   }
 }

@@ -9,7 +9,7 @@
  * and the server-state file (0600).
  */
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 
 import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {PoolGraph, Subnet, Vip} from '../domain/types.js'
@@ -24,7 +24,7 @@ import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
 import {fdLimitShortfall} from './fd-limit.js'
-import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
+import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
@@ -57,8 +57,10 @@ export interface PoolInspection {
  * removal of a process it proved is lbaas's (SPEC §4.7).
  */
 export interface HostInspector {
-  inspect(graph: PoolGraph): Promise<PoolInspection>
-  runsCurrent(id: string, config: string): boolean
+  /** The configuration the graph renders to on this host (pure). */
+  render(graph: PoolGraph): {config: string}
+  /** The VIP plug the graph asks for, for the inventory to inspect. */
+  plugSpecOf(graph: PoolGraph): PlugSpec
   removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
 }
 
@@ -104,6 +106,22 @@ function runsConfig(paths: PoolPaths, config: string | null): boolean {
   return config !== null && readIfExists(paths.configApplied) === sha256(config)
 }
 
+/**
+ * HAProxy binds a UNIX socket as `<socket>.<pid>.tmp`, keeps the previous one as
+ * `<socket>.<pid>.bak` until its rename, then unlinks the `.bak`; one killed (or stopped)
+ * in between leaves them. Called once a start or reload has succeeded under the pool lock,
+ * when no bind of this entry is in progress.
+ */
+function removeSocketLeftovers(paths: PoolPaths): void {
+  let names: string[]
+  try {
+    names = readdirSync(paths.dir)
+  } catch {
+    return
+  }
+  for (const name of names) if (/^(?:stats|master)\.sock\.\d+\.(?:bak|tmp)$/.test(name)) rmSync(`${paths.dir}/${name}`, {force: true})
+}
+
 /** Writes through a temporary file and rename, so readers never see half a file. */
 function writeAtomically(path: string, content: string): void {
   const temporary = `${path}.${process.pid}.tmp`
@@ -144,6 +162,13 @@ export class LocalExecutor implements PoolExecutor {
     }
   }
 
+  /** The VIP plug the graph asks for (throws when it has no live VIP). */
+  plugSpecOf(graph: PoolGraph): PlugSpec {
+    const vip = liveVip(graph)
+    if (!vip) throw new RuntimeFailure('internal_error', `internal error: pool ${graph.pool.id} has no live VIP`)
+    return this.plugSpec(graph, vip)
+  }
+
   render(graph: PoolGraph): {view: HaproxyView; config: string; paths: PoolPaths} {
     const paths = poolPaths(this.options.runDir, graph.pool.id)
     const view = buildPoolView({...graph, vip: liveVip(graph)}, this.renderOptions(paths))
@@ -171,6 +196,11 @@ export class LocalExecutor implements PoolExecutor {
     crashPoint('deploy-after-render')
     const paths = poolPaths(this.options.runDir, spec.id)
     const master = runningMaster(paths)
+    if (master === undefined && (masterIdentity(paths).verdict.state === 'detached' || unrecordedHaproxies(paths).length > 0)) {
+      // Ours but unreachable (its namespace was deleted under it), or started and never recorded:
+      // it must go before a new one binds the same sockets and addresses.
+      await step('stop the HAProxy that does not serve this pool', () => stopHaproxy(paths))
+    }
     const current = readIfExists(paths.config)
     if (master !== undefined && current === config && runsConfig(paths, config)) {
       // Byte-identical: no reload; only repair the plumbing if something went missing.
@@ -229,6 +259,7 @@ export class LocalExecutor implements PoolExecutor {
       retiring?.release(replaced)
     }
     writeAtomically(paths.configApplied, sha256(config))
+    removeSocketLeftovers(paths)
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
   }

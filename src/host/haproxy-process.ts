@@ -4,19 +4,28 @@
  * (listeners pass to the new worker over a socketpair, so no connection is dropped:
  * probe.md §4), and judged alive from /proc (PID 1 here reaps zombies late).
  */
-import {chmodSync, existsSync, readFileSync} from 'node:fs'
+import {chmodSync, existsSync, readFileSync, rmSync} from 'node:fs'
 
 import {ConfigRejectedError, RuntimeFailure} from '../domain/errors.js'
 import {reloadAndWait, showInfo, showProc, type ReloadOutcome} from '../haproxy/runtime.js'
 import type {PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {findProcesses, isAlive, readPidFile, terminate} from './proc.js'
+import {checkRecorded, observeProcess, recordIdentity, type IdentityVerdict, type RecordedIdentity} from './identity.js'
+import {findProcesses, readPidFile, readProcessStat, terminate, type ProcessInfo} from './proc.js'
 import {run} from './run.js'
 
-/** The running master's PID, from the pid file HAProxy writes; undefined when not running. */
-export function runningMaster(paths: Pick<PoolPaths, 'pidFile'>): number | undefined {
-  const recorded = readPidFile(paths.pidFile)
-  return recorded && isAlive(recorded.pid) ? recorded.pid : undefined
+/**
+ * The master recorded for this run-dir entry and what /proc says of it now (SPEC §4.7):
+ * `running` only when PID, start time, program, command line and namespace all match.
+ */
+export function masterIdentity(paths: Pick<PoolPaths, 'identity'>): {record: RecordedIdentity | undefined; verdict: IdentityVerdict} {
+  return checkRecorded(paths.identity)
+}
+
+/** The running master's PID, proven by its identity record; undefined when not running (or not provably ours). */
+export function runningMaster(paths: Pick<PoolPaths, 'identity'>): number | undefined {
+  const {record, verdict} = masterIdentity(paths)
+  return record && verdict.state === 'running' ? record.pid : undefined
 }
 
 /**
@@ -46,6 +55,10 @@ export async function startHaproxy(paths: PoolPaths, namespace: string | null): 
   })
   await waitForWorker(paths)
   privatePidFile(paths)
+  const master = readPidFile(paths.pidFile)
+  if (!master || !recordIdentity(paths.identity, master.pid, {run_path: paths.dir, namespace})) {
+    throw new RuntimeFailure('haproxy_not_serving', `HAProxy started but its master (pid file ${paths.pidFile}) could not be identified`)
+  }
 }
 
 /**
@@ -88,27 +101,56 @@ export async function reloadHaproxy(paths: PoolPaths): Promise<ReloadOutcome> {
 
 /**
  * Stops the pool's HAProxy: a soft stop (SIGUSR1 lets workers finish what they serve for a
- * moment), then SIGTERM and SIGKILL. Also ends any HAProxy still running from this pool's
- * configuration without a pid file (a crash between start and the pid file, or an orphan
- * worker). Idempotent.
+ * moment), then SIGTERM and SIGKILL. Only a master proven ours by its identity record is
+ * signalled, `running` or `detached` (its namespace was deleted under it), and only workers
+ * that are its children. Also ends an HAProxy whose command line loads this entry's
+ * configuration but that has no record (a crash between start and recording it): the run
+ * dir is 0700 and the program must be HAProxy itself. Idempotent.
  */
 export async function stopHaproxy(paths: PoolPaths): Promise<void> {
-  const master = runningMaster(paths)
-  const workers = master ? await workerPids(paths) : []
-  if (master) await terminate(master, {signal: 'SIGUSR1', graceMs: 500}).catch(() => terminate(master, {graceMs: 1_000}))
-  for (const pid of workers) await terminate(pid, {graceMs: 500})
-  for (const orphan of findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.includes(paths.config))) {
-    await terminate(orphan.pid, {graceMs: 500})
+  const {record, verdict} = masterIdentity(paths)
+  const master = record && (verdict.state === 'running' || verdict.state === 'detached') ? record : undefined
+  const workers = master ? await workerPids(paths, master.pid) : []
+  if (master) {
+    const startTime = master.start_time
+    await terminate(master.pid, {signal: 'SIGUSR1', graceMs: 500, startTime}).catch(() => terminate(master.pid, {graceMs: 1_000, startTime}))
   }
+  for (const worker of workers) await terminate(worker.pid, {graceMs: 500, startTime: worker.startTime})
+  for (const orphan of unrecordedHaproxies(paths)) await terminate(orphan.pid, {graceMs: 500, startTime: orphan.startTime})
+  rmSync(paths.identity, {force: true})
 }
 
-async function workerPids(paths: PoolPaths): Promise<number[]> {
+/**
+ * HAProxy processes (by /proc/PID/exe) whose command line loads `paths.config`, other than
+ * the recorded master and its workers (a worker is forked with the master's command line).
+ */
+export function unrecordedHaproxies(paths: Pick<PoolPaths, 'config' | 'identity'>, candidates?: readonly ProcessInfo[]): ProcessInfo[] {
+  const {record, verdict} = masterIdentity(paths)
+  const master = record && verdict.state !== 'not-ours' ? record.pid : undefined
+  const loading = (argv: readonly string[]) => argv[0]?.endsWith('haproxy') === true && argv.includes(paths.config)
+  // `candidates`: one pass over /proc shared by many entries (sync's inventory).
+  return (candidates ? candidates.filter((found) => loading(found.argv)) : findProcesses(loading)).filter(
+    (found) => found.pid !== master && readProcessStat(found.pid)?.ppid !== master && isHaproxyProgram(observeProcess(found.pid)?.exe),
+  )
+}
+
+export function isHaproxyProgram(exe: string | undefined): boolean {
+  return exe !== undefined && /\/haproxy(?: \(deleted\))?$/.test(exe)
+}
+
+/** Workers the master lists that are still its children (a worker PID recycled since is not). */
+async function workerPids(paths: PoolPaths, masterPid: number): Promise<{pid: number; startTime: number}[]> {
+  let pids: number[]
   try {
     const proc = await showProc(paths.masterSocket, {timeoutMs: 1_000, connectRetryMs: 200})
-    return [...proc.workers, ...proc.old_workers].map((entry) => entry.pid)
+    pids = [...proc.workers, ...proc.old_workers].map((entry) => entry.pid)
   } catch {
     return []
   }
+  return pids.flatMap((pid) => {
+    const stat = readProcessStat(pid)
+    return stat && stat.ppid === masterPid ? [{pid, startTime: stat.startTime}] : []
+  })
 }
 
 /** HAProxy drops privileges to Debian's `haproxy` account, or to nobody/nogroup elsewhere. */

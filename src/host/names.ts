@@ -201,6 +201,8 @@ export interface PoolPaths {
   /** Master CLI (`haproxy -W -S`). */
   masterSocket: string
   pidFile: string
+  /** The master's identity (identity.ts), recorded at start. */
+  identity: string
   /** `show servers state` saved before a reload (`server-state-file`). */
   serverState: string
   log: string
@@ -218,6 +220,7 @@ export function poolPaths(runDir: string, poolId: string): PoolPaths {
     statsSocket: checkSocketPath(`${dir}/stats.sock`),
     masterSocket: checkSocketPath(`${dir}/${LONGEST_SOCKET_NAME}`),
     pidFile: `${dir}/haproxy.pid`,
+    identity: `${dir}/haproxy.identity`,
     serverState: `${dir}/server-state`,
     log: `${dir}/haproxy.log`,
   }
@@ -253,4 +256,35 @@ export function poolIdsIn(entries: readonly string[]): string[] {
 /** Control dir of one lab backend (pid file, log, the `unhealthy` switch), mode 0700. */
 export function labBackendDir(runDir: string, subnetId: string, index: number): string {
   return `${checkedRunDir(runDir)}/lab/${labBackendNames(subnetId, index).namespace}`
+}
+
+/** Files a run-dir entry holds while its HAProxy serves (poolPaths). */
+export const RUN_ENTRY_FILES: readonly string[] = [
+  'haproxy.cfg',
+  'haproxy.cfg.applied',
+  'haproxy.cfg.last-good',
+  'server-state',
+  'stats.sock',
+  'master.sock',
+  'haproxy.pid',
+  'haproxy.identity',
+  'haproxy.log',
+]
+
+/**
+ * Files that HAProxy or lbaas leave in a run-dir entry when interrupted, and that nothing
+ * reads again: a candidate (`haproxy.cfg.new`), a refused or failed one once the pool runs
+ * its current configuration again (`.rejected`, `.failed`), lbaas's half-written
+ * `<file>.<pid>.tmp`, and HAProxy's own `<socket>.<pid>.tmp` / `<socket>.<pid>.bak` (it
+ * binds a UNIX socket under a temporary name, keeps the old one as `.bak`, renames, then
+ * unlinks the `.bak`: a kill in between leaves it). Anything else is not ours to remove.
+ */
+export function isStrayRunFile(name: string): boolean {
+  return (
+    name === 'haproxy.cfg.new' ||
+    name === 'haproxy.cfg.rejected' ||
+    name === 'haproxy.cfg.failed' ||
+    /^[\w.-]+\.\d+\.tmp$/.test(name) ||
+    /^(?:stats|master)\.sock\.\d+\.(?:bak|tmp)$/.test(name)
+  )
 }

@@ -2,7 +2,8 @@
  * The host side of `lbaas lab` (SPEC §7): throw-away backend "hosts", each a `lab-`
  * namespace plugged into the lab's bridge and running the HTTP server of backend.ts.
  *
- * A backend's control dir (mode 0700) holds `backend.pid` (`PID STARTTIME`), `backend.log`,
+ * A backend's control dir (mode 0700) holds `backend.pid` (`PID STARTTIME`), `backend.identity`
+ * (identity.ts: what proves the server is ours), `backend.log`,
  * `listening` (written by the server once it accepts connections) and, while the operator
  * wants it to fail its health check, `unhealthy`.
  */
@@ -11,7 +12,8 @@ import {fileURLToPath} from 'node:url'
 import {RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress} from '../domain/ip.js'
 import {assertOwnedNamespace, LAB_INTERFACE, LAB_LINK_PREFIX} from '../host/names.js'
-import {namespaceExists, processInNamespace} from '../host/netns.js'
+import {checkRecorded, observeProcess, recordIdentity, sameProgram} from '../host/identity.js'
+import {namespaceExists} from '../host/netns.js'
 import {plugInterface, unplugNamespace, type PlugResult} from '../host/plug.js'
 import {findProcesses, identityOf, isAlive, readPidFile, terminate, writePidFile} from '../host/proc.js'
 import {spawnDetached} from '../host/run.js'
@@ -53,6 +55,7 @@ const LAB_NAMESPACE = /^lab-([0-9a-f]{8})-(\d{1,4})$/
 
 const controlFiles = (controlDir: string) => ({
   pid: `${controlDir}/backend.pid`,
+  identity: `${controlDir}/backend.identity`,
   log: `${controlDir}/backend.log`,
   listening: `${controlDir}/listening`,
   unhealthy: `${controlDir}/unhealthy`,
@@ -69,9 +72,11 @@ export function labHostLinkFor(namespace: string): string {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-function recordedBackend(controlDir: string): {pid: number; startTime?: number} | undefined {
-  const recorded = readPidFile(controlFiles(controlDir).pid)
-  return recorded && recorded.startTime !== undefined && isAlive(recorded.pid, recorded.startTime) ? recorded : undefined
+/** The recorded server, when it is provably ours (SPEC §4.7): `running`, or `detached` from a namespace deleted under it. */
+function recordedBackend(controlDir: string): {pid: number; startTime: number; detached: boolean} | undefined {
+  const {record, verdict} = checkRecorded(controlFiles(controlDir).identity)
+  if (!record || (verdict.state !== 'running' && verdict.state !== 'detached')) return undefined
+  return {pid: record.pid, startTime: record.start_time, detached: verdict.state === 'detached'}
 }
 
 function logTail(logFile: string): string {
@@ -114,7 +119,7 @@ export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
     owner: spec.owner,
   })
   const running = recordedBackend(spec.controlDir)
-  if (running && processInNamespace(running.pid, spec.namespace)) return {pid: running.pid, started: false, plug}
+  if (running && !running.detached) return {pid: running.pid, started: false, plug}
   // A recorded server outside the (re-created) namespace is unreachable: replace it.
   if (running) await terminate(running.pid, {startTime: running.startTime, graceMs: 2_000})
 
@@ -127,9 +132,13 @@ export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
 
   const deadline = performance.now() + (spec.readyTimeoutMs ?? 5_000)
   for (;;) {
-    if (readPidFile(files.listening)?.pid === pid) return {pid, started: true, plug}
+    // Recorded once it listens: by then `ip netns exec` has become the server (same PID and start time).
+    if (readPidFile(files.listening)?.pid === pid && recordIdentity(files.identity, pid, {run_path: spec.controlDir, namespace: spec.namespace})) {
+      return {pid, started: true, plug}
+    }
     if (!isAlive(pid, identity?.startTime)) {
       rmSync(files.pid, {force: true})
+      rmSync(files.identity, {force: true})
       throw new RuntimeFailure('lab_backend_failed', `lab backend ${spec.name} exited at start:\n${logTail(files.log)}`)
     }
     if (performance.now() >= deadline) {
@@ -157,15 +166,17 @@ export async function stopBackend(spec: StopBackendSpec): Promise<{stopped: bool
   assertOwnedNamespace(spec.namespace)
   const files = controlFiles(spec.controlDir)
   let stopped = false
-  const recorded = readPidFile(files.pid)
-  if (recorded?.startTime !== undefined) {
-    stopped = (await terminate(recorded.pid, {startTime: recorded.startTime, graceMs: 2_000})) !== 'not-running'
-  }
-  const strays = findProcesses((argv) => argv.includes('--control-dir') && argv[argv.indexOf('--control-dir') + 1] === spec.controlDir)
+  const recorded = recordedBackend(spec.controlDir)
+  if (recorded) stopped = (await terminate(recorded.pid, {startTime: recorded.startTime, graceMs: 2_000})) !== 'not-running'
+  // A server started before its identity was recorded: our own Node running our script with this control dir.
+  const strays = findProcesses(
+    (argv) => argv.includes('--control-dir') && argv[argv.indexOf('--control-dir') + 1] === spec.controlDir,
+  ).filter((stray) => stray.pid !== recorded?.pid && sameProgram(observeProcess(stray.pid)?.exe, process.execPath))
   for (const stray of strays) {
     stopped = (await terminate(stray.pid, {startTime: stray.startTime, graceMs: 2_000})) !== 'not-running' || stopped
   }
   rmSync(files.pid, {force: true})
+  rmSync(files.identity, {force: true})
   rmSync(files.listening, {force: true})
   const namespaceDeleted = await unplugNamespace(spec.namespace, spec.hostLink ?? labHostLinkFor(spec.namespace))
   return {stopped, namespaceDeleted}
@@ -196,7 +207,7 @@ export function backendStatus(spec: StopBackendSpec): BackendStatus {
   return {
     namespace: spec.namespace,
     namespaceExists: namespaceExists(spec.namespace),
-    running: recorded !== undefined,
+    running: recorded !== undefined && !recorded.detached,
     pid: recorded?.pid,
     healthy: !existsSync(files.unhealthy),
     listening: recorded !== undefined && readPidFile(files.listening)?.pid === recorded.pid,

@@ -1,60 +1,45 @@
 /**
- * `lbaas sync` (SPEC §4.5): makes this host match the state file. It re-creates missing
- * bridges, namespaces, plugs and HAProxy processes (after a reboot nothing is left),
- * reloads pools whose running configuration differs, settles stale PENDING_* statuses,
- * brings lab backends back, and removes this tool's orphans: namespaces, links, processes
- * and run-dir entries that no longer belong to a pool.
+ * `lbaas sync` (SPEC §4.5): makes this host match the state file. It asks the host what
+ * exists (host/inventory.ts), plans purely from that and the state file (sync-plan.ts),
+ * and then runs every action on its own: one failure never stops the others, deploys run
+ * `parallel` at a time, and the result names every object that did not converge.
  *
- * Several lbaas instances (state files) may share a host, so an orphan is only ever
- * removed when it is provably ours: a run-dir entry of our run dir, or a link whose alias
- * is our owner tag (names.ts `ownerTag`). Idempotent: a second run finds nothing to do.
+ * Safe beside other commands: one sync at a time per state file (the host lock), and
+ * every action that touches a pool runs under that pool's lock from a fresh read of the
+ * state file. An orphan is removed only if it is still one under the lock, so a pool, VIP
+ * or subnet created while sync runs is never torn down by it.
+ *
+ * What sync never touches: anything without this tool's name prefixes, links and
+ * namespaces whose owner tag names another run dir, files of a run-dir entry it does not
+ * know (names.ts `isStrayRunFile`), and any process it cannot prove it started (§4.7).
  */
-import {existsSync, readdirSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {availableParallelism} from 'node:os'
 
 import {RuntimeFailure} from '../domain/errors.js'
 import {isPending} from '../domain/status.js'
-import type {PoolGraph, Subnet} from '../domain/types.js'
-import {liveVip, type HostInspector} from '../host/executor.js'
-import {runningMaster} from '../host/haproxy-process.js'
-import {deleteBridge, deleteLink, inspectLink, listLinks, planBridge} from '../host/links.js'
-import {liveLockHolder, withHostLock} from '../host/lock.js'
-import {
-  LAB_LINK_PREFIX,
-  LAB_NAMESPACE_PREFIX,
-  MANAGED_BRIDGE_PREFIX,
-  POOL_NAMESPACE_PREFIX,
-  VIP_LINK_PREFIX,
-  labBackendNames,
-  namespaceFor,
-  ownerTag,
-  poolIdFromNamespace,
-  poolIdsIn,
-  poolLockPath,
-  poolPaths,
-  vipHostLink,
-} from '../host/names.js'
-import {listNamespaces, namespaceExists, processInNamespace} from '../host/netns.js'
-import {unplugNamespace} from '../host/plug.js'
-import {findProcesses, terminate} from '../host/proc.js'
+import type {PoolGraph} from '../domain/types.js'
+import {liveVip} from '../host/executor.js'
+import {inspectRunEntry, takeInventory} from '../host/inventory.js'
+import {deleteBridge, deleteLink} from '../host/links.js'
+import {acquireLock, withLock} from '../host/lock.js'
+import {hostLockPath, labBackendNames, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
+import {rmRunFiles} from '../host/run-files.js'
+import {stopBackend} from '../lab/lab-host.js'
+import {getDevice} from '../store/device.js'
 import {loadPoolGraph} from '../store/graph.js'
-import {getDevice, type DeviceRow} from '../store/device.js'
 import {listLabBackends} from '../store/lab.js'
-import {listPools} from '../store/pools.js'
+import {getPool, listPools} from '../store/pools.js'
 import {listSubnets} from '../store/subnets.js'
+import {settleWithConcurrency} from '../util/concurrency.js'
+import {pausePoint} from '../util/crash-point.js'
 import {applyPool, describeFailure} from './apply.js'
 import type {AppContext} from './context.js'
-import {labStatus, labStartBackend} from './lab.js'
+import {labStartBackend, labStatus} from './lab.js'
 import {planAgentSync, type AgentSyncOptions} from './sync-agents.js'
+import {planStrayFiles, planSync, type SyncActionKind, type SyncOperation, type SyncStep, type SyncWants} from './sync-plan.js'
 
-export type SyncActionKind =
-  | 'repair-bridge'
-  | 'deploy'
-  | 'undeploy'
-  | 'settle'
-  | 'start-lab-backend'
-  | 'remove-orphan'
-  | 'move'
-  | 'problem'
+export type {SyncActionKind} from './sync-plan.js'
 
 export interface SyncAction {
   kind: SyncActionKind
@@ -62,7 +47,8 @@ export interface SyncAction {
   reason: string
 }
 
-interface PlannedAction extends SyncAction {
+/** One action of the plan; without `apply` it is a problem only the operator can fix. */
+export interface PlannedAction extends SyncAction {
   apply?: () => Promise<void>
 }
 
@@ -75,275 +61,190 @@ export interface SyncResult {
 
 export interface SyncOptions extends Omit<AgentSyncOptions, 'now'> {
   dryRun?: boolean
+  /** Actions at once; default 2 × CPU cores. */
+  parallel?: number
+  /** How long to wait for another sync of this state file; default 60 s. */
+  waitMs?: number
+}
+
+export const DEFAULT_SYNC_WAIT_MS = 60_000
+
+export function defaultParallelism(): number {
+  return 2 * availableParallelism()
 }
 
 export async function sync(ctx: AppContext, options: SyncOptions = {}): Promise<SyncResult> {
-  return withHostLock(ctx.runDir, async () => {
-    const actions = await planSync(ctx)
+  const parallel = options.parallel ?? defaultParallelism()
+  const lock = acquireLock(hostLockPath(ctx.runDir), 'sync of this state file', {
+    timeoutMs: options.waitMs ?? DEFAULT_SYNC_WAIT_MS,
+    onWait: (holder) => ctx.notify.info(`waiting for process ${holder.pid} (another sync of this state file) to finish`),
+  })
+  return withLock(lock, async () => {
+    const actions = await planActions(ctx)
     // On a controller: the pools placed on agents (SPEC §4.5 "Agent pools too", §6).
     actions.push(...(await planAgentSync(ctx, options)))
-    const failures: SyncResult['failures'] = []
-    if (!options.dryRun) {
-      for (const action of actions) {
-        if (!action.apply) continue
-        try {
-          await ctx.notify.step(`${action.kind} ${action.target}: ${action.reason}`, action.apply)
-        } catch (error) {
-          // One action's failure never stops the others (SPEC §4.5).
-          failures.push({target: action.target, error: describeFailure(error)})
-        }
-      }
-    }
-    return {dry_run: Boolean(options.dryRun), actions: actions.map(({apply: _apply, ...action}) => action), failures}
+    const shown = actions.map(({kind, target, reason}) => ({kind, target, reason}))
+    if (options.dryRun) return {dry_run: true, actions: shown, failures: []}
+    const failures = await runActions(ctx, actions, parallel)
+    return {dry_run: false, actions: shown, failures: failures.map(({target, reason}) => ({target, error: reason}))}
   })
 }
 
 /** Exit 1 (sync_incomplete) naming every object that did not converge (SPEC §4.5). */
 export function assertConverged(result: SyncResult): void {
   if (result.failures.length === 0) return
-  const list = result.failures.map((failure) => `${failure.target}: ${failure.error}`).join('; ')
-  throw new RuntimeFailure('sync_incomplete', `sync did not converge: ${list}`)
+  throw new RuntimeFailure(
+    'sync_incomplete',
+    `sync did not converge ${result.failures.length} of ${result.actions.length} actions:\n${result.failures.map((failure) => `  ${failure.target}: ${failure.error}`).join('\n')}`,
+    'fix what each line names, then run `lbaas sync` again (every other action was applied)',
+  )
 }
 
-async function planSync(ctx: AppContext): Promise<PlannedAction[]> {
-  const local = await ctx.hostInspector()
-  const {db} = ctx.store
-  const owner = ownerTag(ctx.runDir)
-  const subnets = listSubnets(db)
-  const graphs = listPools(db)
-    .filter((pool) => pool.agent === 'local')
-    .map((pool) => loadPoolGraph(db, pool.id)!)
-  const served = new Set(graphs.filter((graph) => liveVip(graph)).map((graph) => graph.pool.id))
-  const actions: PlannedAction[] = []
-
-  // A serve-worker's Libra device owns a run-dir entry, namespace and link like a pool does.
-  const device = getDevice(db)
-  const known = new Set([...graphs.map((graph) => graph.pool.id), ...(device ? [device.id] : [])])
-  if (device && device.state === 'ACTIVE') served.add(device.id)
-
-  actions.push(...(await planBridges(ctx, subnets, owner)))
-  for (const graph of graphs) actions.push(...(await planPool(ctx, local, graph)))
-  if (device) actions.push(...(await planDevice(ctx, local, device)))
-  actions.push(...(await planLab(ctx)))
-  actions.push(...planOrphans(ctx, local, known, served, subnets, owner))
-  return actions
-}
-
-async function planDevice(ctx: AppContext, local: HostInspector, device: DeviceRow): Promise<PlannedAction[]> {
-  const running = runningMaster(poolPaths(ctx.runDir, device.id)) !== undefined
-  const wanted = device.state === 'ACTIVE'
-  if (running && wanted && !(await deviceConfigCurrent(ctx, local, device))) {
-    return [
-      {
-        kind: 'deploy',
-        target: `Libra device ${device.id}`,
-        reason: 'running configuration differs from the state file',
-        apply: () => ctx.device.restore(),
-      },
-    ]
-  }
-  if (running === wanted && (wanted || !existsSync(poolPaths(ctx.runDir, device.id).dir) || device.state === 'SUSPENDED')) {
-    return planLeftoverFiles(ctx, device.id, `Libra device ${device.id}`)
-  }
-  return [
-    {
-      kind: wanted ? 'deploy' : 'undeploy',
-      target: `Libra device ${device.id}`,
-      reason: wanted ? 'HAProxy not running' : `device is ${device.state} but HAProxy runs`,
-      apply: () => ctx.device.restore(),
-    },
+/** Bridges first (pools plug into them), then pools, the device and lab backends at once, orphans last. */
+async function runActions(ctx: AppContext, actions: PlannedAction[], parallel: number): Promise<{target: string; reason: string}[]> {
+  const phases = [
+    actions.filter((action) => action.kind === 'repair-bridge' || action.kind === 'problem'),
+    actions.filter((action) => !['repair-bridge', 'problem', 'remove-orphan'].includes(action.kind)),
+    actions.filter((action) => action.kind === 'remove-orphan'),
   ]
-}
-
-/** A worker killed between deploying an UPDATE and recording it leaves HAProxy running a configuration the state file does not hold. */
-async function deviceConfigCurrent(ctx: AppContext, local: HostInspector, device: DeviceRow): Promise<boolean> {
-  // Unrenderable (e.g. the device subnet is gone): restoring would fail the same way.
-  const config = await ctx.device.renderStored()
-  return config === null || local.runsCurrent(device.id, config)
-}
-
-async function planBridges(ctx: AppContext, subnets: Subnet[], owner: string): Promise<PlannedAction[]> {
-  const actions: PlannedAction[] = []
-  for (const subnet of subnets) {
-    if (!subnet.managed) {
-      const link = inspectLink(subnet.bridge)
-      if (!link.exists || !link.isBridge) {
-        actions.push({kind: 'problem', target: `subnet ${subnet.name}`, reason: `bridge ${subnet.bridge} is missing; create it (lbaas never creates a bridge given with --bridge)`})
-      }
-      continue
-    }
-    const gatewayCidr = `${subnet.gateway_ip}/${subnet.cidr.split('/')[1]}`
-    const plan = await planBridge(subnet.bridge, {gatewayCidr, owner})
-    if (plan.changes.length > 0) {
-      actions.push({
-        kind: 'repair-bridge',
-        target: `subnet ${subnet.name}`,
-        reason: plan.changes.map((change) => change.detail).join('; '),
-        apply: () => ctx.localExecutor.ensureSubnet(subnet),
-      })
-    }
+  const failures: {target: string; reason: string}[] = []
+  for (const phase of phases) {
+    const outcomes = await settleWithConcurrency(phase, parallel, async (action) => {
+      if (!action.apply) throw new RuntimeFailure('sync_problem', action.reason)
+      await ctx.notify.step(`${action.kind} ${action.target}: ${action.reason}`, action.apply)
+    })
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'rejected') failures.push({target: phase[index].target, reason: describeFailure(outcome.reason)})
+    })
   }
-  return actions
+  return failures
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
 }
 
 function pendingObjects(graph: PoolGraph): string[] {
-  const pending = [
+  return [
     ...(isPending(graph.pool.status) ? [`pool ${graph.pool.status}`] : []),
     ...(graph.vip && isPending(graph.vip.status) ? [`VIP ${graph.vip.status}`] : []),
     ...graph.members.filter((member) => isPending(member.status)).map((member) => `member ${member.id} ${member.status}`),
     ...graph.associations.filter((association) => isPending(association.status)).map((association) => `monitor ${association.monitor_id} ${association.status}`),
   ]
-  return pending
 }
 
-async function planPool(ctx: AppContext, local: HostInspector, graph: PoolGraph): Promise<PlannedAction[]> {
-  const target = `pool ${graph.pool.name} (${graph.pool.id})`
-  const pending = pendingObjects(graph)
-  const apply = async () => {
-    await applyPool(ctx, graph.pool.id, {pool: true})
-  }
-  if (liveVip(graph)) {
-    const seen = await local.inspect(graph)
-    const reasons = [
-      ...(seen.namespace ? [] : ['namespace missing']),
-      ...(seen.plugSteps ?? []).filter(() => seen.namespace),
-      ...(seen.running ? [] : ['HAProxy not running']),
-      ...(seen.running && !seen.configCurrent ? ['running configuration differs from the state file'] : []),
-      ...pending.map((text) => `stale ${text}`),
-    ]
-    return reasons.length > 0 ? [{kind: 'deploy', target, reason: reasons.join('; '), apply}] : planLeftoverFiles(ctx, graph.pool.id, target)
-  }
-  const paths = poolPaths(ctx.runDir, graph.pool.id)
-  const leftovers = [
-    ...(namespaceExists(namespaceFor(graph.pool.id)) ? ['namespace'] : []),
-    ...(existsSync(paths.dir) ? ['run files'] : []),
-  ]
-  if (leftovers.length > 0) {
-    return [{kind: 'undeploy', target, reason: `no VIP, but ${leftovers.join(' and ')} left on the host`, apply}]
-  }
-  if (pending.length > 0) return [{kind: 'settle', target, reason: pending.map((text) => `stale ${text}`).join('; '), apply}]
-  return []
-}
+const poolTarget = (graph: PoolGraph) => `pool ${graph.pool.name} (${graph.pool.id})`
 
-/**
- * A candidate configuration or half-written file that a deploy killed before its rename
- * left in a run-dir entry whose HAProxy otherwise matches the state file (the next deploy
- * would overwrite it). Removed under the pool lock, so never from under a running deploy.
- */
-function planLeftoverFiles(ctx: AppContext, id: string, target: string): PlannedAction[] {
-  const {dir, configNew} = poolPaths(ctx.runDir, id)
-  const leftovers = existsSync(dir) ? readdirSync(dir).filter((name) => `${dir}/${name}` === configNew || name.endsWith('.tmp')) : []
-  if (leftovers.length === 0 || deployRunning(ctx, id)) return []
-  return [
-    {
-      kind: 'remove-orphan',
-      target,
-      reason: `${leftovers.join(', ')} left by an interrupted deploy`,
-      apply: () =>
-        ctx.withPoolLock(id, async () => {
-          for (const name of leftovers) rmSync(`${dir}/${name}`, {force: true})
-        }),
-    },
-  ]
-}
-
-/** A live process holds the pool's lock: the files in its run-dir entry are its work in progress. */
-function deployRunning(ctx: AppContext, id: string): boolean {
-  return liveLockHolder(poolLockPath(ctx.runDir, id)) !== undefined
-}
-
-async function planLab(ctx: AppContext): Promise<PlannedAction[]> {
-  return labStatus(ctx)
-    .filter((backend) => !backend.running)
-    .map((backend) => ({
-      kind: 'start-lab-backend' as const,
-      target: `lab backend ${backend.name}`,
-      reason: 'not running',
-      apply: async () => {
-        await labStartBackend(ctx, backend.name)
-      },
-    }))
-}
-
-/**
- * Things of ours with no pool behind them. `known` are all local pools (handled by
- * planPool), `served` those with a live VIP.
- */
-function planOrphans(
-  ctx: AppContext,
-  local: HostInspector,
-  known: Set<string>,
-  served: Set<string>,
-  subnets: Subnet[],
-  owner: string,
-): PlannedAction[] {
-  const actions: PlannedAction[] = []
-  const handled = new Set<string>()
-  const removePool = (id: string, reason: string) => {
-    if (handled.has(id) || known.has(id)) return
-    handled.add(id)
-    actions.push({
-      kind: 'remove-orphan',
-      target: `pool ${id}`,
-      reason,
-      apply: () => local.removeProcess(id, namespaceFor(id), vipHostLink(id)),
-    })
-  }
-
-  const runEntries = existsSync(ctx.runDir) ? poolIdsIn(readdirSync(ctx.runDir)) : []
-  for (const id of runEntries) removePool(id, 'run-dir entry of a pool that is not in the state file')
-
-  for (const namespace of listNamespaces(POOL_NAMESPACE_PREFIX)) {
-    const id = poolIdFromNamespace(namespace)
-    if (id && !known.has(id) && inspectLink(vipHostLink(id)).alias === owner) {
-      removePool(id, `namespace ${namespace} of a pool that is not in the state file`)
+/** The plan, as actions: what the state file wants, what the host has, the pure planner, then each step bound to what does it. */
+export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
+  const local = await ctx.hostInspector()
+  const {db} = ctx.store
+  const {allPools, graphs, subnets, device, labRows} = ctx.store.read(() => {
+    const pools = listPools(db)
+    return {
+      allPools: pools,
+      graphs: pools.filter((pool) => pool.agent === 'local').map((pool) => loadPoolGraph(db, pool.id)!),
+      subnets: listSubnets(db),
+      device: getDevice(db),
+      labRows: listLabBackends(db),
     }
+  })
+  // A command that completes from here on is not in this snapshot: whatever it creates on the
+  // host looks like an orphan below, and is kept by the fresh read under its lock (operationOf).
+  await pausePoint('sync-after-state-read')
+  const served = graphs.filter((graph) => liveVip(graph))
+  const inventory = await takeInventory({
+    runDir: ctx.runDir,
+    plugs: served.flatMap((graph) => {
+      try {
+        return [local.plugSpecOf(graph)]
+      } catch {
+        return []
+      }
+    }),
+    bridges: subnets.map((subnet) => ({name: subnet.bridge, managed: subnet.managed, gatewayCidr: `${subnet.gateway_ip}/${subnet.cidr.split('/')[1]}`})),
+  })
+  const deviceConfig = device && device.state === 'ACTIVE' ? await ctx.device.renderStored() : null
+  const wants: SyncWants = {
+    pools: graphs.map((graph) => ({
+      id: graph.pool.id,
+      target: poolTarget(graph),
+      served: liveVip(graph) !== null,
+      configSha: liveVip(graph) ? sha256(local.render(graph).config) : null,
+      pending: pendingObjects(graph),
+    })),
+    allPoolIds: new Set(allPools.map((pool) => pool.id)),
+    knownLinks: new Set(allPools.map((pool) => vipHostLink(pool.id))),
+    device: device
+      ? {id: device.id, target: `Libra device ${device.id}`, served: device.state === 'ACTIVE', suspended: device.state === 'SUSPENDED', configSha: deviceConfig === null ? null : sha256(deviceConfig)}
+      : undefined,
+    subnets: subnets.map((subnet) => ({id: subnet.id, name: subnet.name, bridge: subnet.bridge, managed: subnet.managed})),
+    labNamespaces: new Set(labRows.map((row) => labBackendNames(row.subnet_id, row.position).namespace)),
+    labDown: labStatus(ctx).filter((backend) => !backend.running).map((backend) => backend.name),
   }
+  return planSync(wants, inventory).map((step) => bind(ctx, step))
+}
 
-  const servedLinks = new Set([...served].map((id) => vipHostLink(id)))
-  for (const link of listLinks(VIP_LINK_PREFIX)) {
-    if (servedLinks.has(link) || inspectLink(link).alias !== owner) continue
-    if ([...known].some((id) => vipHostLink(id) === link)) continue
-    actions.push({kind: 'remove-orphan', target: `link ${link}`, reason: 'VIP link of no pool', apply: async () => void (await deleteLink(link))})
+function bind(ctx: AppContext, step: SyncStep): PlannedAction {
+  const {kind, target, reason} = step
+  const apply = operationOf(ctx, step.operation)
+  return apply ? {kind, target, reason, apply} : {kind, target, reason}
+}
+
+/** Each operation re-reads the state file under the lock it needs before it changes anything. */
+function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<void>) | undefined {
+  const {db} = ctx.store
+  switch (operation.type) {
+    case 'none':
+      return undefined
+    case 'apply-pool':
+      // applyPool takes the pool lock and reads the pool afresh (a deleted pool is left alone).
+      return async () => void (await applyPool(ctx, operation.poolId, {pool: true}))
+    case 'restore-device':
+      return () => ctx.device.restore()
+    case 'ensure-subnet':
+      return async () => {
+        const subnet = ctx.store.read(() => listSubnets(db).find((candidate) => candidate.id === operation.subnetId))
+        if (subnet) await ctx.localExecutor.ensureSubnet(subnet)
+      }
+    case 'start-lab-backend':
+      return async () => void (await labStartBackend(ctx, operation.name))
+    case 'remove-files':
+      return () =>
+        ctx.withPoolLock(operation.id, async () => {
+          // Under the lock no deploy of this entry runs: what is still stray is nobody's work in progress.
+          const entry = inspectRunEntry(ctx.runDir, operation.id)
+          const strays = planStrayFiles(entry && {...entry, lockHeld: false}, '')[0]
+          if (strays?.operation.type === 'remove-files') rmRunFiles(poolPaths(ctx.runDir, operation.id), strays.operation.files.filter((file) => operation.files.includes(file)))
+        })
+    case 'remove-entry':
+      return () =>
+        ctx.withPoolLock(operation.id, async () => {
+          if (isKnown(ctx, operation.id)) return // created while sync ran
+          const local = await ctx.hostInspector()
+          await local.removeProcess(operation.id, namespaceFor(operation.id), vipHostLink(operation.id))
+        })
+    case 'delete-link':
+      return async () => {
+        const owners = ctx.store.read(() => listPools(db)).filter((pool) => vipHostLink(pool.id) === operation.name)
+        if (owners.length > 0) return
+        await deleteLink(operation.name)
+      }
+    case 'delete-bridge':
+      return async () => {
+        if (ctx.store.read(() => listSubnets(db)).some((subnet) => subnet.bridge === operation.name)) return
+        await deleteBridge(operation.name)
+      }
+    case 'remove-lab-namespace':
+      return async () => {
+        const wanted = ctx.store.read(() => listLabBackends(db)).some((row) => labBackendNames(row.subnet_id, row.position).namespace === operation.name)
+        if (wanted) return
+        await stopBackend({namespace: operation.name, controlDir: `${ctx.runDir}/lab/${operation.name}`})
+      }
   }
+}
 
-  const managedBridges = new Set(subnets.filter((subnet) => subnet.managed).map((subnet) => subnet.bridge))
-  for (const bridge of listLinks(MANAGED_BRIDGE_PREFIX)) {
-    if (managedBridges.has(bridge) || inspectLink(bridge).alias !== owner) continue
-    actions.push({kind: 'remove-orphan', target: `bridge ${bridge}`, reason: 'bridge of no subnet', apply: async () => void (await deleteBridge(bridge))})
-  }
-
-  const labBackends = listLabBackends(ctx.store.db).map((row) => labBackendNames(row.subnet_id, row.position).namespace)
-  for (const namespace of listNamespaces(LAB_NAMESPACE_PREFIX)) {
-    if (labBackends.includes(namespace)) continue
-    const hostLink = `${LAB_LINK_PREFIX}${namespace.slice(LAB_NAMESPACE_PREFIX.length).replace('-', '')}`
-    if (inspectLink(hostLink).alias !== owner) continue
-    actions.push({
-      kind: 'remove-orphan',
-      target: `lab namespace ${namespace}`,
-      reason: 'lab backend that is not in the state file',
-      apply: async () => {
-        for (const process of findProcesses((argv) => argv.some((arg) => arg.startsWith(`${ctx.runDir}/lab/`)))) {
-          if (processInNamespace(process.pid, namespace)) await terminate(process.pid, {graceMs: 1_000})
-        }
-        await unplugNamespace(namespace, hostLink)
-      },
-    })
-  }
-
-  // HAProxy processes started from this run dir for a pool that is gone (e.g. a crash
-  // after the run-dir entry was removed).
-  const prefix = `${ctx.runDir}/`
-  for (const process of findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.some((arg) => arg.startsWith(prefix)))) {
-    const id = poolIdsIn(process.argv.filter((arg) => arg.startsWith(prefix)).map((arg) => arg.slice(prefix.length).split('/')[0]))[0]
-    if (!id || served.has(id) || handled.has(id)) continue
-    actions.push({
-      kind: 'remove-orphan',
-      target: `process ${process.pid}`,
-      reason: `HAProxy of pool ${id}, which is not served`,
-      apply: async () => void (await terminate(process.pid, {graceMs: 1_000})),
-    })
-  }
-
-  return actions
+/** A pool or the Libra device of the state file, read now. */
+function isKnown(ctx: AppContext, id: string): boolean {
+  return ctx.store.read(() => getPool(ctx.store.db, id) !== undefined || getDevice(ctx.store.db)?.id === id)
 }

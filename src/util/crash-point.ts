@@ -50,3 +50,21 @@ export function crashPoint(name: CrashPoint): void {
   reached.set(name, count)
   if (count === Number(nth)) process.kill(process.pid, 'SIGKILL')
 }
+
+/**
+ * Test-only pause points: with `LBAAS_TEST_PAUSE_AT=NAME:GATE`, reaching NAME writes
+ * `GATE.reached` and waits (at most 60 s) until the file GATE exists, so a test can run
+ * another command at exactly that moment (e.g. a `vip create` between sync's read of the
+ * state file and its look at the host). Without the variable: one environment lookup.
+ */
+export async function pausePoint(name: 'sync-after-state-read'): Promise<void> {
+  const wanted = process.env.LBAAS_TEST_PAUSE_AT
+  if (wanted === undefined) return
+  const colon = wanted.indexOf(':')
+  if (colon < 0 || wanted.slice(0, colon) !== name) return
+  const gate = wanted.slice(colon + 1)
+  const {existsSync, writeFileSync} = await import('node:fs')
+  writeFileSync(`${gate}.reached`, '')
+  const deadline = Date.now() + 60_000
+  while (!existsSync(gate) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+}

@@ -16,7 +16,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {poolLockPath} from '../../../src/host/names.js'
 import {isAlive} from '../../../src/host/proc.js'
-import type {SyncResult} from '../../../src/service/sync.js'
+import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {CRASH_POINTS, type CrashPoint} from '../../../src/util/crash-point.js'
 import {errorOf, type CliResult} from '../../helpers/cli.js'
 import {tally} from '../../helpers/traffic.js'
@@ -93,6 +93,29 @@ async function expectSilent(address: string): Promise<void> {
   expect((await tally(address, 80, 1, {timeoutMs: 1_000})).ok).toBe(0)
 }
 
+/**
+ * Every case starts from the state it needs, whatever the case before it left (a failed
+ * case must not fail the next ones): pool A without a VIP, pool B with exactly `members`,
+ * and a host that matches the state file.
+ */
+async function startFrom(state: {poolAVip: false} | {poolBMembers: number[]}): Promise<void> {
+  if ('poolAVip' in state) {
+    for (const vip of rowsOf(pool.a).vips) await world.cli.run(['vip', 'delete', vip.id, '--yes', '--json'])
+  } else {
+    const wanted = state.poolBMembers.map(member)
+    const rows = readState(world.cli.statePath).members.filter((row) => row.pool_id === pool.b)
+    for (const row of rows) {
+      if (!wanted.includes(`${row.address}:${row.protocol_port}`)) await world.cli.run(['member', 'delete', row.id, '--yes', '--json'])
+    }
+    for (const n of state.poolBMembers) {
+      if (!rows.some((row) => `${row.address}:${row.protocol_port}` === member(n))) {
+        await world.cli.run(['member', 'create', pool.b, '--address', lab.backend(n).address, '--protocol-port', '8000', '--json'])
+      }
+    }
+  }
+  await syncAndExpectConverged()
+}
+
 const vipCreate = () => ['vip', 'create', pool.a, '--name', 'a-vip', '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', lab.subnet, '--address', vipAddress.a(), '--json']
 const member = (n: number) => `${lab.backend(n).address}:8000`
 
@@ -126,6 +149,7 @@ describe('vip create killed at each step of a first deploy, then vip delete kill
   it.each(START_POINTS.map((point, index) => [point, VIP_DELETE_POINTS[index] ?? 'no point (a plain delete)'] as const))(
     'create killed at %s, delete killed at %s',
     async (createPoint, deletePoint) => {
+      await startFrom({poolAVip: false})
       await crashAt(createPoint, vipCreate())
       expectStaleLock(createPoint, pool.a)
       const created = await syncAndExpectConverged()
@@ -167,6 +191,7 @@ describe('member changes killed at each step of a reload', () => {
   it.each(RELOAD_POINTS.map((point, index) => [point, index % 2 === 0 ? 'create' : 'delete'] as const))(
     'killed at %s during member %s; sync restores service',
     async (point, change) => {
+      await startFrom({poolBMembers: change === 'create' ? [1] : [1, 2]})
       const before = rowsOf(pool.b).members
       if (change === 'create') {
         expect(before).toEqual([member(1)])
@@ -201,9 +226,9 @@ describe('member changes killed at each step of a reload', () => {
       const id = readState(world.cli.statePath).members.find((row) => row.pool_id === pool.b && row.address === lab.backend(2).address)!.id
       await crashAt('deploy-after-rename', ['member', 'delete', id, '--yes', '--json'])
     }
-    const plan = await sync('--dry-run')
-    expect(plan.actions).toEqual([expect.objectContaining({kind: 'deploy', target: `pool crash-b (${pool.b})`})])
-    expect(plan.actions[0].reason).toContain('running configuration differs from the state file')
+    const plan = await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])
+    expect(plan).toEqual([expect.objectContaining({kind: 'deploy', target: `pool crash-b (${pool.b})`})])
+    expect(plan[0].reason).toContain('running configuration differs from the state file')
     await syncAndExpectConverged()
     const answers = await tally(vipAddress.b(), 80, 12)
     expect(answers.ok).toBe(12)

@@ -16,7 +16,7 @@ import {ownerTag, poolPaths, vipHostLink} from '../../../src/host/names.js'
 import {namespaceExists} from '../../../src/host/netns.js'
 import {findProcesses} from '../../../src/host/proc.js'
 import {run} from '../../../src/host/run.js'
-import type {SyncResult} from '../../../src/service/sync.js'
+import type {SyncAction} from '../../../src/service/sync.js'
 import type {LabInfo, TrafficLab} from '../../helpers/traffic-lab.js'
 
 export interface StateRows {
@@ -67,8 +67,9 @@ const POOL_FILES = new Set([
   'stats.sock',
   'master.sock',
   'haproxy.pid',
+  'haproxy.identity',
 ])
-const REQUIRED_POOL_FILES = ['haproxy.cfg', 'haproxy.cfg.applied', 'server-state', 'stats.sock', 'master.sock', 'haproxy.pid']
+const REQUIRED_POOL_FILES = ['haproxy.cfg', 'haproxy.cfg.applied', 'server-state', 'stats.sock', 'master.sock', 'haproxy.pid', 'haproxy.identity']
 
 export interface HostExpectation {
   statePath: string
@@ -167,5 +168,5 @@ export async function expectConverged(world: TrafficLab, lab: LabInfo, known: {p
     devices: known.devices,
   })
   expect(problems).toEqual([])
-  expect((await world.cli.json<SyncResult>(['sync', '--dry-run', '--json'])).actions).toEqual([])
+  expect(await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])).toEqual([])
 }

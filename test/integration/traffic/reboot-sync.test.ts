@@ -14,7 +14,7 @@ import {namespaceExists} from '../../../src/host/netns.js'
 import {isAlive, readPidFile, waitUntilDead} from '../../../src/host/proc.js'
 import {linkExists} from '../../../src/host/links.js'
 import {run} from '../../../src/host/run.js'
-import type {SyncResult} from '../../../src/service/sync.js'
+import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {backendsSeen, tally, waitFor} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 
@@ -28,6 +28,11 @@ const tcpVip = () => `${lab.base}.3`
 
 function sync(...flags: string[]): Promise<SyncResult> {
   return world.cli.json<SyncResult>(['sync', ...flags, '--json'])
+}
+
+/** `sync --dry-run --json` prints the plan as an array (SPEC §4.5). */
+async function dryRun(): Promise<SyncResult> {
+  return {dry_run: true, actions: await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json']), failures: []}
 }
 
 function stats(poolId: string): Promise<PoolStats> {
@@ -76,8 +81,8 @@ afterAll(async () => {
 
 describe('lbaas sync', () => {
   it('finds nothing to do on a healthy host', async () => {
-    expect(await sync('--dry-run')).toEqual({dry_run: true, actions: []})
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await dryRun()).toEqual({dry_run: true, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
   })
 
   it('after a reboot, --dry-run prints the plan and changes nothing', async () => {
@@ -90,7 +95,7 @@ describe('lbaas sync', () => {
     const down = await tally(httpVip(), 80, 2, {timeoutMs: 1_500})
     expect(down.ok).toBe(0)
 
-    const plan = await sync('--dry-run')
+    const plan = await dryRun()
     expect(plan.dry_run).toBe(true)
     expect(deployActions(plan).sort()).toEqual([`pool raw (${tcpPool})`, `pool web (${httpPool})`].sort())
     for (const action of plan.actions.filter((candidate) => candidate.kind === 'deploy')) {
@@ -124,7 +129,7 @@ describe('lbaas sync', () => {
     expect(raw.errors).toEqual([])
     expect(raw.ok).toBe(20)
 
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
     const after = await stats(httpPool)
     expect(after.total_connections - before.total_connections).toBeGreaterThanOrEqual(before.total_connections + 40)
     expect(after.bytes_out).toBeGreaterThan(before.bytes_out)
@@ -142,7 +147,7 @@ describe('lbaas sync', () => {
     } finally {
       db.close()
     }
-    const plan = await sync('--dry-run')
+    const plan = await dryRun()
     expect(plan.actions).toHaveLength(1)
     expect(plan.actions[0]).toMatchObject({kind: 'deploy', target: `pool web (${httpPool})`})
     expect(plan.actions[0].reason).toContain(`member ${httpMembers[0].id} PENDING_UPDATE`)
@@ -152,7 +157,7 @@ describe('lbaas sync', () => {
     expect((await world.proc(httpPool)).master.reloads).toBe(reloads)
     const member = await world.cli.json<Member>(['member', 'show', httpMembers[0].id, '--json'])
     expect(member.status).toBe('ACTIVE')
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
   })
 
   it('removes what it owns of a pool deleted from the state file: process, namespace, VIP link, run-dir entry', async () => {
@@ -175,7 +180,7 @@ describe('lbaas sync', () => {
       db.close()
     }
 
-    const plan = await sync('--dry-run')
+    const plan = await dryRun()
     expect(plan.actions).toContainEqual(expect.objectContaining({kind: 'remove-orphan', target: `pool ${ghost.id}`}))
     expect(plan.actions.every((action) => action.kind === 'remove-orphan')).toBe(true)
     expect(namespaceExists(`lbaas-${ghost.id}`)).toBe(true)
@@ -189,7 +194,7 @@ describe('lbaas sync', () => {
     await waitFor('the VIP link to go with its namespace', async () => (linkExists(hostLink) ? undefined : true), 5_000, 50)
     expect((await tally(`${lab.base}.4`, 80, 2, {timeoutMs: 1_500})).ok).toBe(0)
 
-    expect(await sync()).toEqual({dry_run: false, actions: []})
+    expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
     // The pools it still knows keep serving.
     expect((await tally(httpVip(), 80, 10)).ok).toBe(10)
     expect((await tally(tcpVip(), 9000, 10)).ok).toBe(10)
