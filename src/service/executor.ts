@@ -3,7 +3,7 @@
  * agent through Gearman). Every change that affects a deployed pool goes through one
  * `PoolExecutor`; services never run programs themselves.
  */
-import type {PoolGraph, Subnet} from '../domain/types.js'
+import type {CertificateBundle, PoolGraph, Subnet} from '../domain/types.js'
 import type {RawCounters} from '../store/stats.js'
 
 export interface DeployOutcome {
@@ -58,6 +58,11 @@ export interface PoolExecutor {
   readonly name: string
   deploy(graph: PoolGraph, hooks: ExecutorHooks): Promise<DeployOutcome>
   applyRuntime(graph: PoolGraph, memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome>
+  /**
+   * Serves `graph.certs` instead of `previous` without a reload where it can (runtime API),
+   * else deploys. Absent: `deploy` is used. HAProxy refusing leaves the old certificates serving.
+   */
+  rotateCertificates?(graph: PoolGraph, previous: readonly CertificateBundle[], hooks: ExecutorHooks): Promise<DeployOutcome>
   undeploy(poolId: string): Promise<void>
   liveStats(graph: PoolGraph): Promise<LiveStats | null>
   ensureSubnet(subnet: Subnet): Promise<void>
