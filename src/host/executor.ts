@@ -168,6 +168,7 @@ export class LocalExecutor implements PoolExecutor {
     makePrivateDirs(paths.dir)
     // HAProxy reads these as root, before it drops privileges, at start and at every reload
     // (the master re-executes itself), and `haproxy -c` checks them with the configuration.
+    const tlsBefore = snapshotDir(paths.certDir)
     writeTlsFiles(view, spec.certs ?? [], paths.certDir)
     writeAtomically(paths.configNew, config)
     crashPoint('deploy-after-write-new')
@@ -175,6 +176,8 @@ export class LocalExecutor implements PoolExecutor {
       await step('validate the configuration (haproxy -c)', () => validateConfig(spec.id, paths.configNew, namespace ?? undefined))
     } catch (error) {
       renameSync(paths.configNew, paths.configRejected)
+      // Refused: the running HAProxy's next reload must find the certificates it runs with.
+      restoreDir(paths.certDir, tlsBefore)
       throw error
     }
     crashPoint('deploy-after-validate')
@@ -417,6 +420,22 @@ function tlsFilesCurrent(view: HaproxyView, certs: readonly CertificateBundle[])
     const cert = byId.get(entry.certId)
     return cert !== undefined && readIfExists(entry.file) === haproxyPem(cert)
   })
+}
+
+/** The files of a directory (name → content); null when it does not exist. */
+function snapshotDir(dir: string): Map<string, string> | null {
+  if (!existsSync(dir)) return null
+  return new Map(readdirSync(dir).filter((name) => !name.endsWith('.tmp')).map((name) => [name, readFileSync(`${dir}/${name}`, 'utf8')]))
+}
+
+function restoreDir(dir: string, snapshot: Map<string, string> | null): void {
+  if (snapshot === null) {
+    rmSync(dir, {recursive: true, force: true})
+    return
+  }
+  makePrivateDirs(dir)
+  for (const name of readdirSync(dir)) if (!snapshot.has(name)) rmSync(`${dir}/${name}`, {force: true})
+  for (const [name, content] of snapshot) writeAtomically(`${dir}/${name}`, content)
 }
 
 /** Writes the certificate files (0600) and crt-list of `view`, and removes certificate files it no longer names. */
