@@ -6,6 +6,8 @@ import {existsSync, statSync} from 'node:fs'
 import {haproxyAccount} from '../host/haproxy-process.js'
 import {checkKernelFeatures, readFdLimit, safeMaxConn, type PrerequisiteCheck} from '../host/limits.js'
 import {run} from '../host/run.js'
+import type {Certificate} from '../domain/types.js'
+import {EXPIRY_WARNING_DAYS} from '../tls/certificate.js'
 
 export interface DoctorReport {
   ok: boolean
@@ -41,7 +43,25 @@ async function checkProgram(name: string, argv: string[], fix: string, showOutpu
   }
 }
 
-export async function doctor(options: {statePath: string; runDir: string}): Promise<DoctorReport> {
+/** SPEC §9: certificates expiring within 30 days (or expired) are a warning with the renewal command. */
+export function certificateExpiryChecks(certificates: readonly Certificate[]): PrerequisiteCheck[] {
+  const expiring = certificates.filter((certificate) => certificate.days_left < EXPIRY_WARNING_DAYS)
+  if (certificates.length === 0) return []
+  if (expiring.length === 0) {
+    return [{name: 'certificates', status: 'ok', detail: `${certificates.length} certificate(s), none expires within ${EXPIRY_WARNING_DAYS} days`}]
+  }
+  return expiring.map((certificate) => ({
+    name: `certificate ${certificate.name}`,
+    status: 'warning' as const,
+    detail:
+      certificate.days_left < 0
+        ? `expired on ${certificate.not_after} (used by ${certificate.used_by.length} VIP(s))`
+        : `expires in ${certificate.days_left} days (${certificate.not_after}; used by ${certificate.used_by.length} VIP(s))`,
+    fix: `lbaas cert update ${certificate.name} --cert NEW.crt --key NEW.key [--chain CHAIN.pem]`,
+  }))
+}
+
+export async function doctor(options: {statePath: string; runDir: string; certificates?: readonly Certificate[]}): Promise<DoctorReport> {
   const checks = await checkKernelFeatures()
   const account = haproxyAccount()
   checks.push(
@@ -52,6 +72,7 @@ export async function doctor(options: {statePath: string; runDir: string}): Prom
     await checkProgram('gearman CLI (for serve-worker)', ['gearman', '-H'], 'apt-get install gearman-tools', false),
     privatePath('state file', options.statePath, 0o600, 'file'),
     privatePath('run dir', options.runDir, 0o700, 'directory'),
+    ...certificateExpiryChecks(options.certificates ?? []),
   )
   return {
     ok: checks.every((check) => check.status !== 'error'),

@@ -81,8 +81,8 @@ function privateKey(text: string): KeyObject {
   const refuseEncrypted = () =>
     new ValidationError(
       'key',
-      'the private key is encrypted (passphrase-protected); lbaas does not take passphrases on PEM keys',
-      'decrypt it (`openssl pkey -in KEY -out KEY.plain`) or give a PKCS#12 bundle: --pkcs12 FILE --passphrase-file FILE',
+      'the private key is encrypted (passphrase-protected), and lbaas takes no passphrase for PEM keys: give a PKCS#12 bundle instead, --pkcs12 FILE --passphrase-file FILE',
+      'make one with `openssl pkcs12 -export -in CERT -inkey KEY -certfile CHAIN -out FILE.p12`',
     )
   if (encrypted) throw refuseEncrypted()
   try {

@@ -87,7 +87,7 @@ describe('checkBundle (SPEC §9)', () => {
     const error = refusal(() => checkBundle({certText: rsa.cert, keyText: encrypted}))
     expect(error.code).toBe('invalid_key')
     expect(error.message).toContain('encrypted')
-    expect(error.suggestion).toContain('--pkcs12 FILE --passphrase-file FILE')
+    expect(error.message).toContain('--pkcs12 FILE --passphrase-file FILE')
   })
 
   it('refuses files that hold no certificate or no key, and never echoes key material', () => {
