@@ -4,7 +4,7 @@
  */
 import type {Certificate, CertificateBundle} from '../domain/types.js'
 import type {CertificateFacts, CertificateMaterial} from '../tls/certificate.js'
-import {daysLeft} from '../tls/certificate.js'
+import {checkBundle, daysLeft} from '../tls/certificate.js'
 import type {Db} from './db.js'
 import {vipsUsingCert} from './vips.js'
 
@@ -77,4 +77,23 @@ export function getCertificateBundle(db: Db, id: string): CertificateBundle | un
 
 export function deleteCertificateRow(db: Db, id: string): void {
   db.prepare('DELETE FROM certificates WHERE id = ?').run(id)
+}
+
+/** On an agent, certificates carry the controller's ids; their names are derived from them. */
+const AGENT_NAME_PREFIX = 'agent-'
+
+/** Stores a certificate a DEPLOY carried (agent side), keyed by the controller's id. */
+export function upsertCertificateBundle(db: Db, bundle: CertificateBundle): void {
+  const {facts, material} = checkBundle({certText: bundle.cert_pem, chainText: bundle.chain_pem, keyText: bundle.key_pem})
+  if (getCertificate(db, bundle.id)) replaceCertificate(db, bundle.id, facts, material)
+  else insertCertificate(db, {id: bundle.id, name: `${AGENT_NAME_PREFIX}${bundle.id}`, ...facts}, material)
+}
+
+/** Agent side: forgets certificates a controller sent that no hosted VIP serves any more. */
+export function deleteUnusedAgentCertificates(db: Db): void {
+  db.prepare(
+    `DELETE FROM certificates WHERE name LIKE '${AGENT_NAME_PREFIX}%'
+       AND id NOT IN (SELECT default_cert_id FROM vips WHERE default_cert_id IS NOT NULL)
+       AND id NOT IN (SELECT cert_id FROM vip_sni_certs)`,
+  ).run()
 }
