@@ -87,7 +87,7 @@ for mode in keep-alive close; do
     args=(-t "$THREADS" -c "$CONNS" -d "${DURATION}s" --timeout 5s)
     [ "$mode" = close ] && args+=(-H "Connection: close")
     wrk "${args[@]}" "$(url_of "$kind")" >"$out" 2>&1 || die "wrk failed: $(tail -2 "$out")"
-    read -r socket non2xx _ rps <"$(wrk_failures "$out" >"$out.f"; echo "$out.f")"
+    read -r socket non2xx _ rps < <(wrk_failures "$out")
     label="$kind HTTP"; [ "$kind" = tls ] && label="TERMINATED_HTTPS"
     what="$mode"; [ "$mode" = close ] && what="new connection per request$([ "$kind" = tls ] && echo ' (= TLS handshakes/s)')"
     echo "| $label | $what | $rps | $((socket + non2xx)) |"
