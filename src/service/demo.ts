@@ -22,6 +22,7 @@ import {associateMonitor, createMonitor, deleteMonitor} from './monitors.js'
 import {createPool, deletePool} from './pools.js'
 import {subnetNetwork} from './subnets.js'
 import {createVip, deleteVip} from './vips.js'
+import {runTlsDemo, type TlsDemoReport} from './demo-tls.js'
 
 export const DEMO_DEFAULTS = {
   subnet: LAB_DEFAULTS.subnet,
@@ -46,6 +47,8 @@ export interface DemoInput {
   backends?: unknown
   requests?: unknown
   keep?: boolean
+  /** Also tell the TLS story (SPEC §9): lab CA, HTTPS VIP, verified request, rotation. */
+  tls?: boolean
   /** Aborting stops the demo at the next step; it still cleans up. */
   signal?: AbortSignal
 }
@@ -85,6 +88,8 @@ export interface DemoReport {
   kept: boolean
   /** What removes the demo (printed with --keep; run by the demo otherwise). */
   cleanup_commands: string[]
+  /** `--tls`: the HTTPS part of the story. */
+  tls?: TlsDemoReport
 }
 
 /** What the demo tells the operator as it goes (the command renders it; --json: nothing). Awaited, so it never interleaves with progress. */
@@ -322,6 +327,8 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
     spreads.push(await burst(`${victim.name} healed`))
     ran(trafficCommand)
 
+    const tls = input.tls ? await runTlsDemo(ctx, {subnet: subnetName, backends, heading: 8, keep, ran}, report) : undefined
+
     finished = true
     return {
       subnet: {name: subnetName, cidr, created: created.subnet !== undefined},
@@ -334,11 +341,12 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
       commands: keep ? commands : [...commands, ...cleanupCommands(created, subnetName, '"$MONITOR"')],
       kept: keep,
       cleanup_commands: cleanupCommands(created, subnetName),
+      ...(tls ? {tls} : {}),
     }
   } finally {
     const left = subnetExists ? ` (subnet ${subnetName} existed before the demo and stays)` : ''
     if (!keep) {
-      await report.heading(finished ? `8. Cleanup: removing what the demo created${left}` : `The demo stopped; removing what it created${left}`)
+      await report.heading(finished ? `${input.tls ? 10 : 8}. Cleanup: removing what the demo created${left}` : `The demo stopped; removing what it created${left}`)
       await cleanUp(ctx, created, subnetName)
     } else if (!finished) {
       await report.note(`kept what the demo created (--keep); to remove it:\n  ${cleanupCommands(created, subnetName).join('\n  ')}`)
