@@ -89,7 +89,11 @@ for mode in keep-alive close; do
     wrk "${args[@]}" "$(url_of "$kind")" >"$out" 2>&1 || die "wrk failed: $(tail -2 "$out")"
     read -r socket non2xx _ rps < <(wrk_failures "$out")
     label="$kind HTTP"; [ "$kind" = tls ] && label="TERMINATED_HTTPS"
-    what="$mode"; [ "$mode" = close ] && what="new connection per request$([ "$kind" = tls ] && echo ' (= TLS handshakes/s)')"
+    what="$mode"
+    if [ "$mode" = close ]; then
+      what="new connection per request"
+      if [ "$kind" = tls ]; then what+=" (= TLS handshakes/s)"; fi
+    fi
     echo "| $label | $what | $rps | $((socket + non2xx)) |"
   done
 done
