@@ -99,7 +99,7 @@ for mode in keep-alive close; do
 done
 h2="$BENCH_TMP/h2load"
 h2load -n "$H2_REQUESTS" -c "$CONNS" -m 10 -t "$THREADS" "https://$tls_vip/" >"$h2" 2>&1 || die "h2load failed: $(tail -3 "$h2")"
-echo "| TERMINATED_HTTPS | HTTP/2 (h2load -m 10, ALPN $(awk '/Application protocol:/ {print $3}' "$h2")) | $(awk '/^finished in/ {gsub(/,/, ""); print $4}' "$h2") | $(awk '/^requests:/ {print $8 + $10}' "$h2") |"
+echo "| TERMINATED_HTTPS | HTTP/2 (h2load -m 10, ALPN $(awk '/Application protocol:/ {print $3}' "$h2")) | $(awk '/^finished in/ {gsub(/,/, ""); print $4}' "$h2") | $(awk '/^requests:/ {print $10 + $12 + $14}' "$h2") |"
 
 # --- cert update under load -------------------------------------------------------------
 reloads_before="$(master_reloads "${pool[tls]}")"
