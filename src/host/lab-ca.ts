@@ -3,7 +3,7 @@
  * real `openssl` (argv arrays; keys EC P-256, files 0600 in a 0700 directory). Not for
  * production: the CA key sits beside the certificates.
  */
-import {chmodSync, writeFileSync} from 'node:fs'
+import {chmodSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {makePrivateDirs} from '../util/fs.js'
@@ -47,4 +47,9 @@ export async function issueLabCertificate(ca: LabCa, label: string, names: reado
   await run(['openssl', 'x509', '-req', '-in', `${base}.csr`, '-CA', ca.caFile, '-CAkey', ca.caKeyFile, '-CAcreateserial',
     '-days', String(days), '-sha256', '-extfile', `${base}.ext`, '-out', leaf.certFile])
   return leaf
+}
+
+/** Removes the lab CA's directory (keys included). */
+export function removeLabCa(ca: LabCa): void {
+  rmSync(ca.dir, {recursive: true, force: true})
 }

@@ -5,7 +5,7 @@
  * unless --keep.
  */
 import {RuntimeFailure} from '../domain/errors.js'
-import {issueLabCertificate, makeLabCa} from '../host/lab-ca.js'
+import {issueLabCertificate, makeLabCa, removeLabCa, type LabCa} from '../host/lab-ca.js'
 import {formatArgv} from '../host/run.js'
 import {verifiedRequest} from '../lab/https-probe.js'
 import {createCertificate, deleteCertificate, updateCertificate} from './certificates.js'
@@ -39,11 +39,12 @@ export async function runTlsDemo(
   input: {subnet: string; backends: readonly LabBackend[]; heading: number; keep: boolean; ran: (command: string) => void},
   report: Reporter,
 ): Promise<TlsDemoReport> {
-  const made: {pool?: string; vip?: string; cert?: boolean} = {}
+  const made: {pool?: string; vip?: string; cert?: boolean; ca?: LabCa} = {}
   const {ran} = input
   try {
     await report.heading(`${input.heading}. TLS: a lab CA, a certificate for ${TLS_DEMO.name}, an HTTPS VIP`)
     const ca = await makeLabCa(`${ctx.runDir}/demo-tls`)
+    made.ca = ca
     const first = await issueLabCertificate(ca, 'shop-1', [TLS_DEMO.name])
     ran(`# a private CA and a certificate for ${TLS_DEMO.name}: see ${ca.dir}`)
     await createCertificate(ctx, TLS_DEMO.cert, {cert_file: first.certFile, key_file: first.keyFile})
@@ -82,6 +83,9 @@ export async function runTlsDemo(
     const after = await ask()
     if (after.fingerprint256 === before.fingerprint256) throw new RuntimeFailure('demo_rotation', 'the VIP still serves the old certificate after `cert update`')
     await report.note(`now serving sha256 ${after.fingerprint256} (HAProxy was not reloaded: see \`show proc\` on the pool's master socket)`)
+    const cleanup = [lbaas('vip', 'delete', TLS_DEMO.vip, '--yes'), lbaas('pool', 'delete', TLS_DEMO.pool, '--yes'), lbaas('cert', 'delete', TLS_DEMO.cert, '--yes')]
+    if (input.keep) await report.note(`kept (--keep); to remove the TLS part:\n  ${cleanup.join('\n  ')}`)
+    else for (const command of cleanup) ran(command)
     return {
       name: TLS_DEMO.name,
       address: vip.address,
@@ -102,6 +106,7 @@ export async function runTlsDemo(
           ctx.notify.warn(`cleanup: ${(error as Error).message}`)
         }
       }
+      if (made.ca) removeLabCa(made.ca)
     }
   }
 }
