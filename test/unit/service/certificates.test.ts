@@ -21,7 +21,6 @@ class RotatingExecutor extends RecordingExecutor {
   rotations: {graph: PoolGraph; previous: readonly CertificateBundle[]}[] = []
 
   async rotateCertificates(graph: PoolGraph, previous: readonly CertificateBundle[]): Promise<DeployOutcome> {
-    this.calls.push({method: 'rotateCertificates', poolId: graph.pool.id, graph})
     if (this.refuseRotation) throw new RuntimeFailure('haproxy_runtime_refused', 'HAProxy refused `set ssl cert`')
     this.rotations.push({graph, previous})
     return {state: 'serving', reloaded: false, description: null, warnings: []}
