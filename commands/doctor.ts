@@ -1,7 +1,6 @@
-import {doctor, type DoctorReport} from '../src/service/doctor.js'
+import {doctor, stateFileExists, type DoctorReport} from '../src/service/doctor.js'
 import {defaultRunDir, defaultStatePath} from '../src/service/context.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
-import {existsSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {listAllCertificates} from '../src/service/certificates.js'
 
@@ -17,7 +16,7 @@ export default class Doctor extends LbaasCommand {
     const {flags} = await this.parseCommand(Doctor)
     const statePath = resolve(flags.state ?? defaultStatePath())
     // Only an existing state file is read (doctor never creates one).
-    const certificates = existsSync(statePath) ? listAllCertificates(await this.ctx) : []
+    const certificates = stateFileExists(statePath) ? listAllCertificates(await this.ctx) : []
     const report = await doctor({statePath, runDir: resolve(flags['run-dir'] ?? defaultRunDir(statePath)), certificates})
     if (this.output.format === 'table') {
       await this.showList(report.checks, ['name', 'status', 'detail', 'fix'])

@@ -43,6 +43,11 @@ async function checkProgram(name: string, argv: string[], fix: string, showOutpu
   }
 }
 
+/** Whether the state file exists (doctor reads certificates from it, but never creates it). */
+export function stateFileExists(path: string): boolean {
+  return existsSync(path)
+}
+
 /** SPEC §9: certificates expiring within 30 days (or expired) are a warning with the renewal command. */
 export function certificateExpiryChecks(certificates: readonly Certificate[]): PrerequisiteCheck[] {
   const expiring = certificates.filter((certificate) => certificate.days_left < EXPIRY_WARNING_DAYS)
