@@ -1,2 +1,0 @@
-import {execFileSync} from 'node:child_process'
-export const probe = execFileSync
