@@ -15,6 +15,7 @@ export default class Demo extends LbaasCommand {
   static examples = [
     '<%= config.bin %> demo',
     '<%= config.bin %> demo --keep',
+    '<%= config.bin %> demo --tls',
     '<%= config.bin %> demo --subnet demo2 --cidr 198.18.2.0/24 --requests 30',
   ]
   static flags = {
@@ -23,6 +24,7 @@ export default class Demo extends LbaasCommand {
     backends: Flags.string({description: `backend hosts, 2–10 [default: ${DEMO_DEFAULTS.backends}]`}),
     requests: Flags.string({description: `requests per burst through the VIP, 1–1000 [default: ${DEMO_DEFAULTS.requests}]`}),
     keep: Flags.boolean({description: 'leave the lab, pool, monitor and VIP up, and print how to remove them'}),
+    tls: Flags.boolean({description: 'then TLS: a lab CA, a certificate, an HTTPS VIP, a request verified against the CA, a rotation without a reload'}),
   }
 
   async run(): Promise<DemoReport> {
@@ -34,7 +36,7 @@ export default class Demo extends LbaasCommand {
     try {
       const report = await runDemo(
         await this.ctx,
-        {subnet: flags.subnet, cidr: flags.cidr, backends: flags.backends, requests: flags.requests, keep: flags.keep, signal: interrupt.signal},
+        {subnet: flags.subnet, cidr: flags.cidr, backends: flags.backends, requests: flags.requests, keep: flags.keep, tls: flags.tls, signal: interrupt.signal},
         reporter,
       )
       if (this.structuredOutput) return this.show(report)

@@ -1,15 +1,16 @@
-import {doctor, type DoctorReport} from '../src/service/doctor.js'
+import {doctor, stateFileExists, type DoctorReport} from '../src/service/doctor.js'
 import {defaultRunDir, defaultStatePath} from '../src/service/context.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
 import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
+import {listAllCertificates} from '../src/service/certificates.js'
 
 export default class Doctor extends LbaasCommand {
   static summary = 'Check prerequisites and host limits, and print what to fix'
   static description =
     'Checks privileges, network namespaces, veth and bridge creation (a scratch namespace, removed at once), HAProxy, ' +
     'arping, gearman, the file-descriptor limit and the largest safe VIP connection_limit it allows, and the ' +
-    'permissions of the state file and run dir. Exits 1 when something must be fixed.'
+    'permissions of the state file and run dir, and certificates expiring within 30 days. Exits 1 when something must be fixed.'
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json', '<%= config.bin %> doctor --record-limits']
   static flags = {
     'record-limits': Flags.boolean({
@@ -21,7 +22,9 @@ export default class Doctor extends LbaasCommand {
     const {flags} = await this.parseCommand(Doctor)
     const statePath = resolve(flags.state ?? defaultStatePath())
     const runDir = resolve(flags['run-dir'] ?? defaultRunDir(statePath))
-    const report = await doctor({statePath, runDir, recordLimits: flags['record-limits']})
+    // Only an existing state file is read (doctor never creates one).
+    const certificates = stateFileExists(statePath) ? listAllCertificates(await this.ctx) : []
+    const report = await doctor({statePath, runDir, recordLimits: flags['record-limits'], certificates})
     if (this.output.format === 'table') {
       await this.showList(report.checks, ['name', 'status', 'detail', 'fix'])
       process.stdout.write(`largest safe connection_limit: ${report.max_connection_limit}\n`)

@@ -15,12 +15,13 @@ export default class VipCreate extends LbaasCommand {
   static examples = [
     '<%= config.bin %> vip create web --name web-vip --protocol HTTP --protocol-port 80 --subnet lab',
     '<%= config.bin %> vip create web --name web-vip --protocol HTTP --protocol-port 80 --subnet lab --address 198.18.0.100 --session-persistence APP_COOKIE:JSESSIONID',
+    '<%= config.bin %> vip create web --name web-https --protocol TERMINATED_HTTPS --protocol-port 443 --subnet lab --default-cert shop --sni-cert blog --redirect-http',
     {description: 'On a terminal: asked for each value, then shown the one-line command', command: '<%= config.bin %> vip create'},
   ]
   static args = {pool: Args.string({description: 'pool name or id'})}
   static flags = {
     name: Flags.string({description: 'VIP name'}),
-    protocol: Flags.string({description: "HTTP, HTTPS or TCP (the pool's protocol)"}),
+    protocol: Flags.string({description: "HTTP, HTTPS or TCP (the pool's protocol), or TERMINATED_HTTPS on an HTTP pool"}),
     'protocol-port': Flags.string({description: 'port the VIP listens on, 1–65535'}),
     subnet: Flags.string({description: 'subnet of the VIP address (name or id)'}),
     address: Flags.string({description: 'VIP address inside the subnet (default: the first free one)'}),
@@ -28,6 +29,9 @@ export default class VipCreate extends LbaasCommand {
     'session-persistence': Flags.string({description: 'SOURCE_IP, HTTP_COOKIE or APP_COOKIE:COOKIE_NAME'}),
     description: Flags.string({description: 'free text'}),
     'admin-state-down': Flags.boolean({description: 'create the VIP administratively down'}),
+    'default-cert': Flags.string({description: 'TERMINATED_HTTPS: certificate served when no SNI name matches (name or id)'}),
+    'sni-cert': Flags.string({multiple: true, description: 'TERMINATED_HTTPS: another certificate, chosen by its SANs (repeatable)'}),
+    'redirect-http': Flags.boolean({description: 'TERMINATED_HTTPS: also listen on port 80 and answer 301 to https://'}),
   }
 
   async run(): Promise<Vip> {

@@ -10,6 +10,7 @@ export default class VipUpdate extends LbaasCommand {
     '<%= config.bin %> vip update web-vip --connection-limit 500',
     '<%= config.bin %> vip update web-vip --session-persistence none',
     '<%= config.bin %> vip update web-vip --admin-state-up false',
+    '<%= config.bin %> vip update web-https --sni-cert shop --sni-cert blog --redirect-http true',
   ]
   static args = {vip: Args.string({required: true, description: 'VIP name or id'})}
   static flags = {
@@ -19,6 +20,10 @@ export default class VipUpdate extends LbaasCommand {
     'session-persistence': Flags.string({description: 'SOURCE_IP, HTTP_COOKIE, APP_COOKIE:COOKIE_NAME, or none to clear'}),
     'admin-state-up': Flags.string({description: 'true or false'}),
     pool: Flags.string({description: 'move the VIP to this pool (same protocol, no VIP yet)'}),
+    'default-cert': Flags.string({description: 'TERMINATED_HTTPS: the default certificate (name or id)'}),
+    'sni-cert': Flags.string({multiple: true, description: 'TERMINATED_HTTPS: the SNI certificates (repeatable; replaces the list)'}),
+    'no-sni-certs': Flags.boolean({description: 'TERMINATED_HTTPS: remove every SNI certificate', exclusive: ['sni-cert']}),
+    'redirect-http': Flags.string({description: 'TERMINATED_HTTPS: true or false (port-80 listener answering 301 to https://)'}),
   }
 
   async run(): Promise<Vip> {
@@ -30,6 +35,9 @@ export default class VipUpdate extends LbaasCommand {
       session_persistence: flags['session-persistence'],
       admin_state_up: flags['admin-state-up'],
       pool: flags.pool,
+      default_cert: flags['default-cert'],
+      sni_certs: flags['no-sni-certs'] ? [] : flags['sni-cert'],
+      redirect_http: flags['redirect-http'],
     })
     return this.show(vip)
   }

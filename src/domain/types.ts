@@ -6,6 +6,10 @@
 export const PROTOCOLS = ['HTTP', 'HTTPS', 'TCP'] as const
 export type Protocol = (typeof PROTOCOLS)[number]
 
+/** A VIP's protocol: the pool's, or TLS terminated by HAProxy in front of an HTTP pool (SPEC §9). */
+export const VIP_PROTOCOLS = [...PROTOCOLS, 'TERMINATED_HTTPS'] as const
+export type VipProtocol = (typeof VIP_PROTOCOLS)[number]
+
 export const LB_METHODS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'] as const
 export type LbMethod = (typeof LB_METHODS)[number]
 
@@ -98,13 +102,45 @@ export interface Vip {
   pool_id: string
   subnet_id: string
   address: string
-  protocol: Protocol
+  protocol: VipProtocol
   protocol_port: number
   connection_limit: number
   session_persistence: SessionPersistence | null
+  /** TERMINATED_HTTPS only (SPEC §9): certificate ids; null, [] and false otherwise. */
+  default_cert: string | null
+  sni_certs: string[]
+  redirect_http: boolean
   admin_state_up: boolean
   status: ProvisioningStatus
   status_description: string | null
+}
+
+/** A TLS certificate as `cert show` prints it (SPEC §9). Never holds the key. */
+export interface Certificate {
+  id: string
+  name: string
+  subject: string
+  sans: string[]
+  issuer: string
+  not_before: string
+  not_after: string
+  days_left: number
+  fingerprint_sha256: string
+  key_type: string
+  /** Ids of the VIPs that serve it. */
+  used_by: string[]
+}
+
+/**
+ * What HAProxy needs to serve one certificate: leaf, chain (issuer first) and key as PEM.
+ * Only the executor (and an agent, through DEPLOY) sees it; it is never printed.
+ */
+export interface CertificateBundle {
+  id: string
+  sans: string[]
+  cert_pem: string
+  chain_pem: string
+  key_pem: string
 }
 
 export interface MemberStats {
@@ -143,4 +179,6 @@ export interface PoolGraph {
   associations: Association[]
   vip: Vip | null
   vipSubnet: Subnet | null
+  /** The certificates the VIP serves (TERMINATED_HTTPS), default first; [] otherwise. */
+  certs: CertificateBundle[]
 }

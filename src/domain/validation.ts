@@ -10,11 +10,13 @@ import {
   MONITOR_TYPES,
   PERSISTENCE_TYPES,
   PROTOCOLS,
+  VIP_PROTOCOLS,
   type LbMethod,
   type MonitorType,
   type PersistenceType,
   type Protocol,
   type SessionPersistence,
+  type VipProtocol,
 } from './types.js'
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -37,6 +39,16 @@ function requireString(field: string, value: unknown): string {
 }
 
 /** Subnet names: 1–64 of `[A-Za-z0-9._-]`, not shaped like an id. */
+/** Certificate names are file-name safe (they name nothing on disk, but appear in crt-list comments and apply files). */
+export function certificateName(value: unknown): string {
+  const text = requireString('name', value)
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
+    throw new ValidationError('name', `certificate name ${describe(text)} must be 1–64 characters of A-Z a-z 0-9 . _ -`)
+  }
+  rejectIdShape('name', text)
+  return text
+}
+
 export function subnetName(value: unknown): string {
   const text = requireString('name', value)
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(text)) {
@@ -97,6 +109,7 @@ export function enumValue<T extends string>(field: string, value: unknown, allow
 }
 
 export const protocol = (value: unknown): Protocol => enumValue('protocol', value, PROTOCOLS)
+export const vipProtocol = (value: unknown): VipProtocol => enumValue('protocol', value, VIP_PROTOCOLS)
 export const lbMethod = (value: unknown): LbMethod => enumValue('lb_method', value, LB_METHODS)
 export const monitorType = (value: unknown): MonitorType => enumValue('type', value, MONITOR_TYPES)
 

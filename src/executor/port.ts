@@ -4,7 +4,7 @@
  * pool goes through one `PoolExecutor`; services never run programs themselves. A leaf:
  * service/ and host/ both import it, it imports only the domain.
  */
-import type {PoolGraph, Subnet} from '../domain/types.js'
+import type {CertificateBundle, PoolGraph, Subnet} from '../domain/types.js'
 
 /** Raw counters as the running HAProxy reports them (they restart at 0 on every reload). */
 export interface RawCounters {
@@ -86,6 +86,11 @@ export interface PoolExecutor {
   readonly name: string
   deploy(graph: PoolGraph, hooks: ExecutorHooks): Promise<DeployOutcome>
   applyRuntime(graph: PoolGraph, memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome>
+  /**
+   * Serves `graph.certs` instead of `previous` without a reload where it can (runtime API),
+   * else deploys. Absent: `deploy` is used. HAProxy refusing leaves the old certificates serving.
+   */
+  rotateCertificates?(graph: PoolGraph, previous: readonly CertificateBundle[], hooks: ExecutorHooks): Promise<DeployOutcome>
   undeploy(poolId: string): Promise<void>
   liveStats(graph: PoolGraph): Promise<LiveStats | null>
   ensureSubnet(subnet: Subnet): Promise<void>

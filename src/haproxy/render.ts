@@ -9,6 +9,8 @@ import {RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress} from '../domain/ip.js'
 import type {
   BackendView,
+  BindView,
+  CrtListView,
   DefaultsView,
   FrontendView,
   GlobalView,
@@ -105,15 +107,43 @@ export function logRingSection(ring: LogRingView): string[] {
   ]
 }
 
+const ALPN_PROTOCOL = /^(h2|http\/1\.1|http\/1\.0)$/
+
+export function bindLine(bind: BindView): string {
+  let line = directive`bind ` + endpoint(bind.address, bind.port)
+  if (bind.tls) {
+    if (bind.tls.alpn.length === 0 || !bind.tls.alpn.every((protocol) => ALPN_PROTOCOL.test(protocol))) {
+      throw unsafe(`ALPN ${JSON.stringify(bind.tls.alpn)} must be h2, http/1.1 or http/1.0`)
+    }
+    if (!/^TLSv1\.[23]$/.test(bind.tls.minVersion)) throw unsafe(`TLS floor ${JSON.stringify(bind.tls.minVersion)} must be TLSv1.2 or TLSv1.3`)
+    line += directive` ssl crt-list ${crtPath(bind.tls.crtList)} alpn ${bind.tls.alpn.join(',')} ssl-min-ver ${bind.tls.minVersion}`
+  }
+  return line
+}
+
+/** Header names are HTTP tokens and the values written here are fixed words. */
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/
+const HEADER_VALUE = /^[A-Za-z0-9._:/-]{1,128}$/
+
 export function frontendSection(frontend: FrontendView): string[] {
   const body = [directive`mode ${frontend.mode}`]
   if (frontend.binds.length === 0) throw unsafe(`frontend ${frontend.name} has no bind address`)
-  for (const bind of frontend.binds) body.push(directive`bind ` + endpoint(bind.address, bind.port))
+  for (const bind of frontend.binds) body.push(bindLine(bind))
   body.push(directive`maxconn ${count(frontend.maxconn, 'frontend maxconn', 1)}`)
   if (frontend.log === 'http') body.push('option httplog')
   if (frontend.log === 'tcp') body.push('option tcplog')
   if (frontend.idleCloseOnResponse) body.push('option idle-close-on-response')
   if (frontend.timeoutClient !== null) body.push(directive`timeout client ${formatDuration(frontend.timeoutClient)}`)
+  for (const header of frontend.setHeaders ?? []) {
+    if (!HEADER_NAME.test(header.name) || !HEADER_VALUE.test(header.value)) throw unsafe(`header ${JSON.stringify(header)} is not a fixed token`)
+    body.push(directive`http-request set-header ${header.name} ${header.value}`)
+  }
+  const redirectPort = frontend.redirectToHttpsPort ?? null
+  if (redirectPort !== null) {
+    // `redirect scheme` keeps the host and path; another port must be spelled out in the Location.
+    if (count(redirectPort, 'redirect port', 1, 65_535) === 443) body.push('http-request redirect scheme https code 301')
+    else body.push(directive`http-request redirect location https://%[req.hdr(host),field(1,:)]:${redirectPort}%[capture.req.uri] code 301`)
+  }
   body.push(directive`default_backend ${assertHaproxyName(frontend.defaultBackend, 'backend')}`)
   if (frontend.disabled) body.push('disabled')
   return [directive`frontend ${assertHaproxyName(frontend.name, 'frontend')}`, ...indent(body)]
@@ -171,6 +201,26 @@ export function backendSection(backend: BackendView): string[] {
   body.push(...backend.servers.map(serverLine))
   if (backend.disabled) body.push('disabled')
   return [directive`backend ${assertHaproxyName(backend.name, 'backend')}`, ...indent(body)]
+}
+
+/** A path HAProxy reads from a configuration or crt-list line: absolute, no space, quote or comment character. */
+function crtPath(path: string): string {
+  if (!/^\/[A-Za-z0-9_.\/-]+$/.test(path)) throw unsafe(`certificate path ${JSON.stringify(path)} must be absolute and plain (A-Z a-z 0-9 _ . / -)`)
+  return path
+}
+
+const SNI_FILTER = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/
+
+/** The crt-list file: one certificate per line, the default first, each with its SNI names. */
+export function renderCrtList(list: CrtListView): string {
+  if (list.entries.length === 0) throw unsafe('a crt-list needs at least one certificate')
+  const lines = list.entries.map((entry) => {
+    for (const filter of entry.sniFilters) {
+      if (!SNI_FILTER.test(filter)) throw unsafe(`SNI filter ${JSON.stringify(filter)} is not a DNS name`)
+    }
+    return [crtPath(entry.file), ...entry.sniFilters].join(' ')
+  })
+  return `${lines.join('\n')}\n`
 }
 
 /** The whole configuration file: sections separated by blank lines, ending with a newline. */

@@ -334,3 +334,51 @@ export function streamCommand(socketPath: string, command: string, onLine: (line
     })
   })
 }
+
+// ---- TLS certificates (SPEC §9) ------------------------------------------------------
+
+const CERT_FILE = /^\/[A-Za-z0-9_.\/-]+\.pem$/
+/** PEM lines only: a blank line would end the payload, and anything else has no business in it. */
+const PEM_PAYLOAD = /^(-----(BEGIN|END) [A-Z0-9 ]+-----\n|[A-Za-z0-9+/=]+\n)+$/
+
+/**
+ * Sends a command with a payload (`<command> <<` then the payload lines, ended by a blank
+ * line) to a stats socket. Only PEM text is accepted as payload; the command line is
+ * checked like any other.
+ */
+async function sendPayloadCommand(statsSocket: string, command: string, payload: string, options?: SocketOptions): Promise<string> {
+  assertOneCommand(statsSocket, command)
+  if (!PEM_PAYLOAD.test(payload)) {
+    throw new RuntimeFailure('haproxy_command', `refusing to send a payload to ${statsSocket}: only PEM lines may follow \`${command} <<\``)
+  }
+  try {
+    return await exchange(statsSocket, `${command} <<\n${payload}`, false, options?.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+  } catch (error) {
+    if (error instanceof ConnectError) throw connectFailure(statsSocket, command, error)
+    if (error instanceof ResetError) throw socketFailure(statsSocket, command, `connection reset (${error.errno})`)
+    throw error
+  }
+}
+
+/**
+ * Replaces a certificate HAProxy serves, without a reload: `set ssl cert <file>` with the
+ * new PEM (leaf, chain, key), then `commit ssl cert <file>`. When HAProxy refuses either
+ * step, the transaction is aborted and the old certificate keeps serving; throws
+ * `haproxy_runtime_refused` with HAProxy's reason (never the PEM).
+ */
+export async function replaceSslCertificate(statsSocket: string, file: string, pem: string, options?: SocketOptions): Promise<void> {
+  if (!CERT_FILE.test(file)) throw new RuntimeFailure('haproxy_command', `refusing to address certificate file ${JSON.stringify(file)}`)
+  const refused = (step: string, answer: string) =>
+    new RuntimeFailure('haproxy_runtime_refused', `HAProxy at ${statsSocket} refused \`${step} ssl cert ${file}\`: ${answer.trim().split('\n').slice(0, 3).join(' ')}`)
+  const abort = () => sendCommand(statsSocket, `abort ssl cert ${file}`, options).catch(() => undefined)
+  const set = await sendPayloadCommand(statsSocket, `set ssl cert ${file}`, pem, options)
+  if (!/Transaction (created|updated)/.test(set)) {
+    await abort()
+    throw refused('set', set)
+  }
+  const commit = await sendCommand(statsSocket, `commit ssl cert ${file}`, options)
+  if (!/Success!/.test(commit)) {
+    await abort()
+    throw refused('commit', commit)
+  }
+}

@@ -7,10 +7,12 @@
  * and a Libra device (up to two frontend/backend pairs in one file, per-pair timeouts and
  * retries, `backup` nodes, checks with HAProxy's default rise/fall).
  */
+import {createHash} from 'node:crypto'
+
 import {RuntimeFailure, UsageError} from '../domain/errors.js'
 import {canonicalAddress} from '../domain/ip.js'
 import {drivingMonitor} from '../domain/status.js'
-import type {Member, Monitor, PoolGraph, Protocol} from '../domain/types.js'
+import type {CertificateBundle, Member, Monitor, PoolGraph, Protocol, Vip} from '../domain/types.js'
 import {expandExpectedCodes} from '../domain/validation.js'
 
 /** Durations are milliseconds; the renderer writes whole seconds as `Ns`. */
@@ -28,6 +30,8 @@ export interface HaproxyView {
   logRing: LogRingView | null
   frontends: FrontendView[]
   backends: BackendView[]
+  /** The crt-list file a TERMINATED_HTTPS bind reads, and the certificate files it names. */
+  crtList?: CrtListView | null
   /** What the operator should know (settings without effect, clamped values). Not rendered. */
   warnings: string[]
 }
@@ -63,6 +67,28 @@ export interface BindView {
   /** Canonical IPv4/IPv6 address; `0.0.0.0` or `::` for every address. */
   address: string
   port: number
+  /** TLS termination on this bind (SPEC §9); absent or null: plain. */
+  tls?: TlsBindView | null
+}
+
+export interface TlsBindView {
+  /** Absolute path of the crt-list file. */
+  crtList: string
+  alpn: string[]
+  minVersion: 'TLSv1.2' | 'TLSv1.3'
+}
+
+export interface CrtListEntryView {
+  /** Absolute path of the PEM file (leaf, chain, key), written 0600 by the executor. */
+  file: string
+  certId: string
+  /** SNI names this certificate answers for (its DNS SANs); the first entry is the default. */
+  sniFilters: string[]
+}
+
+export interface CrtListView {
+  path: string
+  entries: CrtListEntryView[]
 }
 
 export interface FrontendView {
@@ -76,6 +102,10 @@ export interface FrontendView {
   idleCloseOnResponse: boolean
   /** Overrides the defaults' `timeout client`. */
   timeoutClient: Milliseconds | null
+  /** `http-request set-header <name> <value>`, in order (fixed text only). */
+  setHeaders?: {name: string; value: string}[]
+  /** Answers every request with a 301 to https:// on this port instead of proxying it. */
+  redirectToHttpsPort?: number | null
   defaultBackend: string
   disabled: boolean
 }
@@ -148,6 +178,50 @@ export interface RenderOptions {
   hardStopAfter: string
   /** Size of the in-memory log ring; 0 turns logging off. Default 65536. */
   logRingBytes?: number
+  /** Where a pool's certificate files and crt-list live (absolute); needed for TERMINATED_HTTPS. */
+  certDir?: string
+}
+
+export const TLS_ALPN = ['h2', 'http/1.1']
+export const TLS_MIN_VERSION = 'TLSv1.2'
+export const HTTPS_PORT = 443
+export const HTTP_PORT = 80
+
+/** The file HAProxy loads for a certificate; `set ssl cert` names it too. */
+export function certificateFile(certDir: string, certId: string): string {
+  return `${certDir}/${certId}.pem`
+}
+
+export function crtListFile(certDir: string): string {
+  return `${certDir}/crt-list`
+}
+
+/** SHA-256 of what HAProxy loads for a certificate (leaf, chain, key): changes on rotation. */
+export function bundleDigest(cert: CertificateBundle): string {
+  return createHash('sha256').update(cert.cert_pem + cert.chain_pem + cert.key_pem).digest('hex')
+}
+
+const DNS_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/
+
+/**
+ * The crt-list of a TERMINATED_HTTPS VIP: the default certificate first (HAProxy serves the
+ * first entry when no SNI name matches), then each SNI certificate, each answering for its
+ * DNS SANs. A certificate listed twice appears once.
+ */
+export function buildCrtList(vip: Vip, certs: readonly CertificateBundle[], certDir: string, warnings: string[]): CrtListView {
+  const byId = new Map(certs.map((cert) => [cert.id, cert]))
+  const ids = [...new Set([vip.default_cert, ...vip.sni_certs].filter((id): id is string => id !== null))]
+  if (vip.default_cert === null) throw internal(`TERMINATED_HTTPS VIP ${vip.id} has no default certificate`)
+  const entries = ids.map((certId) => {
+    const cert = byId.get(certId)
+    if (!cert) throw internal(`certificate ${certId} of VIP ${vip.id} was not loaded`)
+    const dnsNames = cert.sans.filter((san) => DNS_NAME.test(san) && !/^[\d.]+$/.test(san))
+    if (dnsNames.length === 0 && certId !== vip.default_cert) {
+      warnings.push(`certificate ${certId} has no DNS names in its SANs: no SNI name selects it`)
+    }
+    return {file: certificateFile(certDir, certId), certId, sniFilters: dnsNames}
+  })
+  return {path: crtListFile(certDir), entries}
 }
 
 export const LOG_RING_NAME = 'lbaas-log'
@@ -392,6 +466,7 @@ export function buildPoolView(graph: PoolGraph, options: RenderOptions): Haproxy
   }
 
   const frontends: FrontendView[] = []
+  let crtList: CrtListView | null = null
   if (vip) {
     const address = canonicalAddress(vip.address)
     if (!address) throw internal(`VIP ${vip.id} has address ${JSON.stringify(vip.address)}, not an IP address`)
@@ -404,25 +479,56 @@ export function buildPoolView(graph: PoolGraph, options: RenderOptions): Haproxy
         )
       }
     }
+    const terminated = vip.protocol === 'TERMINATED_HTTPS'
+    if (terminated && !options.certDir) throw internal('a TERMINATED_HTTPS VIP needs RenderOptions.certDir')
+    crtList = terminated ? buildCrtList(vip, graph.certs, options.certDir!, warnings) : null
     frontends.push({
       name: vip.id,
       mode,
-      binds: [{address: address.address, port: vip.protocol_port}],
+      binds: [
+        {
+          address: address.address,
+          port: vip.protocol_port,
+          tls: crtList ? {crtList: crtList.path, alpn: [...TLS_ALPN], minVersion: TLS_MIN_VERSION} : null,
+        },
+      ],
       maxconn,
       // Without a log target HAProxy warns that the log format is ignored.
       log: process.logRing ? (mode === 'http' ? 'http' : 'tcp') : null,
       idleCloseOnResponse: mode === 'http',
       timeoutClient: null,
+      setHeaders: terminated ? [{name: 'X-Forwarded-Proto', value: 'https'}] : [],
+      redirectToHttpsPort: null,
       defaultBackend: pool.id,
       disabled: !vip.admin_state_up,
     })
+    if (terminated && vip.redirect_http) {
+      frontends.push({
+        name: `${vip.id}-redirect`,
+        mode: 'http',
+        binds: [{address: address.address, port: HTTP_PORT, tls: null}],
+        maxconn,
+        log: process.logRing ? 'http' : null,
+        idleCloseOnResponse: true,
+        timeoutClient: null,
+        setHeaders: [],
+        redirectToHttpsPort: vip.protocol_port,
+        defaultBackend: pool.id,
+        disabled: !vip.admin_state_up,
+      })
+    }
   }
 
   return {
-    header: [`generated by lbaas for pool ${pool.id}; do not edit, every change is overwritten`],
+    header: [
+      `generated by lbaas for pool ${pool.id}; do not edit, every change is overwritten`,
+      // A rotated certificate changes the file, so sync and DISCOVER see what HAProxy serves.
+      ...(crtList ? graph.certs.map((cert) => `certificate ${cert.id} sha256 ${bundleDigest(cert)}`) : []),
+    ],
     ...process,
     frontends,
     backends: [backend],
+    crtList,
     warnings,
   }
 }

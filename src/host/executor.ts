@@ -12,9 +12,10 @@ import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 
 import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
-import type {PoolGraph, Subnet, Vip} from '../domain/types.js'
-import {renderConfig} from '../haproxy/render.js'
-import {setServerState, setServerWeight, showServersState, showStat} from '../haproxy/runtime.js'
+import type {CertificateBundle, PoolGraph, Subnet, Vip} from '../domain/types.js'
+import {renderConfig, renderCrtList} from '../haproxy/render.js'
+import {replaceSslCertificate, setServerState, setServerWeight, showServersState, showStat} from '../haproxy/runtime.js'
+import {haproxyPem} from '../tls/certificate.js'
 import {EMPTY_SERVER_STATE, retainMatchingServerState} from '../haproxy/stats.js'
 import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
 import {parseNetwork} from '../domain/ip.js'
@@ -83,6 +84,8 @@ export interface ProcessSpec {
   namespace: string | null
   /** The VIP plug of that namespace, or null. */
   plug: PlugSpec | null
+  /** Certificates the view's crt-list names (TERMINATED_HTTPS). */
+  certs?: readonly CertificateBundle[]
 }
 
 // liveVip lives in domain/status.ts; re-exported for the callers that import it from here.
@@ -142,6 +145,7 @@ export class LocalExecutor implements PoolExecutor {
       user: this.options.user,
       group: this.options.group,
       hardStopAfter: this.options.hardStopAfter ?? '30s',
+      certDir: paths.certDir,
     }
   }
 
@@ -182,7 +186,10 @@ export class LocalExecutor implements PoolExecutor {
       return {state: 'absent', reloaded: false, description: null, warnings: []}
     }
     const {view} = this.render(graph)
-    return this.deployProcess({id: graph.pool.id, view, namespace: namespaceFor(graph.pool.id), plug: this.plugSpec(graph, vip)}, hooks)
+    return this.deployProcess(
+      {id: graph.pool.id, view, namespace: namespaceFor(graph.pool.id), plug: this.plugSpec(graph, vip), certs: graph.certs},
+      hooks,
+    )
   }
 
   /**
@@ -202,7 +209,7 @@ export class LocalExecutor implements PoolExecutor {
       await step('stop the HAProxy that does not serve this pool', () => stopHaproxy(paths))
     }
     const current = readIfExists(paths.config)
-    if (master !== undefined && current === config && runsConfig(paths, config)) {
+    if (master !== undefined && current === config && runsConfig(paths, config) && tlsFilesCurrent(view, spec.certs ?? [])) {
       // Byte-identical: no reload; only repair the plumbing if something went missing.
       if (plug) await plugVip(plug)
       return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
@@ -211,12 +218,18 @@ export class LocalExecutor implements PoolExecutor {
     const shortfall = master === undefined ? fdLimitShortfall(this.options.maxconn) : undefined
     if (shortfall) throw new RuntimeFailure('fd_limit_too_low', `cannot start HAProxy: ${shortfall}`)
     makePrivateDirs(paths.dir)
+    // HAProxy reads these as root, before it drops privileges, at start and at every reload
+    // (the master re-executes itself), and `haproxy -c` checks them with the configuration.
+    const tlsBefore = snapshotDir(paths.certDir)
+    writeTlsFiles(view, spec.certs ?? [], paths.certDir)
     writeAtomically(paths.configNew, config)
     crashPoint('deploy-after-write-new')
     try {
       await step('validate the configuration (haproxy -c)', () => validateConfig(spec.id, paths.configNew, namespace ?? undefined))
     } catch (error) {
       renameSync(paths.configNew, paths.configRejected)
+      // Refused: the running HAProxy's next reload must find the certificates it runs with.
+      restoreDir(paths.certDir, tlsBefore)
       throw error
     }
     crashPoint('deploy-after-validate')
@@ -363,6 +376,49 @@ export class LocalExecutor implements PoolExecutor {
     return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
   }
 
+  /**
+   * Swaps certificates HAProxy serves through the runtime API (`set ssl cert` + `commit ssl
+   * cert`), without a reload, then writes the files so a later reload keeps them. Falls back
+   * to `deploy` when the pool does not run exactly the current configuration or the crt-list
+   * itself changes (new SANs select other names: only a reload re-reads it). When HAProxy
+   * refuses, it keeps serving the old certificate and this throws `haproxy_runtime_refused`;
+   * certificates already swapped in this call are swapped back first.
+   */
+  async rotateCertificates(graph: PoolGraph, previous: readonly CertificateBundle[], hooks: ExecutorHooks): Promise<DeployOutcome> {
+    const {view, config, paths} = this.render(graph)
+    const current = readIfExists(paths.config)
+    const list = view.crtList
+    if (
+      !list ||
+      runningMaster(paths) === undefined ||
+      !runsConfig(paths, current) ||
+      !onlyHeaderDiffers(current!, config) ||
+      readIfExists(list.path) !== renderCrtList(list)
+    ) {
+      return this.deploy(graph, hooks)
+    }
+    const before = new Map(previous.map((cert) => [cert.id, cert]))
+    const changed = graph.certs.filter((cert) => before.has(cert.id) && haproxyPem(before.get(cert.id)!) !== haproxyPem(cert))
+    const swapped: CertificateBundle[] = []
+    try {
+      for (const cert of changed) {
+        const entry = list.entries.find((candidate) => candidate.certId === cert.id)!
+        await replaceSslCertificate(paths.statsSocket, entry.file, haproxyPem(cert))
+        swapped.push(cert)
+      }
+    } catch (error) {
+      for (const cert of swapped) {
+        const entry = list.entries.find((candidate) => candidate.certId === cert.id)!
+        await replaceSslCertificate(paths.statsSocket, entry.file, haproxyPem(before.get(cert.id)!)).catch(() => undefined)
+      }
+      throw error
+    }
+    writeTlsFiles(view, graph.certs, paths.certDir)
+    writeAtomically(paths.config, config)
+    writeAtomically(paths.configApplied, sha256(config))
+    return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
+  }
+
   async undeploy(poolId: string): Promise<void> {
     await this.removeProcess(poolId, namespaceFor(poolId), vipHostLink(poolId))
   }
@@ -440,6 +496,62 @@ export class LocalExecutor implements PoolExecutor {
       plugSteps,
     }
   }
+}
+
+/** The certificate files and crt-list on disk are what `view` names, byte for byte. */
+function tlsFilesCurrent(view: HaproxyView, certs: readonly CertificateBundle[]): boolean {
+  const list = view.crtList
+  if (!list) return true
+  if (readIfExists(list.path) !== renderCrtList(list)) return false
+  const byId = new Map(certs.map((cert) => [cert.id, cert]))
+  return list.entries.every((entry) => {
+    const cert = byId.get(entry.certId)
+    return cert !== undefined && readIfExists(entry.file) === haproxyPem(cert)
+  })
+}
+
+/** The files of a directory (name → content); null when it does not exist. */
+function snapshotDir(dir: string): Map<string, string> | null {
+  if (!existsSync(dir)) return null
+  return new Map(readdirSync(dir).filter((name) => !name.endsWith('.tmp')).map((name) => [name, readFileSync(`${dir}/${name}`, 'utf8')]))
+}
+
+function restoreDir(dir: string, snapshot: Map<string, string> | null): void {
+  if (snapshot === null) {
+    rmSync(dir, {recursive: true, force: true})
+    return
+  }
+  makePrivateDirs(dir)
+  for (const name of readdirSync(dir)) if (!snapshot.has(name)) rmSync(`${dir}/${name}`, {force: true})
+  for (const [name, content] of snapshot) writeAtomically(`${dir}/${name}`, content)
+}
+
+/** Writes the certificate files (0600) and crt-list of `view`, and removes certificate files it no longer names. */
+function writeTlsFiles(view: HaproxyView, certs: readonly CertificateBundle[], certDir: string): void {
+  const list = view.crtList
+  if (!list) {
+    rmSync(certDir, {recursive: true, force: true})
+    return
+  }
+  makePrivateDirs(certDir)
+  const byId = new Map(certs.map((cert) => [cert.id, cert]))
+  for (const entry of list.entries) {
+    const cert = byId.get(entry.certId)
+    if (!cert) throw new RuntimeFailure('internal_error', `internal error: certificate ${entry.certId} was not loaded`)
+    writeAtomically(entry.file, haproxyPem(cert))
+  }
+  writeAtomically(list.path, renderCrtList(list))
+  const named = new Set(list.entries.map((entry) => entry.file.slice(certDir.length + 1)))
+  for (const file of readdirSync(certDir)) {
+    if (file.endsWith('.pem') && !named.has(file)) rmSync(`${certDir}/${file}`, {force: true})
+  }
+}
+
+/** True when the two configurations differ only in `# certificate … sha256 …` header comments. */
+export function onlyHeaderDiffers(current: string, next: string): boolean {
+  const body = (text: string) => text.split('\n').filter((line) => !/^# certificate \S+ sha256 [0-9a-f]+$/.test(line))
+  const [a, b] = [body(current), body(next)]
+  return a.length === b.length && a.every((line, index) => line === b[index])
 }
 
 /**

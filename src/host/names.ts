@@ -206,6 +206,8 @@ export interface PoolPaths {
   /** `show servers state` saved before a reload (`server-state-file`). */
   serverState: string
   log: string
+  /** TERMINATED_HTTPS: certificate files (leaf, chain, key; 0600) and the crt-list, in a 0700 directory. */
+  certDir: string
 }
 
 export function poolPaths(runDir: string, poolId: string): PoolPaths {
@@ -223,6 +225,7 @@ export function poolPaths(runDir: string, poolId: string): PoolPaths {
     identity: `${dir}/haproxy.identity`,
     serverState: `${dir}/server-state`,
     log: `${dir}/haproxy.log`,
+    certDir: `${dir}/tls`,
   }
 }
 

@@ -3,8 +3,10 @@
  *
  *   node backend.js --name NAME --port 8000 --control-dir DIR [--tls-cert F --tls-key F] [--host ADDR]
  *
- * `GET /healthz` answers 200 `ok`, or 500 while `<control-dir>/unhealthy` exists; every
- * other request answers 200 `NAME\n` with `X-Backend: NAME`. Keep-alive is on; nothing is
+ * `GET /healthz` answers 200 `ok`, or 500 while `<control-dir>/unhealthy` exists;
+ * `GET /headers` answers the request headers it received as JSON (what the load balancer
+ * added: X-Forwarded-For, X-Forwarded-Proto); every other request answers 200 `NAME\n`
+ * with `X-Backend: NAME`. Keep-alive is on; nothing is
  * logged per request. Once listening it writes its PID to `<control-dir>/listening`.
  * Imports only node built-ins, so it starts fast and stays small.
  */
@@ -44,6 +46,12 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
     const healthy = !existsSync(unhealthyFlag)
     response.writeHead(healthy ? 200 : 500, {'Content-Type': 'text/plain', 'X-Backend': name})
     response.end(healthy ? 'ok\n' : 'unhealthy\n')
+    return
+  }
+  if (path === '/headers') {
+    const echo = `${JSON.stringify(request.headers)}\n`
+    response.writeHead(200, {'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(echo), 'X-Backend': name})
+    response.end(echo)
     return
   }
   response.writeHead(200, {'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body), 'X-Backend': name})

@@ -6,7 +6,7 @@
  */
 import {AgentUnreachableError, ConfigRejectedError, LbaasError} from '../domain/errors.js'
 import {drivingMonitor, memberHealth, poolOperatingStatus} from '../domain/status.js'
-import type {PoolGraph, ProvisioningStatus} from '../domain/types.js'
+import type {CertificateBundle, PoolGraph, ProvisioningStatus} from '../domain/types.js'
 import type {Db} from '../store/db.js'
 import {addPendingUndeploy} from '../store/agents.js'
 import {loadPoolGraph} from '../store/graph.js'
@@ -31,6 +31,8 @@ export interface Touched {
 export interface ApplyOptions {
   /** Members whose weight/admin state changed: apply them through the runtime API (no reload). */
   runtimeMemberIds?: readonly string[]
+  /** Certificates the host serves now, when only their material changed: swap them at run time (SPEC §9). */
+  rotateFrom?: readonly CertificateBundle[]
 }
 
 const SETTLED_BY_DEPLOY: readonly ProvisioningStatus[] = ['PENDING_CREATE', 'PENDING_UPDATE', 'ERROR']
@@ -51,7 +53,9 @@ export async function applyPool(
     try {
       outcome = options.runtimeMemberIds
         ? await executor.applyRuntime(graph, options.runtimeMemberIds, hooks)
-        : await executor.deploy(graph, hooks)
+        : options.rotateFrom && executor.rotateCertificates
+          ? await executor.rotateCertificates(graph, options.rotateFrom, hooks)
+          : await executor.deploy(graph, hooks)
     } catch (error) {
       ctx.store.write(() => recordFailure(db, graph, touched, error))
       throw error

@@ -24,6 +24,7 @@ import {associateMonitor, createMonitor, deleteMonitor} from './monitors.js'
 import {createPool, deletePool} from './pools.js'
 import {subnetNetwork} from './subnets.js'
 import {createVip, deleteVip} from './vips.js'
+import {runTlsDemo, type TlsDemoReport} from './demo-tls.js'
 
 export const DEMO_DEFAULTS = {
   subnet: LAB_DEFAULTS.subnet,
@@ -48,6 +49,8 @@ export interface DemoInput {
   backends?: unknown
   requests?: unknown
   keep?: boolean
+  /** Also tell the TLS story (SPEC §9): lab CA, HTTPS VIP, verified request, rotation. */
+  tls?: boolean
   /** Aborting stops the demo at the next step; it still cleans up. */
   signal?: AbortSignal
 }
@@ -89,6 +92,8 @@ export interface DemoReport {
   cleanup_commands: string[]
   /** The same pool, monitor and VIP as one apply file (SPEC §8), for `lbaas apply -f` after `lbaas lab up`. */
   apply_file: string
+  /** `--tls`: the HTTPS part of the story. */
+  tls?: TlsDemoReport
 }
 
 /** The demo's objects as an apply file: the end of the story is "or all of this in one file". */
@@ -356,6 +361,8 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
     spreads.push(await burst(`${victim.name} healed`))
     ran(trafficCommand)
 
+    const tls = input.tls ? await runTlsDemo(ctx, {subnet: subnetName, backends, heading: 8, keep, ran}, report) : undefined
+
     finished = true
     return {
       subnet: {name: subnetName, cidr, created: created.subnet !== undefined},
@@ -369,11 +376,12 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
       kept: keep,
       cleanup_commands: cleanupCommands(created, subnetName),
       apply_file: demoApplyFile(subnetName, backends, vip),
+      ...(tls ? {tls} : {}),
     }
   } finally {
     const left = subnetExists ? ` (subnet ${subnetName} existed before the demo and stays)` : ''
     if (!keep) {
-      await report.heading(finished ? `8. Cleanup: removing what the demo created${left}` : `The demo stopped; removing what it created${left}`)
+      await report.heading(finished ? `${input.tls ? 10 : 8}. Cleanup: removing what the demo created${left}` : `The demo stopped; removing what it created${left}`)
       await cleanUp(ctx, created, subnetName)
     } else if (!finished) {
       await report.note(`kept what the demo created (--keep); to remove it:\n  ${cleanupCommands(created, subnetName).join('\n  ')}`)

@@ -8,6 +8,8 @@ import {checkKernelFeatures, readFdLimit, safeMaxConn, type PrerequisiteCheck} f
 import {run} from '../host/run.js'
 import {openStore} from '../store/db.js'
 import {recordedHostLimits, recordHostLimits} from '../store/host-limits.js'
+import type {Certificate} from '../domain/types.js'
+import {EXPIRY_WARNING_DAYS} from '../tls/certificate.js'
 
 export interface DoctorReport {
   ok: boolean
@@ -85,7 +87,30 @@ function hostLimitsCheck(statePath: string, recordLimits: boolean): {check: Prer
   }
 }
 
-export async function doctor(options: {statePath: string; runDir: string; recordLimits?: boolean}): Promise<DoctorReport> {
+/** Whether the state file exists (doctor reads certificates from it, but never creates it). */
+export function stateFileExists(path: string): boolean {
+  return existsSync(path)
+}
+
+/** SPEC §9: certificates expiring within 30 days (or expired) are a warning with the renewal command. */
+export function certificateExpiryChecks(certificates: readonly Certificate[]): PrerequisiteCheck[] {
+  const expiring = certificates.filter((certificate) => certificate.days_left < EXPIRY_WARNING_DAYS)
+  if (certificates.length === 0) return []
+  if (expiring.length === 0) {
+    return [{name: 'certificates', status: 'ok', detail: `${certificates.length} certificate(s), none expires within ${EXPIRY_WARNING_DAYS} days`}]
+  }
+  return expiring.map((certificate) => ({
+    name: `certificate ${certificate.name}`,
+    status: 'warning' as const,
+    detail:
+      certificate.days_left < 0
+        ? `expired on ${certificate.not_after} (used by ${certificate.used_by.length} VIP(s))`
+        : `expires in ${certificate.days_left} days (${certificate.not_after}; used by ${certificate.used_by.length} VIP(s))`,
+    fix: `lbaas cert update ${certificate.name} --cert NEW.crt --key NEW.key [--chain CHAIN.pem]`,
+  }))
+}
+
+export async function doctor(options: {statePath: string; runDir: string; recordLimits?: boolean; certificates?: readonly Certificate[]}): Promise<DoctorReport> {
   const checks = await checkKernelFeatures()
   const limits = hostLimitsCheck(options.statePath, options.recordLimits ?? false)
   const account = haproxyAccount()
@@ -98,6 +123,7 @@ export async function doctor(options: {statePath: string; runDir: string; record
     privatePath('state file', options.statePath, 0o600, 'file'),
     privatePath('run dir', options.runDir, 0o700, 'directory'),
     limits.check,
+    ...certificateExpiryChecks(options.certificates ?? []),
   )
   return {
     ok: checks.every((check) => check.status !== 'error'),

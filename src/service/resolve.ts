@@ -4,9 +4,10 @@
  * several → AmbiguousNameError listing the ids (exit 2).
  */
 import {AmbiguousNameError, NotFoundError} from '../domain/errors.js'
-import type {Member, Monitor, Pool, Subnet, Vip} from '../domain/types.js'
+import type {Certificate, Member, Monitor, Pool, Subnet, Vip} from '../domain/types.js'
 import {looksLikeId} from '../domain/validation.js'
 import type {Db} from '../store/db.js'
+import {findCertificatesByName, getCertificate} from '../store/certificates.js'
 import {getMember} from '../store/members.js'
 import {findMonitorsByName, getMonitor} from '../store/monitors.js'
 import {findPoolsByName, getPool} from '../store/pools.js'
@@ -50,3 +51,6 @@ export const resolveMember = (db: Db, ref: string): Member => byIdOnly('member',
 /** Monitors by id, or by their optional name (SPEC §1). */
 export const resolveMonitor = (db: Db, ref: string): Monitor =>
   byNameOrId('monitor', ref, (id) => getMonitor(db, id), (name) => findMonitorsByName(db, name))
+
+export const resolveCertificate = (db: Db, ref: string): Certificate =>
+  byNameOrId('certificate', ref, (id) => getCertificate(db, id), (name) => findCertificatesByName(db, name))

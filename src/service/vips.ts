@@ -2,16 +2,16 @@ import {randomUUID} from 'node:crypto'
 
 import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js'
 import {firstFreeHost, isUsableHost} from '../domain/ip.js'
-import type {Pool, SessionPersistence, Subnet, Vip} from '../domain/types.js'
+import type {Pool, SessionPersistence, Subnet, Vip, VipProtocol} from '../domain/types.js'
 import {
   bool,
   connectionLimit,
   displayName,
   freeText,
   ipAddress,
-  protocol,
   protocolPort,
   sessionPersistence,
+  vipProtocol,
 } from '../domain/validation.js'
 import type {Db} from '../store/db.js'
 import {setPoolStatus} from '../store/pools.js'
@@ -20,7 +20,7 @@ import {crashPoint} from '../util/crash-point.js'
 import {subnetNetwork} from './subnets.js'
 import {applyPool} from './apply.js'
 import type {AppContext} from './context.js'
-import {resolvePool, resolveSubnet, resolveVip} from './resolve.js'
+import {resolveCertificate, resolvePool, resolveSubnet, resolveVip} from './resolve.js'
 
 export interface VipInput {
   name: unknown
@@ -32,12 +32,47 @@ export interface VipInput {
   connection_limit?: unknown
   session_persistence?: unknown
   admin_state_up?: unknown
+  /** TERMINATED_HTTPS only (SPEC §9): certificate names or ids. */
+  default_cert?: string
+  sni_certs?: readonly string[]
+  redirect_http?: unknown
 }
 
-function requireSameProtocol(vipProtocol: string, pool: Pool): void {
-  if (vipProtocol !== pool.protocol) {
-    throw new ValidationError('protocol', `VIP protocol ${vipProtocol} does not match pool ${pool.name}'s protocol ${pool.protocol}`)
+function requireSameProtocol(protocol: VipProtocol, pool: Pool): void {
+  if (protocol === 'TERMINATED_HTTPS' && pool.protocol !== 'HTTP') {
+    throw new ValidationError(
+      'protocol',
+      `TERMINATED_HTTPS needs an HTTP pool; pool ${pool.name} is ${pool.protocol}`,
+      pool.protocol === 'HTTPS' ? 'HTTPS pools pass TLS through to the members; make an HTTP pool to terminate TLS on the VIP' : undefined,
+    )
   }
+  if (protocol !== 'TERMINATED_HTTPS' && protocol !== pool.protocol) {
+    throw new ValidationError('protocol', `VIP protocol ${protocol} does not match pool ${pool.name}'s protocol ${pool.protocol}`)
+  }
+}
+
+interface TlsFields {
+  default_cert: string | null
+  sni_certs: string[]
+  redirect_http: boolean
+}
+
+/** The TLS fields of a VIP, resolved to certificate ids; only TERMINATED_HTTPS takes them. */
+function tlsFields(db: Db, protocol: VipProtocol, port: number, given: Partial<{default_cert: string; sni_certs: readonly string[]; redirect_http: boolean}>): TlsFields {
+  if (protocol !== 'TERMINATED_HTTPS') {
+    const stray = (['default_cert', 'sni_certs', 'redirect_http'] as const).find((key) =>
+      key === 'sni_certs' ? (given.sni_certs?.length ?? 0) > 0 : key === 'redirect_http' ? given.redirect_http === true : given[key] !== undefined,
+    )
+    if (stray) throw new ValidationError(stray, `--${stray.replace('_', '-')} applies to TERMINATED_HTTPS VIPs only`)
+    return {default_cert: null, sni_certs: [], redirect_http: false}
+  }
+  if (given.default_cert === undefined) {
+    throw new ValidationError('default_cert', 'a TERMINATED_HTTPS VIP needs --default-cert CERT', 'see `lbaas cert list`, or `lbaas cert create`')
+  }
+  const redirect = given.redirect_http === true
+  if (redirect && port === 80) throw new ValidationError('redirect_http', '--redirect-http listens on port 80, which the VIP itself uses; give another --protocol-port (443)')
+  const sni = [...new Set((given.sni_certs ?? []).map((ref) => resolveCertificate(db, ref).id))]
+  return {default_cert: resolveCertificate(db, given.default_cert).id, sni_certs: sni, redirect_http: redirect}
 }
 
 function requireNoVip(pool: Pool): void {
@@ -73,7 +108,7 @@ export async function createVip(ctx: AppContext, poolRef: string, input: VipInpu
   const fields = {
     name: displayName(input.name),
     description: input.description === undefined ? '' : freeText('description', input.description),
-    protocol: protocol(input.protocol),
+    protocol: vipProtocol(input.protocol),
     protocol_port: protocolPort(input.protocol_port),
     connection_limit:
       input.connection_limit === undefined ? -1 : connectionLimit(input.connection_limit, ctx.safeConnectionLimit()),
@@ -81,15 +116,22 @@ export async function createVip(ctx: AppContext, poolRef: string, input: VipInpu
       input.session_persistence === undefined ? null : sessionPersistence(input.session_persistence),
     admin_state_up: input.admin_state_up === undefined ? true : bool('admin_state_up', input.admin_state_up),
   }
+  const redirect = input.redirect_http === undefined ? undefined : bool('redirect_http', input.redirect_http)
   const {db} = ctx.store
   const vip = ctx.store.write(() => {
     const pool = resolvePool(db, poolRef)
     requireNoVip(pool)
     requireSameProtocol(fields.protocol, pool)
+    const tls = tlsFields(db, fields.protocol, fields.protocol_port, {
+      default_cert: input.default_cert,
+      sni_certs: input.sni_certs,
+      redirect_http: redirect,
+    })
     const subnet = resolveSubnet(db, input.subnet)
     const created: Vip = {
       id: randomUUID(),
       ...fields,
+      ...tls,
       pool_id: pool.id,
       subnet_id: subnet.id,
       address: chooseAddress(db, subnet, input.address),
@@ -120,6 +162,10 @@ export interface VipUpdate {
   session_persistence?: unknown
   admin_state_up?: unknown
   pool?: string
+  /** TERMINATED_HTTPS only; `sni_certs` replaces the list ([] clears it). */
+  default_cert?: string
+  sni_certs?: readonly string[]
+  redirect_http?: unknown
 }
 
 export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate): Promise<Vip> {
@@ -132,10 +178,12 @@ export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate)
       update.session_persistence === undefined ? undefined : (sessionPersistence(update.session_persistence) as SessionPersistence | null),
     admin_state_up: update.admin_state_up === undefined ? undefined : bool('admin_state_up', update.admin_state_up),
   }
-  if (Object.values(changes).every((value) => value === undefined) && update.pool === undefined) {
+  const redirect = update.redirect_http === undefined ? undefined : bool('redirect_http', update.redirect_http)
+  const tlsGiven = update.default_cert !== undefined || update.sni_certs !== undefined || redirect !== undefined
+  if (Object.values(changes).every((value) => value === undefined) && update.pool === undefined && !tlsGiven) {
     throw new ValidationError(
       'update',
-      'nothing to update: give at least one of --name, --description, --connection-limit, --session-persistence, --admin-state-up, --pool',
+      'nothing to update: give at least one of --name, --description, --connection-limit, --session-persistence, --admin-state-up, --pool, --default-cert, --sni-cert, --redirect-http',
     )
   }
   const {db} = ctx.store
@@ -149,7 +197,14 @@ export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate)
       requireNoVip(to)
       requireSameProtocol(vip.protocol, to)
     }
-    updateVipRow(db, vip.id, {...changes, pool_id: to.id === from.id ? undefined : to.id})
+    const tls = tlsGiven
+      ? tlsFields(db, vip.protocol, vip.protocol_port, {
+          default_cert: update.default_cert ?? (vip.default_cert ?? undefined),
+          sni_certs: update.sni_certs ?? vip.sni_certs,
+          redirect_http: redirect ?? vip.redirect_http,
+        })
+      : {}
+    updateVipRow(db, vip.id, {...changes, ...tls, pool_id: to.id === from.id ? undefined : to.id})
     setVipStatus(db, vip.id, 'PENDING_UPDATE')
     return {vip, from, to}
   })

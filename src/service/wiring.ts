@@ -25,6 +25,10 @@ function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor
     name,
     deploy: async (...args) => (await load()).deploy(...args),
     applyRuntime: async (...args) => (await load()).applyRuntime(...args),
+    rotateCertificates: async (graph, previous, hooks) => {
+      const executor = await load()
+      return executor.rotateCertificates ? executor.rotateCertificates(graph, previous, hooks) : executor.deploy(graph, hooks)
+    },
     undeploy: async (...args) => (await load()).undeploy(...args),
     liveStats: async (...args) => (await load()).liveStats(...args),
     ensureSubnet: async (...args) => (await load()).ensureSubnet(...args),

@@ -1,4 +1,5 @@
-import type {PoolGraph} from '../domain/types.js'
+import type {CertificateBundle, PoolGraph, Vip} from '../domain/types.js'
+import {getCertificateBundle} from './certificates.js'
 import type {Db} from './db.js'
 import {listMembers} from './members.js'
 import {getMonitor, listAssociations} from './monitors.js'
@@ -20,5 +21,16 @@ export function loadPoolGraph(db: Db, poolId: string): PoolGraph | undefined {
   })
   const vip = getVipOfPool(db, poolId) ?? null
   const vipSubnet = vip ? (getSubnet(db, vip.subnet_id) ?? null) : null
-  return {pool, subnet, members: listMembers(db, poolId), monitors, associations, vip, vipSubnet}
+  return {pool, subnet, members: listMembers(db, poolId), monitors, associations, vip, vipSubnet, certs: vipCertificates(db, vip)}
+}
+
+/** The certificates a VIP serves, default first, each once. */
+export function vipCertificates(db: Db, vip: Vip | null): CertificateBundle[] {
+  if (!vip || vip.protocol !== 'TERMINATED_HTTPS') return []
+  const ids = [...new Set([vip.default_cert, ...vip.sni_certs].filter((id): id is string => id !== null))]
+  return ids.map((id) => {
+    const bundle = getCertificateBundle(db, id)
+    if (!bundle) throw new Error(`internal: VIP ${vip.id} refers to missing certificate ${id}`)
+    return bundle
+  })
 }

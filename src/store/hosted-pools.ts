@@ -5,6 +5,7 @@
  */
 import {ConflictError} from '../domain/errors.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
+import {deleteUnusedAgentCertificates, upsertCertificateBundle} from './certificates.js'
 import type {Db} from './db.js'
 import {insertMember} from './members.js'
 import {insertMonitor} from './monitors.js'
@@ -103,9 +104,11 @@ export function upsertPoolGraph(db: Db, graph: PoolGraph): void {
     if (clash) {
       throw new ConflictError('address_in_use', `this agent still holds VIP ${clash} on ${graph.vip.address}; run \`lbaas agent list\` to let it clean up`)
     }
+    for (const cert of graph.certs) upsertCertificateBundle(db, cert)
     insertVip(db, graph.vip)
   }
   deleteUnusedMonitors(db, previousMonitors)
+  deleteUnusedAgentCertificates(db)
 }
 
 /** The agent holds this pool (and its counters). */
@@ -119,6 +122,7 @@ export function deleteHostedPool(db: Db, poolId: string): void {
   db.prepare('DELETE FROM vips WHERE pool_id = ?').run(poolId)
   db.prepare('DELETE FROM pools WHERE id = ?').run(poolId)
   deleteUnusedMonitors(db, previousMonitors)
+  deleteUnusedAgentCertificates(db)
 }
 
 function monitorsOf(db: Db, poolId: string): string[] {

@@ -174,6 +174,34 @@ export const MIGRATIONS: readonly string[] = [
     agent        TEXT NOT NULL,
     config_hash  TEXT
   );
+  -- TLS termination (SPEC §9): certificates with their key (never printed), and the VIP
+  -- fields of TERMINATED_HTTPS. The VIP keeps its pool's protocol in protocol (the
+  -- column's CHECK predates TERMINATED_HTTPS; rebuilding vips would break tables that refer
+  -- to it) and says it terminates TLS in tls_terminated.
+  CREATE TABLE certificates (
+    id                  TEXT PRIMARY KEY,
+    name                TEXT NOT NULL UNIQUE,
+    subject             TEXT NOT NULL,
+    sans                TEXT NOT NULL,
+    issuer              TEXT NOT NULL,
+    not_before          TEXT NOT NULL,
+    not_after           TEXT NOT NULL,
+    fingerprint_sha256  TEXT NOT NULL,
+    key_type            TEXT NOT NULL,
+    cert_pem            TEXT NOT NULL,
+    chain_pem           TEXT NOT NULL,
+    key_pem             TEXT NOT NULL
+  );
+  ALTER TABLE vips ADD COLUMN tls_terminated INTEGER NOT NULL DEFAULT 0 CHECK (tls_terminated IN (0, 1));
+  ALTER TABLE vips ADD COLUMN default_cert_id TEXT REFERENCES certificates(id);
+  ALTER TABLE vips ADD COLUMN redirect_http INTEGER NOT NULL DEFAULT 0 CHECK (redirect_http IN (0, 1));
+  CREATE TABLE vip_sni_certs (
+    vip_id    TEXT NOT NULL REFERENCES vips(id) ON DELETE CASCADE,
+    cert_id   TEXT NOT NULL REFERENCES certificates(id),
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (vip_id, cert_id)
+  );
+  CREATE INDEX vip_sni_certs_by_cert ON vip_sni_certs(cert_id);
   `,
   // Deterministic rendering (SPEC §4.5): the open-file hard limit that shapes HAProxy's
   // global maxconn and the connection_limit bound, recorded once (first use or

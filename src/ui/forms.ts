@@ -3,7 +3,7 @@
  * terminal (see guide.ts), validated with the flag's own rule. A form returns what the
  * service gets and the flags of the equivalent one-line command.
  */
-import {LB_METHODS, MONITOR_TYPES, PROTOCOLS, type Pool} from '../domain/types.js'
+import {LB_METHODS, MONITOR_TYPES, PROTOCOLS, VIP_PROTOCOLS, type Pool} from '../domain/types.js'
 import * as rules from '../domain/validation.js'
 import type {AppContext} from '../service/context.js'
 import type {MemberInput} from '../service/members.js'
@@ -174,8 +174,8 @@ export async function vipForm(guide: Guide, ctx: AppContext, given: Given): Prom
   const name = await guide.required('name', text(given.name), {kind: 'input', message: 'VIP name', default: pool && `${pool.name}-vip`, validate: rules.displayName})
   const protocol = await guide.required('protocol', text(given.protocol), {
     kind: 'select',
-    message: "Protocol (the pool's)",
-    choices: PROTOCOLS,
+    message: "Protocol (the pool's, or TERMINATED_HTTPS on an HTTP pool)",
+    choices: VIP_PROTOCOLS,
     default: pool?.protocol ?? 'HTTP',
   })
   const port = await guide.required('protocol-port', text(given['protocol-port']), {
@@ -206,11 +206,20 @@ export async function vipForm(guide: Guide, ctx: AppContext, given: Given): Prom
   const persistence = await askPersistence(guide, text(given['session-persistence']), protocol)
   const description = await guide.optional(text(given.description), descriptionQuestion)
   const adminDown = given['admin-state-down'] === true
+  const terminated = protocol.toUpperCase() === 'TERMINATED_HTTPS'
+  const defaultCert = terminated
+    ? await guide.required('default-cert', text(given['default-cert']), {kind: 'input', message: 'Default certificate (name or id; see `lbaas cert list`)'})
+    : text(given['default-cert'])
+  const sniCerts = Array.isArray(given['sni-cert']) ? (given['sni-cert'] as string[]) : []
+  const redirectHttp = given['redirect-http'] === true
   return {
     input: {
       pool: poolRef,
       name,
       description,
+      default_cert: defaultCert,
+      sni_certs: sniCerts,
+      redirect_http: redirectHttp,
       protocol,
       protocol_port: port,
       subnet,
@@ -230,6 +239,9 @@ export async function vipForm(guide: Guide, ctx: AppContext, given: Given): Prom
       'session-persistence': persistence,
       description,
       'admin-state-down': adminDown,
+      'default-cert': defaultCert,
+      'sni-cert': sniCerts.length > 0 ? sniCerts : undefined,
+      'redirect-http': redirectHttp,
     },
   }
 }

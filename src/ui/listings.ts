@@ -2,6 +2,7 @@
  * The plain listings (`subnet|pool|monitor|vip list`): what they read, their table columns
  * and their fields. The list commands and the fast path of bin/run.js both use this table.
  */
+import {listAllCertificates} from '../service/certificates.js'
 import type {AppContext} from '../service/context.js'
 import {listAllMonitors} from '../service/monitors.js'
 import {listAllPools} from '../service/pools.js'
@@ -46,8 +47,14 @@ export const LISTINGS = {
     columns: ['id', 'name', 'address', 'protocol', 'protocol_port', 'pool_id', 'admin_state_up', 'status'],
     fields: [
       'id', 'name', 'description', 'pool_id', 'subnet_id', 'address', 'protocol', 'protocol_port', 'connection_limit',
-      'session_persistence', 'admin_state_up', 'status', 'status_description',
+      'session_persistence', 'default_cert', 'sni_certs', 'redirect_http', 'admin_state_up', 'status', 'status_description',
     ],
+  },
+  cert: {
+    // Soonest expiry first (SPEC §9).
+    rows: listAllCertificates,
+    columns: ['id', 'name', 'subject', 'not_after', 'days_left', 'key_type', 'used_by'],
+    fields: ['id', 'name', 'subject', 'sans', 'issuer', 'not_before', 'not_after', 'days_left', 'fingerprint_sha256', 'key_type', 'used_by'],
   },
 } satisfies Record<string, Listing>
 

@@ -12,7 +12,7 @@ export const descriptionQuestion: Question = {
 }
 
 /** The usual port of a VIP protocol; TCP has none. */
-export const DEFAULT_PORTS: Record<string, string | undefined> = {HTTP: '80', HTTPS: '443'}
+export const DEFAULT_PORTS: Record<string, string | undefined> = {HTTP: '80', HTTPS: '443', TERMINATED_HTTPS: '443'}
 
 /**
  * none, SOURCE_IP, HTTP_COOKIE or APP_COOKIE:NAME (asking for the application's cookie).

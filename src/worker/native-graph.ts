@@ -7,6 +7,7 @@ import {ValidationError} from '../domain/errors.js'
 import {
   PROVISIONING_STATUSES,
   type Association,
+  type CertificateBundle,
   type Member,
   type MemberOperatingStatus,
   type Monitor,
@@ -38,9 +39,11 @@ import {
   timeoutWithinDelay,
   urlPath,
   UUID_PATTERN,
+  vipProtocol,
   weight,
 } from '../domain/validation.js'
 import {managedBridgeFor} from '../host/names.js'
+import {checkBundle} from '../tls/certificate.js'
 import {subnetNetwork} from '../service/subnets.js'
 
 const POOL_OPERATING: readonly PoolOperatingStatus[] = ['ONLINE', 'DEGRADED', 'OFFLINE', 'NO_MONITOR', 'ERROR']
@@ -165,14 +168,31 @@ function vipOf(poolId: string, value: unknown, safeConnectionLimit: number): Vip
     pool_id: poolId,
     subnet_id: id('vip.subnet_id', raw.subnet_id),
     address: ipAddress('address', raw.address).address,
-    protocol: protocol(raw.protocol),
+    protocol: vipProtocol(raw.protocol),
     protocol_port: protocolPort(raw.protocol_port),
     connection_limit: raw.connection_limit === -1 ? -1 : connectionLimit(raw.connection_limit, safeConnectionLimit),
     session_persistence: sessionPersistence(raw.session_persistence ?? null),
+    default_cert: raw.default_cert === null || raw.default_cert === undefined ? null : id('vip.default_cert', raw.default_cert),
+    sni_certs: list('vip.sni_certs', raw.sni_certs ?? []).map((certId) => id('vip.sni_certs', certId)),
+    redirect_http: bool('redirect_http', raw.redirect_http ?? false),
     admin_state_up: bool('admin_state_up', raw.admin_state_up),
     status: status('vip.status', raw.status),
     status_description: description('status_description', raw.status_description),
   }
+}
+
+/**
+ * A certificate sent with DEPLOY: checked again here as `cert create` checks it (an agent
+ * trusts the controller no more than the CLI trusts a file), and never echoed back.
+ */
+function certificateOf(value: unknown): CertificateBundle {
+  const raw = record('certificate', value)
+  const text = (field: string) => {
+    if (typeof raw[field] !== 'string') throw new ValidationError('certificate', `certificate.${field} must be a string`)
+    return raw[field] as string
+  }
+  const checked = checkBundle({certText: text('cert_pem'), chainText: text('chain_pem'), keyText: text('key_pem')})
+  return {id: id('certificate.id', raw.id), sans: checked.facts.sans, ...checked.material}
 }
 
 /** Checks a graph received from a controller; `safeConnectionLimit` is this host's (see `lbaas doctor`). */
@@ -190,7 +210,15 @@ export function parsePoolGraph(value: unknown, safeConnectionLimit: number): Poo
   if (vip) {
     vipSubnet = subnetOf('vipSubnet', raw.vipSubnet)
     if (vipSubnet.id !== vip.subnet_id) throw new ValidationError('vipSubnet', "the subnet sent is not the VIP's subnet")
-    if (vip.protocol !== pool.protocol) throw new ValidationError('protocol', "the VIP's protocol differs from the pool's")
+    const terminated = vip.protocol === 'TERMINATED_HTTPS' && pool.protocol === 'HTTP'
+    if (vip.protocol !== pool.protocol && !terminated) throw new ValidationError('protocol', "the VIP's protocol differs from the pool's")
+  }
+  const certs = list('certs', raw.certs ?? []).map(certificateOf)
+  const needed = vip?.protocol === 'TERMINATED_HTTPS' ? [vip.default_cert, ...vip.sni_certs] : []
+  if (vip?.protocol === 'TERMINATED_HTTPS' && vip.default_cert === null) throw new ValidationError('default_cert', 'a TERMINATED_HTTPS VIP needs a default certificate')
+  const sent = new Set(certs.map((cert) => cert.id))
+  if (needed.some((certId) => !sent.has(certId!)) || sent.size !== certs.length || certs.length !== new Set(needed).size) {
+    throw new ValidationError('certs', "the certificates sent are not exactly the VIP's")
   }
   const unique = (ids: string[]) => new Set(ids).size === ids.length
   if (!unique(members.map((member) => member.id)) || !unique(monitors.map((monitor) => monitor.id))) {
@@ -204,5 +232,6 @@ export function parsePoolGraph(value: unknown, safeConnectionLimit: number): Poo
     associations,
     vip,
     vipSubnet,
+    certs,
   }
 }

@@ -9,6 +9,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 
 import {RuntimeFailure, ValidationError} from '../domain/errors.js'
+import type {CertificateBundle} from '../domain/types.js'
 import {runningMaster} from '../host/haproxy-process.js'
 import {liveVip} from '../domain/status.js'
 import {poolLockPath, poolPaths} from '../host/names.js'
@@ -29,6 +30,7 @@ import {deleteHostedPool, isHosted, upsertPoolGraph} from '../store/hosted-pools
 import {listVips} from '../store/vips.js'
 import {recordCounters, storedCounters} from '../store/stats.js'
 import type {LibraDevice} from './device.js'
+import {haproxyPem} from '../tls/certificate.js'
 import {parsePoolGraph} from './native-graph.js'
 import {lbaasVersion} from './version.js'
 
@@ -137,6 +139,9 @@ async function deploy(env: NativeEnvironment, rawGraph: unknown, runtimeMemberId
   // The bridge is this host's: a controller's `subnet create` made it on the controller only.
   if (vip && graph.vipSubnet) await ctx.localExecutor.ensureSubnet(graph.vipSubnet)
   const fresh = !ctx.store.read(() => isHosted(ctx.store.db, graph.pool.id))
+  // A renewed certificate alone is swapped through the runtime API, as on the controller's host.
+  const before = fresh ? undefined : ctx.store.read(() => loadPoolGraph(ctx.store.db, graph.pool.id))
+  const rotateFrom = before && certificatesRenewed(before.certs, graph.certs) ? before.certs : undefined
   ctx.store.write(() => upsertPoolGraph(ctx.store.db, graph))
   const touched = {
     pool: true,
@@ -145,12 +150,17 @@ async function deploy(env: NativeEnvironment, rawGraph: unknown, runtimeMemberId
     monitorIds: graph.monitors.map((monitor) => monitor.id),
   }
   const outcome =
-    (await applyPool(ctx, graph.pool.id, touched, runtimeMemberIds ? {runtimeMemberIds} : {})) ??
+    (await applyPool(ctx, graph.pool.id, touched, runtimeMemberIds ? {runtimeMemberIds} : {rotateFrom})) ??
     ({state: 'absent', reloaded: false, description: null, warnings: []} as const)
   // A pool without a VIP is state only: nothing for this agent to keep.
   if (!vip) ctx.store.write(() => deleteHostedPool(ctx.store.db, graph.pool.id))
   const running = runningMaster(poolPaths(ctx.runDir, graph.pool.id)) !== undefined
   return {outcome, counters_restarted: fresh && outcome.state === 'serving', config_hash: running ? configHash(ctx.runDir, graph.pool.id) : null}
+}
+
+function certificatesRenewed(before: readonly CertificateBundle[], after: readonly CertificateBundle[]): boolean {
+  const previous = new Map(before.map((cert) => [cert.id, haproxyPem(cert)]))
+  return after.some((cert) => previous.has(cert.id) && previous.get(cert.id) !== haproxyPem(cert))
 }
 
 async function undeploy(env: NativeEnvironment, poolId: string): Promise<void> {

@@ -2,7 +2,7 @@
  * Inputs for HAProxy rendering tests: fixed fake ids and paths, so rendered configurations
  * are byte-stable and can be compared with the golden files in test/fixtures/haproxy/.
  */
-import type {Association, Member, Monitor, Pool, PoolGraph, Subnet, Vip} from '../../src/domain/types.js'
+import type {Association, CertificateBundle, Member, Monitor, Pool, PoolGraph, Subnet, Vip} from '../../src/domain/types.js'
 import type {RenderOptions} from '../../src/haproxy/view.js'
 
 export const SUBNET_ID = '5b000000-0000-4000-8000-000000000001'
@@ -95,6 +95,9 @@ export function sampleVip(overrides: Partial<Vip> = {}): Vip {
     protocol_port: 80,
     connection_limit: -1,
     session_persistence: null,
+    default_cert: null,
+    sni_certs: [],
+    redirect_http: false,
     admin_state_up: true,
     status: 'ACTIVE',
     status_description: null,
@@ -110,6 +113,7 @@ export interface GraphOverrides {
   /** Associated in this order, unless `associations` is given. */
   monitors?: Monitor[]
   associations?: Association[]
+  certs?: CertificateBundle[]
 }
 
 /**
@@ -139,6 +143,7 @@ export function samplePoolGraph(overrides: GraphOverrides = {}): PoolGraph {
     associations,
     vip,
     vipSubnet: vip ? subnet : null,
+    certs: overrides.certs ?? [],
   }
 }
 

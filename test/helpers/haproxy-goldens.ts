@@ -3,9 +3,9 @@
  * test compares each render with its file; the integration test feeds the files (and the
  * same graphs rendered with real paths) to `haproxy -c`.
  */
-import type {PoolGraph} from '../../src/domain/types.js'
+import type {CertificateBundle, PoolGraph} from '../../src/domain/types.js'
 import type {RenderOptions} from '../../src/haproxy/view.js'
-import {POOL_ID, monitorId, sampleMember, sampleMonitor, samplePoolGraph} from './haproxy-factories.js'
+import {GOLDEN_RUN_DIR, POOL_ID, monitorId, sampleMember, sampleMonitor, samplePoolGraph} from './haproxy-factories.js'
 
 export interface GoldenCase {
   /** File name under test/fixtures/haproxy/. */
@@ -17,7 +17,26 @@ export interface GoldenCase {
   options?: Partial<RenderOptions>
 }
 
+/** Certificates of the TERMINATED_HTTPS golden: fixed ids and SANs, placeholder PEM (the integration check writes real ones). */
+export const GOLDEN_CERTS: CertificateBundle[] = [
+  {id: 'c0000000-0000-4000-8000-000000000001', sans: ['shop.example.test', 'www.shop.example.test', '198.18.0.10'], cert_pem: 'leaf 1\n', chain_pem: 'chain 1\n', key_pem: 'key 1\n'},
+  {id: 'c0000000-0000-4000-8000-000000000002', sans: ['*.blog.example.test'], cert_pem: 'leaf 2\n', chain_pem: '', key_pem: 'key 2\n'},
+]
+export const GOLDEN_CERT_DIR = `${GOLDEN_RUN_DIR}/${POOL_ID}/tls`
+
 export const GOLDEN_CASES: GoldenCase[] = [
+  {
+    // SPEC §9: default certificate first, SNI certificates by their DNS SANs, h2, TLS ≥ 1.2, 301 from port 80.
+    file: 'terminated-https-sni-redirect.cfg',
+    graph: samplePoolGraph({
+      vip: {protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_cert: GOLDEN_CERTS[0].id, sni_certs: [GOLDEN_CERTS[1].id, GOLDEN_CERTS[0].id], redirect_http: true},
+      members: [sampleMember(1), sampleMember(2)],
+      monitors: [sampleMonitor(1)],
+      certs: GOLDEN_CERTS,
+    }),
+    options: {certDir: GOLDEN_CERT_DIR},
+    warnings: [],
+  },
   {
     file: 'http-cookie-http-monitor.cfg',
     graph: samplePoolGraph({
