@@ -13,7 +13,7 @@ import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 
 import {RuntimeFailure} from '../domain/errors.js'
 import {parseNetwork} from '../domain/ip.js'
-import type {PoolGraph} from '../domain/types.js'
+import type {PoolGraph, Subnet} from '../domain/types.js'
 import {buildPoolView, DEFAULT_PEERS_PORT} from '../haproxy/view.js'
 import {
   DEFAULT_ADVERT_CENTISECONDS,
@@ -24,7 +24,7 @@ import {
   type KeepalivedPeerSpec,
   type VrrpState,
 } from '../keepalived/render.js'
-import type {DeployOutcome, ExecutorHooks} from '../service/executor.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {liveVip, type LocalExecutor} from './executor.js'
 import {runningMaster} from './haproxy-process.js'
@@ -202,5 +202,44 @@ export function haPeerStatus(runDir: string, poolId: string, role: HaPeerRole): 
     haproxyRunning: runningMaster(poolPaths(runDir, poolId)) !== undefined,
     keepalivedRunning,
     vrrpState: keepalivedRunning ? (readVrrpState(kpaths) ?? null) : null,
+  }
+}
+
+/**
+ * The PoolExecutor of an HA pool's peer on this host (an agent's part of SPEC §11): the same
+ * contract as LocalExecutor, with HAProxy and keepalived in the peer's namespace.
+ */
+export class HaPeerExecutor implements PoolExecutor {
+  readonly name = 'local'
+
+  constructor(
+    private readonly local: LocalExecutor,
+    private readonly runDir: string,
+    private readonly assignment: HaPeerAssignment,
+  ) {}
+
+  deploy(graph: PoolGraph, hooks: ExecutorHooks): Promise<DeployOutcome> {
+    return deployHaPeer(this.local, this.runDir, graph, this.assignment, hooks)
+  }
+
+  /** Weights and admin states reload (both files are re-rendered); a reload is hitless. */
+  applyRuntime(graph: PoolGraph, _memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome> {
+    return deployHaPeer(this.local, this.runDir, graph, this.assignment, hooks)
+  }
+
+  undeploy(poolId: string): Promise<void> {
+    return removeHaPeer(this.local, this.runDir, poolId, this.assignment.role)
+  }
+
+  liveStats(graph: PoolGraph): Promise<LiveStats | null> {
+    return this.local.liveStats(graph)
+  }
+
+  ensureSubnet(subnet: Subnet): Promise<void> {
+    return this.local.ensureSubnet(subnet)
+  }
+
+  removeSubnet(subnet: Subnet): Promise<void> {
+    return this.local.removeSubnet(subnet)
   }
 }

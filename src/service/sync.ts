@@ -27,6 +27,7 @@ import {
   namespaceFor,
   ownerTag,
   poolIdFromNamespace,
+  haHostLink,
   poolIdsIn,
   poolLockPath,
   poolPaths,
@@ -279,6 +280,8 @@ function planOrphans(
   for (const link of listLinks(VIP_LINK_PREFIX)) {
     if (servedLinks.has(link) || inspectLink(link).alias !== owner) continue
     if ([...known].some((id) => vipHostLink(id) === link)) continue
+    // An HA peer's link (SPEC §11) belongs to its pool too.
+    if ([...known].some((id) => haHostLink(id, 'a') === link || haHostLink(id, 'b') === link)) continue
     actions.push({kind: 'remove-orphan', target: `link ${link}`, reason: 'VIP link of no pool', apply: async () => void (await deleteLink(link))})
   }
 

@@ -7,10 +7,12 @@ import {resolve} from 'node:path'
 
 import type {LocalExecutor} from '../host/executor.js'
 import {readFdLimit, safeMaxConn} from '../host/fd-limit.js'
-import {openStore} from '../store/db.js'
+import {openStore, type Store} from '../store/db.js'
+import {getHaLocalPeer} from '../store/ha.js'
 import {AgentExecutor, lazyGearmanTransport} from './agents.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
 import type {PoolExecutor} from './executor.js'
+import {haExecutorFor} from './ha.js'
 
 /** A PoolExecutor whose implementation is loaded by its first call. */
 function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor {
@@ -23,6 +25,14 @@ function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor
     ensureSubnet: async (...args) => (await load()).ensureSubnet(...args),
     removeSubnet: async (...args) => (await load()).removeSubnet(...args),
   }
+}
+
+/** This agent's peer of an HA pool (SPEC §11), when it hosts one for `poolId`. */
+function haPeerExecutor(store: Store, runDir: string, poolId: string | undefined, host: () => Promise<LocalExecutor>): PoolExecutor | undefined {
+  const row = poolId ? store.read(() => getHaLocalPeer(store.db, poolId)) : undefined
+  if (!row) return undefined
+  const assignment = {role: row.role, virtualRouterId: row.virtual_router_id, addresses: {a: row.address_a, b: row.address_b}}
+  return deferred(async () => new (await import('../host/ha-peer.js')).HaPeerExecutor(await host(), runDir, assignment), 'local')
 }
 
 export function openAppContext(options: {state?: string; runDir?: string; notify: Notifier}): AppContext {
@@ -42,7 +52,10 @@ export function openAppContext(options: {state?: string; runDir?: string; notify
     store,
     statePath,
     runDir,
-    executorFor: (pool) => (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, agentTransport, store)),
+    executorFor: (pool) =>
+      haPeerExecutor(store, runDir, pool.id, hostExecutor) ??
+      haExecutorFor(store, agentTransport, pool.id) ??
+      (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, agentTransport, store)),
     localExecutor: local,
     hostExecutor,
     agentTransport,
