@@ -94,6 +94,8 @@ export function haPeerSpec(runDir: string, graph: PoolGraph, assignment: HaPeerA
       gateway: subnet.gateway_ip,
       family: network.family,
       owner: ownerTag(runDir),
+      // keepalived adds and removes the VIP; a redeploy must never take it from the MASTER.
+      foreignAddresses: [vip.address],
     },
     keepalived: {
       poolId: graph.pool.id,

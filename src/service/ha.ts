@@ -216,6 +216,15 @@ export interface HaLive {
   master: HaRole | null
   /** A peer is lost: the pool's operating status is DEGRADED. */
   degraded: boolean
+  /** No peer is MASTER: nothing holds the VIP. */
+  down: boolean
+}
+
+/** An HA pool's operating status from its stored one and its peers. */
+export function haOperatingStatus<T extends string>(stored: T, live: HaLive): T | 'DEGRADED' | 'OFFLINE' {
+  if (stored === 'ERROR') return stored
+  if (live.down) return 'OFFLINE'
+  return live.degraded ? 'DEGRADED' : stored
 }
 
 /** Live HA view of a pool (asks both agents, STATS); undefined for a pool that is not HA. */
@@ -233,5 +242,6 @@ export async function haLive(store: Store, transport: AgentTransport | undefined
     peers,
     master: masters.length === 1 ? masters[0].role : null,
     degraded: peers.some((peer) => !HEALTHY_STATES.has(peer.state ?? '')),
+    down: masters.length === 0,
   }
 }

@@ -10,7 +10,7 @@ import {crashPoint} from '../util/crash-point.js'
 import {chooseAgent, undeployFrom} from './agents.js'
 import {applyPool, refreshPoolHealth} from './apply.js'
 import type {AppContext} from './context.js'
-import {haAgents, haLive, planHa, withHa} from './ha.js'
+import {haAgents, haLive, haOperatingStatus, planHa, withHa} from './ha.js'
 import {insertHaPool} from '../store/ha.js'
 import {resolvePool, resolveSubnet} from './resolve.js'
 
@@ -73,7 +73,7 @@ export async function showPoolLive(ctx: AppContext, ref: string): Promise<Pool> 
   if (!live) return pool
   return {
     ...pool,
-    operating_status: live.degraded && pool.operating_status === 'ONLINE' ? 'DEGRADED' : pool.operating_status,
+    operating_status: haOperatingStatus(pool.operating_status, live),
     peers: live.peers,
     master: live.master,
   } as Pool

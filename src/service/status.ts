@@ -3,7 +3,7 @@ import type {Member, PoolOperatingStatus, ProvisioningStatus, Protocol} from '..
 import {listPools} from '../store/pools.js'
 import {refreshPoolsHealth} from './apply.js'
 import type {AppContext} from './context.js'
-import {haLive, type HaPeerLive} from './ha.js'
+import {haLive, haOperatingStatus, type HaPeerLive} from './ha.js'
 import {resolvePool} from './resolve.js'
 
 /** What `status` (and `pool stats --watch`) shows of a member. */
@@ -40,7 +40,7 @@ export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<Po
     const {graph} = refreshed
     const driving = drivingMonitor(graph)
     const ha = graph.vip ? await haLive(ctx.store, ctx.agentTransport, graph.pool.id) : undefined
-    const operatingStatus = ha?.degraded && graph.pool.operating_status === 'ONLINE' ? 'DEGRADED' : graph.pool.operating_status
+    const operatingStatus = ha ? haOperatingStatus(graph.pool.operating_status, ha) : graph.pool.operating_status
     trees.push({
       vip: graph.vip && {
         id: graph.vip.id,

@@ -195,6 +195,12 @@ describe('HA peers on one host (SPEC §11)', () => {
       expect(await holders()).toEqual([other(first)])
       await sleep(100)
     }
+    // Redeploying the MASTER (plumbing repaired, configs unchanged) never takes its VIP away.
+    await deploy(other(first))
+    for (let i = 0; i < 10; i++) {
+      expect(await holders()).toEqual([other(first)])
+      await sleep(100)
+    }
     expect(await answers()).toBeDefined()
   })
 
