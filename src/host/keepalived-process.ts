@@ -59,18 +59,28 @@ function exeOf(pid: number): string | undefined {
 }
 
 /**
+ * Why the recorded keepalived is not (provably) the peer's running one; undefined when it is.
+ * Every check of §4.7, in order.
+ */
+export function keepalivedIdentityMismatch(paths: KeepalivedPaths, namespace: string): string | undefined {
+  const recorded = readPidFile(paths.identity)
+  if (!recorded || recorded.startTime === undefined) return 'no recorded identity'
+  if (!isAlive(recorded.pid, recorded.startTime)) return `PID ${recorded.pid} with start time ${recorded.startTime} is not running`
+  const exe = exeOf(recorded.pid)
+  if (!exe || !EXE_NAME.test(exe)) return `PID ${recorded.pid} runs ${exe ?? 'an unknown program'}, not keepalived`
+  if (!argvOf(recorded.pid)?.includes(paths.config)) return `PID ${recorded.pid}'s command line does not name ${paths.config}`
+  if (!processInNamespace(recorded.pid, namespace)) return `PID ${recorded.pid} does not run in namespace ${namespace}`
+  return undefined
+}
+
+/**
  * The keepalived lbaas started for this peer, proven by §4.7; undefined when it is not
  * running (or when whatever holds the recorded PID is not provably ours).
  */
 export function runningKeepalived(paths: KeepalivedPaths, namespace: string): ProcessIdentity | undefined {
-  const recorded = readPidFile(paths.identity)
-  if (!recorded || recorded.startTime === undefined) return undefined
-  if (!isAlive(recorded.pid, recorded.startTime)) return undefined
-  const exe = exeOf(recorded.pid)
-  if (!exe || !EXE_NAME.test(exe)) return undefined
-  if (!argvOf(recorded.pid)?.includes(paths.config)) return undefined
-  if (!processInNamespace(recorded.pid, namespace)) return undefined
-  return {pid: recorded.pid, startTime: recorded.startTime}
+  if (keepalivedIdentityMismatch(paths, namespace) !== undefined) return undefined
+  const recorded = readPidFile(paths.identity)!
+  return {pid: recorded.pid, startTime: recorded.startTime!}
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -81,6 +91,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * with the log's tail when it exits instead.
  */
 export async function startKeepalived(paths: KeepalivedPaths, namespace: string): Promise<ProcessIdentity> {
+  // Said in the error should keepalived find another instance running from these files.
+  const previous = keepalivedIdentityMismatch(paths, namespace)
   rmSync(paths.stateFile, {force: true})
   const argv = [
     KEEPALIVED_PROGRAM,
@@ -106,7 +118,10 @@ export async function startKeepalived(paths: KeepalivedPaths, namespace: string)
     const child = readPidFile(paths.vrrpPidFile)
     if (running && child && isAlive(child.pid)) return running
     if (!isAlive(started.pid, started.startTime) || Date.now() >= deadline) {
-      throw new RuntimeFailure('keepalived_not_running', `keepalived did not start in ${namespace}:\n${logTail(paths)}`)
+      throw new RuntimeFailure(
+        'keepalived_not_running',
+        `keepalived did not start in ${namespace} (the one recorded before: ${previous ?? 'running'}):\n${logTail(paths)}`,
+      )
     }
     await sleep(20)
   }
