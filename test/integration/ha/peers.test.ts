@@ -209,6 +209,7 @@ describe('HA peers on one host (SPEC §11)', () => {
     const paths = keepalivedPaths(runDirs[role], poolId)
     const before = readFileSync(paths.config, 'utf8')
     const running = runningKeepalived(paths, haNamespaceFor(poolId, role))
+    expect(running).toBeDefined()
     const bad = before.replace(/priority \d+/, 'priority 900')
     await expect(installKeepalivedConfig(poolId, paths, haNamespaceFor(poolId, role), bad)).rejects.toBeInstanceOf(KeepalivedRejectedError)
     expect(readFileSync(paths.config, 'utf8')).toBe(before)
