@@ -1,7 +1,7 @@
-// A service-layer context over a state file that touches nothing on the host, for scripts
-// that fill a state file quickly (bench/seed-state.mjs, bench/add-members.mjs). Only pools
-// without a VIP may be changed through it: those are exactly what the CLI would leave,
-// since the CLI deploys nothing for them either.
+// Loading the compiled tree for bench scripts, and a service-layer context over a state file
+// that touches nothing on the host (the CLI's own wiring with the noop executor, as
+// LBAAS_EXECUTOR=noop gives), for scripts that fill a state file quickly
+// (bench/seed-state.mjs, bench/add-members.mjs).
 import {resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -11,36 +11,11 @@ export function distLoader(distDir) {
   return (path) => import(pathToFileURL(`${dist}/${path}`).href)
 }
 
-const inertExecutor = {
-  name: 'inert',
-  async deploy() {
-    return {state: 'not-deployed', reloaded: false, description: 'not deployed', warnings: []}
-  },
-  async applyRuntime() {
-    return {state: 'not-deployed', reloaded: false, description: 'not deployed', warnings: []}
-  },
-  async undeploy() {},
-  async liveStats() {
-    return null
-  },
-  async ensureSubnet() {},
-  async removeSubnet() {},
-}
-
 export async function openInertContext(load, stateFile) {
-  const {openStore} = await load('src/store/db.js')
-  const {silentNotifier} = await load('src/service/context.js')
-  const statePath = resolve(stateFile)
-  return {
-    store: openStore(statePath),
-    statePath,
-    runDir: '/nonexistent',
-    executorFor: () => inertExecutor,
-    localExecutor: inertExecutor,
-    hostExecutor: () => Promise.reject(new Error('this context touches nothing on the host')),
-    device: {restore: async () => {}, renderStored: async () => null},
-    withPoolLock: (_id, work) => work(),
-    safeConnectionLimit: () => 8000,
-    notify: silentNotifier,
-  }
+  const [{openAppContext}, {silentNotifier}, {NoopExecutor}] = await Promise.all([
+    load('src/service/wiring.js'),
+    load('src/service/context.js'),
+    load('src/executor/noop.js'),
+  ])
+  return openAppContext({state: stateFile, notify: silentNotifier, executor: new NoopExecutor()})
 }

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
-import {EXIT, LbaasError} from '../src/domain/errors.js'
-import {DEMO_DEFAULTS, runDemo, silentDemoReporter, type DemoReport} from '../src/service/demo.js'
+import {assertDemoPreconditions, DEMO_DEFAULTS, runDemo, silentDemoReporter, type DemoReport} from '../src/service/demo.js'
 import {demoEpilogue, demoReporter} from '../src/ui/demo-view.js'
+import {twoStageInterrupt} from '../src/ui/interrupt.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
 
 export default class Demo extends LbaasCommand {
@@ -27,19 +27,10 @@ export default class Demo extends LbaasCommand {
 
   async run(): Promise<DemoReport> {
     const {flags} = await this.parseCommand(Demo)
-    if (process.getuid?.() !== 0) {
-      throw new LbaasError('needs_root', EXIT.runtime, 'lbaas demo needs root: it makes network namespaces, bridges and HAProxy processes', 'run it with sudo')
-    }
+    assertDemoPreconditions()
     const color = this.output.color
     const reporter = this.structuredOutput ? silentDemoReporter : demoReporter({color})
-    const interrupt = new AbortController()
-    // First Ctrl-C: stop at the next step and clean up. Second: leave at once.
-    const onSigint = () => {
-      if (interrupt.signal.aborted) process.exit(130)
-      process.stderr.write('\ninterrupted: stopping and cleaning up (Ctrl-C again to leave at once)\n')
-      interrupt.abort(new LbaasError('cancelled', EXIT.usage, 'interrupted: the demo stopped'))
-    }
-    process.on('SIGINT', onSigint)
+    const interrupt = twoStageInterrupt('the demo')
     try {
       const report = await runDemo(
         await this.ctx,
@@ -50,7 +41,7 @@ export default class Demo extends LbaasCommand {
       process.stdout.write(demoEpilogue(report, color))
       return report
     } finally {
-      process.off('SIGINT', onSigint)
+      interrupt.dispose()
     }
   }
 }

@@ -1,6 +1,5 @@
 import {doctor, type DoctorReport} from '../src/service/doctor.js'
 import {defaultRunDir, defaultStatePath} from '../src/service/context.js'
-import {EXIT} from '../src/domain/errors.js'
 import {LbaasCommand} from '../src/ui/lbaas-command.js'
 import {resolve} from 'node:path'
 
@@ -20,7 +19,7 @@ export default class Doctor extends LbaasCommand {
       await this.showList(report.checks, ['name', 'status', 'detail', 'fix'])
       process.stdout.write(`largest safe connection_limit: ${report.max_connection_limit}\n`)
     } else await this.show(report)
-    if (!report.ok) this.exit(EXIT.runtime)
+    if (!report.ok) this.exitFailed()
     return report
   }
 }

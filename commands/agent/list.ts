@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 
 import type {AgentSummary} from '../../src/service/agents.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
-
-export const AGENT_COLUMNS = ['name', 'alive', 'pools', 'version', 'last_seen'] as const
+import {AGENT_COLUMNS} from '../../src/ui/listings.js'
 
 export default class AgentList extends LbaasCommand {
   static summary = 'List the agents (hosts running lbaas serve-worker) and ping each'

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {LAB_DEFAULTS, labDown, type LabBackend} from '../../src/service/lab.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
-import {LAB_COLUMNS} from './status.js'
+import {LAB_COLUMNS} from '../../src/ui/listings.js'
 
 export default class LabDown extends LbaasCommand {
   static summary = 'Stop the lab backend hosts and delete the lab subnet'

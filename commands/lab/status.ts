@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {labStatus, type LabBackend} from '../../src/service/lab.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
-
-export const LAB_COLUMNS = ['name', 'subnet', 'address', 'port', 'tls', 'running', 'healthy']
+import {LAB_COLUMNS} from '../../src/ui/listings.js'
 
 export default class LabStatus extends LbaasCommand {
   static summary = 'List the lab backend hosts'

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {LAB_DEFAULTS, labUp, type LabBackend} from '../../src/service/lab.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
-import {LAB_COLUMNS} from './status.js'
+import {LAB_COLUMNS} from '../../src/ui/listings.js'
 
 export default class LabUp extends LbaasCommand {
   static summary = 'Start throw-away backend hosts on a lab subnet (for demos and tests)'

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import type {PoolStats} from '../../src/domain/types.js'
-import {seconds} from '../../src/domain/validation.js'
-import {samplePoolTraffic} from '../../src/service/pool-traffic.js'
+import {samplePoolTraffic, watchIntervalSeconds} from '../../src/service/pool-traffic.js'
 import {poolStats, showPool} from '../../src/service/pools.js'
 import {LbaasCommand} from '../../src/ui/lbaas-command.js'
 
@@ -28,7 +27,7 @@ export default class PoolStatsCommand extends LbaasCommand {
     const {args, flags} = await this.parseCommand(PoolStatsCommand)
     const ctx = await this.ctx
     if (!flags.watch) return this.show(await poolStats(ctx, args.pool))
-    const intervalSeconds = flags.interval === undefined ? 2 : seconds('interval', flags.interval, 0.5, 3600)
+    const intervalSeconds = watchIntervalSeconds(flags.interval)
     const poolId = showPool(ctx, args.pool).id
     const {watchPool} = await import('../../src/ui/pool-watch.js')
     await watchPool({

@@ -9,6 +9,7 @@ import type {
   PoolGraph,
   PoolOperatingStatus,
   ProvisioningStatus,
+  Vip,
 } from './types.js'
 
 export const PENDING_STATUSES: readonly ProvisioningStatus[] = ['PENDING_CREATE', 'PENDING_UPDATE', 'PENDING_DELETE']
@@ -72,4 +73,9 @@ export function drivingMonitor(graph: Pick<PoolGraph, 'associations' | 'monitors
     if (monitor?.admin_state_up) return monitor
   }
   return undefined
+}
+
+/** The VIP the host should serve: none while it is being deleted. */
+export function liveVip(graph: PoolGraph): Vip | null {
+  return graph.vip && graph.vip.status !== 'PENDING_DELETE' ? graph.vip : null
 }

@@ -18,8 +18,8 @@ import {setServerState, setServerWeight, showServersState, showStat} from '../ha
 import {EMPTY_SERVER_STATE, retainMatchingServerState} from '../haproxy/stats.js'
 import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
 import {parseNetwork} from '../domain/ip.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
-import type {Notifier} from '../service/context.js'
+import {liveVip} from '../domain/status.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, Notifier, PoolExecutor} from '../executor/port.js'
 import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig} from './haproxy-process.js'
@@ -50,6 +50,26 @@ export interface PoolInspection {
   plugSteps: string[] | null
 }
 
+/**
+ * What `lbaas sync` may ask of this host: what runs for a pool (changing nothing), and the
+ * removal of a process it proved is lbaas's (SPEC §4.7).
+ */
+export interface HostInspector {
+  inspect(graph: PoolGraph): Promise<PoolInspection>
+  runsCurrent(id: string, config: string): boolean
+  removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
+}
+
+/**
+ * What a Libra device needs of this host: one HAProxy process from a prepared view, through
+ * the same pipeline as a pool (`haproxy -c`, hitless reload, rollback), and its subnet.
+ */
+export interface ProcessHost {
+  ensureSubnet(subnet: Subnet): Promise<void>
+  deployProcess(spec: ProcessSpec, hooks: ExecutorHooks): Promise<DeployOutcome>
+  removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
+}
+
 /** One HAProxy process to deploy: what it runs, and where. */
 export interface ProcessSpec {
   /** A UUID naming the run-dir entry (`<run dir>/<id>/`). */
@@ -61,10 +81,8 @@ export interface ProcessSpec {
   plug: PlugSpec | null
 }
 
-/** The VIP the host should serve: none while it is being deleted. */
-export function liveVip(graph: PoolGraph): Vip | null {
-  return graph.vip && graph.vip.status !== 'PENDING_DELETE' ? graph.vip : null
-}
+// liveVip lives in domain/status.ts; re-exported for the callers that import it from here.
+export {liveVip}
 
 function readIfExists(path: string): string | null {
   try {

@@ -24,7 +24,7 @@ import {
   type KeepalivedPeerSpec,
   type VrrpState,
 } from '../keepalived/render.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../service/executor.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../executor/port.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {liveVip, type LocalExecutor} from './executor.js'
 import {runningMaster} from './haproxy-process.js'

@@ -19,6 +19,7 @@ import {closeSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {ExternalCommandError} from '../domain/errors.js'
 import {makePrivateDirs} from '../util/fs.js'
+import {formatArgv} from '../util/argv.js'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 /** After a timeout the program gets SIGTERM, then SIGKILL this much later. */
@@ -75,12 +76,9 @@ export function recordCommands(): CommandRecorder {
   return {commands, stop}
 }
 
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/
-
-/** argv as a shell-ready line (for traces and for printing commands an operator can repeat). */
-export function formatArgv(argv: readonly string[]): string {
-  return argv.map((arg) => (SAFE_WORD.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ')
-}
+// formatArgv lives in util/argv.ts (ui/ and service/ print commands too); re-exported for
+// the callers that import it from here.
+export {formatArgv}
 
 function emit(record: CommandRecord): void {
   if (process.env.LBAAS_DEBUG === '1') {

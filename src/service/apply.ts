@@ -17,7 +17,7 @@ import {deleteVipRow, setVipStatus} from '../store/vips.js'
 import {mapWithConcurrency} from '../util/concurrency.js'
 import {crashPoint} from '../util/crash-point.js'
 import type {AppContext} from './context.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats} from './executor.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats} from '../executor/port.js'
 
 /** The objects a command changed: they take the blame (ERROR) when the host refuses. */
 export interface Touched {

@@ -8,21 +8,10 @@ import {dirname, join, resolve} from 'node:path'
 import type {Pool} from '../domain/types.js'
 import type {Store} from '../store/db.js'
 import type {AgentTransport} from './agents.js'
-import type {LocalExecutor} from '../host/executor.js'
-import type {PoolExecutor} from './executor.js'
+import type {Notifier, PoolExecutor} from '../executor/port.js'
+import type {HostInspector, ProcessHost} from '../host/executor.js'
 
-export interface Notifier {
-  warn(message: string): void
-  info(message: string): void
-  /** Runs one step of multi-step work, showing it as it runs. */
-  step<T>(title: string, work: () => Promise<T>): Promise<T>
-}
-
-export const silentNotifier: Notifier = {
-  warn() {},
-  info() {},
-  step: (_title, work) => work(),
-}
+export {silentNotifier, type Notifier} from '../executor/port.js'
 
 export interface AppContext {
   readonly store: Store
@@ -32,8 +21,10 @@ export interface AppContext {
   executorFor(pool: Pick<Pool, 'id' | 'agent'>): PoolExecutor
   /** The executor for host-wide things (subnet bridges). */
   readonly localExecutor: PoolExecutor
-  /** This host's executor itself, for what only it can do (sync's inspection, a Libra device). */
-  hostExecutor(): Promise<LocalExecutor>
+  /** What sync may ask of this host: inspect a pool, remove a process it proved is lbaas's. */
+  hostInspector(): Promise<HostInspector>
+  /** What a Libra device (serve-worker) runs its HAProxy process through. */
+  processHost(): Promise<ProcessHost>
   withPoolLock<T>(poolId: string, work: () => Promise<T>): Promise<T>
   /** Largest connection_limit this host can honour (see `lbaas doctor`). */
   safeConnectionLimit(): number

@@ -6,10 +6,10 @@
  * as the commands and records the command line of each call, so what it prints is what it
  * did. It removes only what it created, also when a step fails or it is interrupted.
  */
-import {ConflictError, RuntimeFailure, ValidationError} from '../domain/errors.js'
+import {ConflictError, EXIT, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {Member, MemberOperatingStatus} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
-import {formatArgv} from '../host/run.js'
+import {formatArgv} from '../util/argv.js'
 import {sendBurst} from '../lab/traffic.js'
 import {findPoolsByName} from '../store/pools.js'
 import {findSubnetsByName, subnetUsers} from '../store/subnets.js'
@@ -106,6 +106,13 @@ interface Created {
 }
 
 /** Refuses before changing anything when the demo would collide with the operator's own objects. */
+/** What the demo needs before it opens the state: root, for namespaces, bridges and HAProxy. */
+export function assertDemoPreconditions(uid = process.getuid?.()): void {
+  if (uid !== 0) {
+    throw new LbaasError('needs_root', EXIT.runtime, 'lbaas demo needs root: it makes network namespaces, bridges and HAProxy processes', 'run it with sudo')
+  }
+}
+
 function preflight(ctx: AppContext, subnetName: string, cidr: string | undefined): {subnetExists: boolean} {
   const {db} = ctx.store
   const [subnet] = findSubnetsByName(db, subnetName)

@@ -19,7 +19,7 @@ import {addressesInUse} from '../store/vips.js'
 import {errorFromWire, type AgentStats, type NativeResponse} from './agent-protocol.js'
 import {AGENT_TIMEOUTS, type AgentTransport} from './agents.js'
 import {LBAAS_HA_PROTOCOL_VERSION, type HaWire} from './ha-protocol.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from './executor.js'
+import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../executor/port.js'
 import {subnetNetwork} from './subnets.js'
 
 export const HA_TOPOLOGY = 'active-standby'

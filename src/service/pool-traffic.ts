@@ -4,6 +4,7 @@
  * caller's business: it compares two samples.
  */
 import type {PoolOperatingStatus} from '../domain/types.js'
+import {seconds} from '../domain/validation.js'
 import {memberHealthDetails} from '../store/members.js'
 import {refreshPoolHealthOrWarn} from './apply.js'
 import type {AppContext} from './context.js'
@@ -27,6 +28,11 @@ export interface PoolTrafficSample {
   /** Monotonic milliseconds (performance.now()) of the reading, for rates. */
   taken_at: number
   members: MemberTraffic[]
+}
+
+/** Seconds between `--watch` readings: `--interval`, 0.5–3600, 2 when not given. */
+export function watchIntervalSeconds(interval: string | undefined): number {
+  return interval === undefined ? 2 : seconds('interval', interval, 0.5, 3600)
 }
 
 export async function samplePoolTraffic(ctx: AppContext, ref: string): Promise<PoolTrafficSample> {

@@ -13,7 +13,7 @@ import {existsSync, readdirSync, rmSync} from 'node:fs'
 
 import {isPending} from '../domain/status.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
-import {liveVip, type LocalExecutor} from '../host/executor.js'
+import {liveVip, type HostInspector} from '../host/executor.js'
 import {runningMaster} from '../host/haproxy-process.js'
 import {deleteBridge, deleteLink, inspectLink, listLinks, planBridge} from '../host/links.js'
 import {liveLockHolder, withHostLock} from '../host/lock.js'
@@ -82,7 +82,7 @@ export async function sync(ctx: AppContext, options: {dryRun?: boolean} = {}): P
 }
 
 async function planSync(ctx: AppContext): Promise<PlannedAction[]> {
-  const local = await ctx.hostExecutor()
+  const local = await ctx.hostInspector()
   const {db} = ctx.store
   const owner = ownerTag(ctx.runDir)
   const subnets = listSubnets(db)
@@ -105,7 +105,7 @@ async function planSync(ctx: AppContext): Promise<PlannedAction[]> {
   return actions
 }
 
-async function planDevice(ctx: AppContext, local: LocalExecutor, device: DeviceRow): Promise<PlannedAction[]> {
+async function planDevice(ctx: AppContext, local: HostInspector, device: DeviceRow): Promise<PlannedAction[]> {
   const running = runningMaster(poolPaths(ctx.runDir, device.id)) !== undefined
   const wanted = device.state === 'ACTIVE'
   if (running && wanted && !(await deviceConfigCurrent(ctx, local, device))) {
@@ -132,7 +132,7 @@ async function planDevice(ctx: AppContext, local: LocalExecutor, device: DeviceR
 }
 
 /** A worker killed between deploying an UPDATE and recording it leaves HAProxy running a configuration the state file does not hold. */
-async function deviceConfigCurrent(ctx: AppContext, local: LocalExecutor, device: DeviceRow): Promise<boolean> {
+async function deviceConfigCurrent(ctx: AppContext, local: HostInspector, device: DeviceRow): Promise<boolean> {
   // Unrenderable (e.g. the device subnet is gone): restoring would fail the same way.
   const config = await ctx.device.renderStored()
   return config === null || local.runsCurrent(device.id, config)
@@ -172,7 +172,7 @@ function pendingObjects(graph: PoolGraph): string[] {
   return pending
 }
 
-async function planPool(ctx: AppContext, local: LocalExecutor, graph: PoolGraph): Promise<PlannedAction[]> {
+async function planPool(ctx: AppContext, local: HostInspector, graph: PoolGraph): Promise<PlannedAction[]> {
   const target = `pool ${graph.pool.name} (${graph.pool.id})`
   const pending = pendingObjects(graph)
   const apply = async () => {
@@ -247,7 +247,7 @@ async function planLab(ctx: AppContext): Promise<PlannedAction[]> {
  */
 function planOrphans(
   ctx: AppContext,
-  local: LocalExecutor,
+  local: HostInspector,
   known: Set<string>,
   served: Set<string>,
   subnets: Subnet[],

@@ -1,17 +1,22 @@
 /**
  * The only place that chooses adapters: the state file, the pool lock, host limits, and
- * which executor runs a pool's work. The host and worker modules load on first use, so a
- * command that only reads the state file does not pay for them at start-up.
+ * which executor runs a pool's work: this host's, a pool's agent, or none at all
+ * (LBAAS_EXECUTOR=noop: every pool's work is recorded and nothing on the host is touched).
+ * The host and worker modules load on first use, so a command that only reads the state
+ * file does not pay for them at start-up.
  */
 import {resolve} from 'node:path'
 
+import {EXIT, LbaasError} from '../domain/errors.js'
+
+import {NoopExecutor} from '../executor/noop.js'
 import type {LocalExecutor} from '../host/executor.js'
 import {readFdLimit, safeMaxConn} from '../host/fd-limit.js'
 import {openStore, type Store} from '../store/db.js'
 import {getHaLocalPeer} from '../store/ha.js'
 import {AgentExecutor, lazyGearmanTransport} from './agents.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
-import type {PoolExecutor} from './executor.js'
+import type {PoolExecutor} from '../executor/port.js'
 import {haExecutorFor} from './ha.js'
 
 /** A PoolExecutor whose implementation is loaded by its first call. */
@@ -35,7 +40,31 @@ function haPeerExecutor(store: Store, runDir: string, poolId: string | undefined
   return deferred(async () => new (await import('../host/ha-peer.js')).HaPeerExecutor(await host(), runDir, assignment), 'local')
 }
 
-export function openAppContext(options: {state?: string; runDir?: string; notify: Notifier}): AppContext {
+export interface ContextOptions {
+  state?: string
+  runDir?: string
+  notify: Notifier
+  /**
+   * Runs every pool's work through this executor instead of the host's or an agent's (a
+   * NoopExecutor, or a test's recording one). Default: a NoopExecutor when
+   * LBAAS_EXECUTOR=noop, otherwise the host and the agents.
+   */
+  executor?: PoolExecutor
+  /** With `executor`: the connection_limit ceiling instead of this host's (tests pin it). */
+  safeConnectionLimit?: number
+}
+
+/** LBAAS_EXECUTOR: unset or `local` (the host and agents), or `noop`. */
+export function executorFromEnv(env: NodeJS.ProcessEnv = process.env): PoolExecutor | undefined {
+  const choice = env.LBAAS_EXECUTOR
+  if (choice === undefined || choice === '' || choice === 'local') return undefined
+  if (choice === 'noop') return new NoopExecutor()
+  throw new LbaasError('invalid_executor', EXIT.usage, `LBAAS_EXECUTOR: unknown executor ${JSON.stringify(choice)}`, 'use local (the default) or noop')
+}
+
+export function openAppContext(options: ContextOptions): AppContext {
+  const executor = options.executor ?? executorFromEnv()
+  if (executor) return inertContext({...options, executor})
   const statePath = resolve(options.state ?? defaultStatePath())
   const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
   const store = openStore(statePath)
@@ -57,7 +86,8 @@ export function openAppContext(options: {state?: string; runDir?: string; notify
       haExecutorFor(store, agentTransport, pool.id) ??
       (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, agentTransport, store)),
     localExecutor: local,
-    hostExecutor,
+    hostInspector: hostExecutor,
+    processHost: hostExecutor,
     agentTransport,
     withPoolLock: async (poolId, work) => (await import('../host/lock.js')).withPoolLock(runDir, poolId, work),
     safeConnectionLimit: () => safeLimit,
@@ -69,4 +99,28 @@ export function openAppContext(options: {state?: string; runDir?: string; notify
     },
   }
   return context
+}
+
+/**
+ * A context whose every pool goes to one executor that does not touch the host: no host
+ * inspection, no Libra device, nothing started. The pool lock is the real one (files in the
+ * run dir, no root needed), so concurrent commands still serialise.
+ */
+function inertContext(options: ContextOptions & {executor: PoolExecutor}): AppContext {
+  const statePath = resolve(options.state ?? defaultStatePath())
+  const runDir = resolve(options.runDir ?? defaultRunDir(statePath))
+  const noHost = () => Promise.reject(new Error(`the ${options.executor.name} executor touches nothing on the host`))
+  return {
+    store: openStore(statePath),
+    statePath,
+    runDir,
+    executorFor: () => options.executor,
+    localExecutor: options.executor,
+    hostInspector: noHost,
+    processHost: noHost,
+    withPoolLock: async (poolId, work) => (await import('../host/lock.js')).withPoolLock(runDir, poolId, work),
+    safeConnectionLimit: () => options.safeConnectionLimit ?? safeMaxConn(readFdLimit().hard),
+    notify: options.notify,
+    device: {restore: async () => undefined, renderStored: async () => null},
+  }
 }

@@ -1,12 +1,7 @@
+import type {RawCounters} from '../executor/port.js'
 import type {Db} from './db.js'
 
-/** Raw counters as the running HAProxy reports them (they restart at 0 on every reload). */
-export interface RawCounters {
-  bytes_in: number
-  bytes_out: number
-  total_connections: number
-  active_connections: number
-}
+export type {RawCounters}
 
 interface StatsRow {
   base_bytes_in: number

@@ -7,6 +7,7 @@
  */
 import {MissingValueError} from '../domain/errors.js'
 import {askOne, type Question} from './prompts.js'
+import {formatArgv} from '../util/argv.js'
 
 export type FlagValue = string | boolean | readonly string[] | undefined
 
@@ -66,7 +67,6 @@ export async function equivalentCommand(
   positionals: readonly (string | undefined)[],
   flags: Record<string, FlagValue>,
 ): Promise<string> {
-  const {formatArgv} = await import('../host/run.js')
   const argv = [...command, ...positionals.filter((value): value is string => value !== undefined)]
   for (const [flag, value] of Object.entries(flags)) {
     if (value === undefined || value === false) continue

@@ -135,6 +135,11 @@ export abstract class LbaasCommand extends Command {
     if (!(await confirm(message))) throw new LbaasError('cancelled', EXIT.usage, 'cancelled: nothing was changed')
   }
 
+  /** Ends the command with the runtime exit code after it printed its own result (doctor's failed checks). */
+  protected exitFailed(): never {
+    this.exit(EXIT.runtime)
+  }
+
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error?.oclif?.exit === 0 || error?.code === 'EEXIT') throw error
     const hint = error instanceof MissingValueError ? this.missingValueHint() : undefined

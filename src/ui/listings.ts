@@ -16,6 +16,12 @@ export interface Listing {
   fields: readonly string[]
 }
 
+/** Columns of the lab commands' tables (`lab up|down|status`). */
+export const LAB_COLUMNS = ['name', 'subnet', 'address', 'port', 'tls', 'running', 'healthy'] as const
+
+/** Columns of `agent list`. */
+export const AGENT_COLUMNS = ['name', 'alive', 'pools', 'version', 'last_seen'] as const
+
 export const LISTINGS = {
   subnet: {
     rows: listAllSubnets,

@@ -22,7 +22,7 @@ import {renderConfig} from '../haproxy/render.js'
 import {sendCommand, showInfo, showStat} from '../haproxy/runtime.js'
 import type {ShowStat} from '../haproxy/stats.js'
 import {LOG_RING_NAME, type RenderOptions} from '../haproxy/view.js'
-import {LocalExecutor, type ProcessSpec} from '../host/executor.js'
+import type {ProcessHost, ProcessSpec} from '../host/executor.js'
 import {haproxyAccount, runningMaster, stopHaproxy} from '../host/haproxy-process.js'
 import {namespaceFor, ownerTag, poolLockPath, poolPaths, vipHostLink, type PoolPaths} from '../host/names.js'
 import {namespaceExists} from '../host/netns.js'
@@ -80,7 +80,7 @@ function specOf(row: DeviceRow): DeviceSpec | null {
 }
 
 export class LibraDevice {
-  private readonly executor: LocalExecutor
+  private readonly executor: ProcessHost
   private reloadEpoch = 0
   private reloading: Promise<void> | null = null
   private pendingStat: Promise<ShowStat> | null = null
@@ -91,7 +91,7 @@ export class LibraDevice {
 
   constructor(
     private readonly ctx: AppContext,
-    executor: LocalExecutor,
+    executor: ProcessHost,
   ) {
     this.executor = executor
   }
@@ -522,7 +522,7 @@ function checkDeviceAddress(subnet: Subnet, address: string): string {
  */
 export async function restoreDevice(ctx: AppContext): Promise<{state: DeviceState; changed: boolean} | null> {
   if (!getDevice(ctx.store.db)) return null
-  return new LibraDevice(ctx, await ctx.hostExecutor()).restore()
+  return new LibraDevice(ctx, await ctx.processHost()).restore()
 }
 
 /**
@@ -533,7 +533,7 @@ export async function renderStoredDevice(ctx: AppContext): Promise<string | null
   const row = getDevice(ctx.store.db)
   if (!row?.config) return null
   try {
-    return new LibraDevice(ctx, await ctx.hostExecutor()).render(JSON.parse(row.config))
+    return new LibraDevice(ctx, await ctx.processHost()).render(JSON.parse(row.config))
   } catch {
     return null
   }

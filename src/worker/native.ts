@@ -10,7 +10,7 @@ import {readFileSync} from 'node:fs'
 
 import {RuntimeFailure, ValidationError} from '../domain/errors.js'
 import {runningMaster} from '../host/haproxy-process.js'
-import {liveVip} from '../host/executor.js'
+import {liveVip} from '../domain/status.js'
 import {poolLockPath, poolPaths} from '../host/names.js'
 import {liveLockHolder} from '../host/lock.js'
 import {

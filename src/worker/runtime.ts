@@ -32,7 +32,7 @@ import {openWorkerLog, type WorkerLog} from './log.js'
 import {handleNative, lockedElsewhere, nativeJobKey, type NativeEnvironment} from './native.js'
 import {JobScheduler, type Lane} from './scheduler.js'
 import {lbaasVersion} from './version.js'
-import type {LocalExecutor} from '../host/executor.js'
+import type {ProcessHost} from '../host/executor.js'
 
 /** Jobs taken from the job servers beyond `concurrency`, so quick ones flow while slow ones run. */
 export const QUICK_JOB_SLOTS = 32
@@ -106,7 +106,7 @@ export class WorkerRuntime {
   constructor(
     private readonly ctx: AppContext,
     private readonly log: WorkerLog,
-    executor: LocalExecutor,
+    executor: ProcessHost,
     options: Omit<ServeWorkerOptions, 'servers'> & {servers: ServerAddress[]; targets: ServerAddress[]},
   ) {
     this.functionName = checkFunctionName(options.functionName ?? hostname())
@@ -343,7 +343,7 @@ export async function serveWorker(options: ServeWorkerOptions): Promise<void> {
   const ctx = openAppContext({state: options.state, runDir: options.runDir, notify: workerNotifier(log)})
   let runtime: WorkerRuntime
   try {
-    runtime = new WorkerRuntime(ctx, log, await ctx.hostExecutor(), {...options, servers, targets})
+    runtime = new WorkerRuntime(ctx, log, await ctx.processHost(), {...options, servers, targets})
     await runtime.configureDevice(placement)
   } catch (error) {
     ctx.store.close()

@@ -1,103 +1,47 @@
 import {join} from 'node:path'
 
-import type {PoolGraph, Subnet} from '../../src/domain/types.js'
+import type {PoolGraph} from '../../src/domain/types.js'
+import {NoopExecutor, type ExecutorCall} from '../../src/executor/noop.js'
+import type {LiveStats} from '../../src/executor/port.js'
 import {silentNotifier, type AppContext} from '../../src/service/context.js'
-import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../../src/service/executor.js'
-import {openStore} from '../../src/store/db.js'
+import {openAppContext} from '../../src/service/wiring.js'
+import type {PoolExecutor} from '../../src/executor/port.js'
 import {tempDir} from './tmp.js'
 
-export interface RecordedCall {
-  method: string
-  poolId?: string
-  graph?: PoolGraph
-  memberIds?: readonly string[]
-}
+export type RecordedCall = ExecutorCall
 
 /**
- * A test double of the executor port: records every call and can be told to fail or to
- * report live statistics. Unit tests of services use it; the real executor is tested
- * against the host in integration tests.
+ * The shipped noop executor (src/executor/noop.ts) with two test controls: fail the next
+ * changing call, or report live statistics. Unit tests of services use it; the real
+ * executor is tested against the host in integration tests.
  */
-export class RecordingExecutor implements PoolExecutor {
-  readonly name = 'recording'
-  calls: RecordedCall[] = []
+export class RecordingExecutor extends NoopExecutor {
+  override readonly name: string = 'recording'
   failNext?: Error
   live?: LiveStats
-  warnings: string[] = []
 
-  private outcome(graph: PoolGraph): DeployOutcome {
-    const serving = graph.vip !== null && graph.vip.status !== 'PENDING_DELETE'
-    return {state: serving ? 'serving' : 'absent', reloaded: serving, description: null, warnings: this.warnings}
-  }
-
-  private maybeFail(): void {
+  protected override record(call: ExecutorCall): void {
+    super.record(call)
+    if (call.method === 'liveStats' || call.method === 'removeSubnet') return
     const failure = this.failNext
     this.failNext = undefined
     if (failure) throw failure
   }
 
-  async deploy(graph: PoolGraph, _hooks: ExecutorHooks): Promise<DeployOutcome> {
-    this.calls.push({method: 'deploy', poolId: graph.pool.id, graph})
-    this.maybeFail()
-    return this.outcome(graph)
-  }
-
-  async applyRuntime(graph: PoolGraph, memberIds: readonly string[]): Promise<DeployOutcome> {
-    this.calls.push({method: 'applyRuntime', poolId: graph.pool.id, graph, memberIds})
-    this.maybeFail()
-    return {...this.outcome(graph), reloaded: false}
-  }
-
-  async undeploy(poolId: string): Promise<void> {
-    this.calls.push({method: 'undeploy', poolId})
-    this.maybeFail()
-  }
-
-  async liveStats(graph: PoolGraph): Promise<LiveStats | null> {
-    this.calls.push({method: 'liveStats', poolId: graph.pool.id})
+  override async liveStats(graph: PoolGraph): Promise<LiveStats | null> {
+    await super.liveStats(graph)
     return this.live ?? null
-  }
-
-  async ensureSubnet(subnet: Subnet): Promise<void> {
-    this.calls.push({method: 'ensureSubnet', poolId: subnet.id})
-    this.maybeFail()
-  }
-
-  async removeSubnet(subnet: Subnet): Promise<void> {
-    this.calls.push({method: 'removeSubnet', poolId: subnet.id})
-  }
-
-  methods(): string[] {
-    return this.calls.map((call) => call.method)
   }
 }
 
+/** The CLI's own wiring over a fresh state file in a temporary directory, every pool on `executor`. */
 export function testContext(executor: PoolExecutor = new RecordingExecutor()): AppContext & {cleanup: () => void} {
   const dir = tempDir()
-  const statePath = join(dir.path, 'state.db')
-  const store = openStore(statePath)
-  const locks = new Map<string, Promise<unknown>>()
-  return {
-    store,
-    statePath,
-    runDir: join(dir.path, 'run'),
-    executorFor: () => executor,
-    localExecutor: executor,
-    async withPoolLock(poolId, work) {
-      const previous = locks.get(poolId) ?? Promise.resolve()
-      const next = previous.catch(() => undefined).then(work)
-      locks.set(poolId, next)
-      return next
-    },
-    safeConnectionLimit: () => 8000,
-    notify: silentNotifier,
-    device: {restore: async () => undefined, renderStored: async () => null},
-    hostExecutor: async () => {
-      throw new Error('the unit-test context has no host executor')
-    },
+  const ctx = openAppContext({state: join(dir.path, 'state.db'), runDir: join(dir.path, 'run'), notify: silentNotifier, executor, safeConnectionLimit: 8000})
+  return Object.assign(ctx, {
     cleanup() {
-      store.close()
+      ctx.store.close()
       dir.cleanup()
     },
-  }
+  })
 }

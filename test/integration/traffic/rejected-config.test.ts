@@ -49,7 +49,8 @@ function contextWith(overrides: Partial<LocalExecutorOptions>): AppContext {
     localExecutor: local,
     withPoolLock: (id, work) => withPoolLock(world.runDir, id, work),
     safeConnectionLimit: () => maxconn,
-    hostExecutor: async () => local,
+    hostInspector: async () => local,
+    processHost: async () => local,
     device: {restore: async () => undefined, renderStored: async () => null},
     notify: silentNotifier,
   }

@@ -15,7 +15,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {LbaasError} from '../../../src/domain/errors.js'
 import type {PoolGraph} from '../../../src/domain/types.js'
-import {liveVip} from '../../../src/host/executor.js'
+import {liveVip} from '../../../src/domain/status.js'
 import {createMember, deleteMember, updateMember} from '../../../src/service/members.js'
 import {associateMonitor, createMonitor, deleteMonitor, disassociateMonitor, updateMonitor} from '../../../src/service/monitors.js'
 import {createPool, deletePool, updatePool} from '../../../src/service/pools.js'

@@ -17,7 +17,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {PoolGraph} from '../../../src/domain/types.js'
 import {renderConfig} from '../../../src/haproxy/render.js'
-import {liveVip} from '../../../src/host/executor.js'
+import {liveVip} from '../../../src/domain/status.js'
 import {createMember} from '../../../src/service/members.js'
 import {associateMonitor, createMonitor} from '../../../src/service/monitors.js'
 import {createPool} from '../../../src/service/pools.js'

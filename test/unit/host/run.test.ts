@@ -2,7 +2,8 @@ import {readFileSync, statSync} from 'node:fs'
 import {afterAll, describe, expect, it, vi} from 'vitest'
 import {ExternalCommandError} from '../../../src/domain/errors.js'
 import {isAlive, terminate, waitUntilDead} from '../../../src/host/proc.js'
-import {formatArgv, recordCommands, run, spawnDetached, startCommand} from '../../../src/host/run.js'
+import {recordCommands, run, spawnDetached, startCommand} from '../../../src/host/run.js'
+import {formatArgv} from '../../../src/util/argv.js'
 import {tempDir} from '../../helpers/tmp.js'
 
 const node = process.execPath

@@ -11,7 +11,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {LbaasError} from '../../../src/domain/errors.js'
 import type {PoolGraph} from '../../../src/domain/types.js'
-import type {DeployOutcome, ExecutorHooks} from '../../../src/service/executor.js'
+import type {DeployOutcome, ExecutorHooks} from '../../../src/executor/port.js'
 import {createMember, deleteMember, updateMember} from '../../../src/service/members.js'
 import {associateMonitor, createMonitor, disassociateMonitor, updateMonitor} from '../../../src/service/monitors.js'
 import {createPool} from '../../../src/service/pools.js'
@@ -54,9 +54,9 @@ class GatedExecutor extends RecordingExecutor {
     return super.deploy(graph, hooks)
   }
 
-  override async applyRuntime(graph: PoolGraph, memberIds: readonly string[]): Promise<DeployOutcome> {
+  override async applyRuntime(graph: PoolGraph, memberIds: readonly string[], hooks: ExecutorHooks): Promise<DeployOutcome> {
     await this.wait()
-    return super.applyRuntime(graph, memberIds)
+    return super.applyRuntime(graph, memberIds, hooks)
   }
 }
 
