@@ -147,6 +147,25 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (agent, pool_id)
   );
   `,
+  `
+  -- Observability (SPEC §10): the audit trail of state-changing commands and agent jobs.
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    time       TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    source     TEXT NOT NULL CHECK (source IN ('cli', 'worker')),
+    command    TEXT NOT NULL,
+    argv       TEXT NOT NULL,
+    objects    TEXT NOT NULL,
+    pool_id    TEXT,
+    pool_name  TEXT,
+    result     TEXT NOT NULL CHECK (result IN ('ok', 'error')),
+    exit_code  INTEGER NOT NULL,
+    error      TEXT
+  );
+  CREATE INDEX events_time ON events (time);
+  CREATE INDEX events_pool ON events (pool_id);
+  `,
   // HA (SPEC §11). Controller: an active/standby pool's router id and its two peers
   // (agent, own address on the VIP's subnet). Agent: its own part in an HA pool it hosts.
   `

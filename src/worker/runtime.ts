@@ -24,6 +24,7 @@ import {applyPool} from '../service/apply.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {listPools} from '../store/pools.js'
 import {uploadToSwift} from './libra/archive.js'
+import {recordJobEvent} from '../service/audit.js'
 import {handleLibra, type LibraControllerOptions} from './libra/controller.js'
 import {runDiagnostics} from './libra/diagnostics.js'
 import {ERROR_FIELD, FAIL, isObject, LIBRA_ACTIONS, QUICK_LIBRA_ACTIONS, RESPONSE_FIELD} from './libra/messages.js'
@@ -303,6 +304,7 @@ export class WorkerRuntime {
   }
 
   private logJob(job: GearmanJob, plan: JobPlan, result: string, started: number, pool: string | undefined, error: string | undefined): void {
+    recordJobEvent(this.ctx.store, {protocol: plan.protocol, action: plan.action, pool, result, error, handle: job.handle})
     this.log.write(result === 'PASS' ? 'info' : 'warn', 'job', {
       protocol: plan.protocol,
       action: plan.action || undefined,
