@@ -23,6 +23,8 @@ export default class PoolCreate extends LbaasCommand {
     description: Flags.string({description: 'free text'}),
     'admin-state-down': Flags.boolean({description: 'create the pool administratively down'}),
     agent: Flags.string({description: 'where the pool runs: local (default), auto (the live agent with the fewest pools) or an agent name (lbaas agent list)'}),
+    ha: Flags.string({description: 'high availability: active-standby (needs --agents A,B; SPEC §11)', options: ['active-standby']}),
+    agents: Flags.string({description: 'the two agents of an --ha pool, comma separated: A,B'}),
   }
 
   async run(): Promise<Pool> {
@@ -30,8 +32,8 @@ export default class PoolCreate extends LbaasCommand {
     const ctx = await this.ctx
     const guide = this.guide(flags)
     const form = await poolForm(guide, ctx, flags)
-    const pool = await this.show(await createPool(ctx, form.input))
-    await this.printEquivalent(guide, form.positionals, form.flags)
+    const pool = await this.show(await createPool(ctx, {...form.input, ha: flags.ha, agents: flags.agents}))
+    await this.printEquivalent(guide, form.positionals, {...form.flags, ha: flags.ha, agents: flags.agents})
     return pool
   }
 }

@@ -48,6 +48,9 @@ export interface HostedPool {
   /** sha256 of the configuration HAProxy runs; null when not running. */
   config_hash: string | null
   running: boolean
+  /** HA pools (SPEC §11): this agent's peer and its keepalived state. */
+  ha_role?: 'a' | 'b'
+  ha_state?: string | null
 }
 
 export interface AgentDiscovery {

@@ -17,6 +17,7 @@ import type {
   HaproxyView,
   LogRingView,
   Milliseconds,
+  PeersView,
   PersistenceView,
   ServerView,
 } from './view.js'
@@ -80,6 +81,10 @@ export function globalSection(global: GlobalView): string[] {
   ]
   if (global.logTarget) body.push(directive`log ${global.logTarget} local0`)
   return ['global', ...indent(body)]
+}
+
+function localPeerLine(peers: PeersView | null): string[] {
+  return peers ? [INDENT + directive`localpeer ${assertHaproxyName(peers.localName, 'peer')}`] : []
 }
 
 export function defaultsSection(defaults: DefaultsView): string[] {
@@ -149,11 +154,27 @@ export function frontendSection(frontend: FrontendView): string[] {
   return [directive`frontend ${assertHaproxyName(frontend.name, 'frontend')}`, ...indent(body)]
 }
 
+function peersSuffix(peers: string | undefined): string {
+  return peers === undefined ? '' : directive` peers ${assertHaproxyName(peers, 'peers')}`
+}
+
+/** `peers` section: one `peer` line per HA peer; HAProxy binds the one named by `localpeer`. */
+export function peersSection(peers: PeersView): string[] {
+  if (peers.peers.length !== 2 || !peers.peers.some((peer) => peer.name === peers.localName)) {
+    throw unsafe(`peers ${peers.name} must list exactly two peers, one of them ${peers.localName}`)
+  }
+  return [
+    directive`peers ${assertHaproxyName(peers.name, 'peers')}`,
+    ...indent(peers.peers.map((peer) => directive`peer ${assertHaproxyName(peer.name, 'peer')} ` + endpoint(peer.address, peer.port))),
+  ]
+}
+
 function persistenceLines(persistence: PersistenceView): string[] {
   switch (persistence.kind) {
     case 'source':
       return [
-        directive`stick-table type ${persistence.tableType} size ${persistence.tableSize} expire ${formatDuration(persistence.expire)}`,
+        directive`stick-table type ${persistence.tableType} size ${persistence.tableSize} expire ${formatDuration(persistence.expire)}` +
+          peersSuffix(persistence.peers),
         'stick on src',
       ]
     case 'insert-cookie':
@@ -161,7 +182,8 @@ function persistenceLines(persistence: PersistenceView): string[] {
     case 'app-cookie': {
       const cookie = sampleFetchArgument(persistence.cookieName)
       return [
-        directive`stick-table type string len ${count(persistence.keyLength, 'key length', 1)} size ${persistence.tableSize} expire ${formatDuration(persistence.expire)}`,
+        directive`stick-table type string len ${count(persistence.keyLength, 'key length', 1)} size ${persistence.tableSize} expire ${formatDuration(persistence.expire)}` +
+          peersSuffix(persistence.peers),
         directive`stick store-response res.cook(${cookie})`,
         directive`stick match req.cook(${cookie})`,
       ]
@@ -225,8 +247,12 @@ export function renderCrtList(list: CrtListView): string {
 
 /** The whole configuration file: sections separated by blank lines, ending with a newline. */
 export function renderConfig(view: HaproxyView): string {
-  const sections: string[][] = [[...headerLines(view.header), ...globalSection(view.global)], defaultsSection(view.defaults)]
+  const sections: string[][] = [
+    [...headerLines(view.header), ...globalSection(view.global), ...localPeerLine(view.peers ?? null)],
+    defaultsSection(view.defaults),
+  ]
   if (view.logRing) sections.push(logRingSection(view.logRing))
+  if (view.peers) sections.push(peersSection(view.peers))
   sections.push(...view.frontends.map(frontendSection), ...view.backends.map(backendSection))
   return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`
 }

@@ -137,7 +137,7 @@ export class LocalExecutor implements PoolExecutor {
 
   constructor(private readonly options: LocalExecutorOptions) {}
 
-  private renderOptions(paths: PoolPaths): RenderOptions {
+  renderOptions(paths: PoolPaths): RenderOptions {
     return {
       statsSocket: paths.statsSocket,
       serverStateFile: paths.serverState,

@@ -291,3 +291,62 @@ export function isStrayRunFile(name: string): boolean {
     /^(?:stats|master)\.sock\.\d+\.(?:bak|tmp)$/.test(name)
   )
 }
+
+// ---- HA peers (SPEC §11) ----------------------------------------------------------------
+
+export type HaPeerRole = 'a' | 'b'
+
+function checkedRole(role: HaPeerRole): HaPeerRole {
+  if (role !== 'a' && role !== 'b') throw internalError(`HA peer role ${JSON.stringify(String(role))} must be a or b`)
+  return role
+}
+
+/** Namespace of one HA peer: `lbaas-<pool id>-<a|b>` (two peers can share a host). */
+export function haNamespaceFor(poolId: string, role: HaPeerRole): string {
+  return `${namespaceFor(poolId)}-${checkedRole(role)}`
+}
+
+/** Root-side end of an HA peer's veth: `lbv<10 hex of the pool id><a|b>`. */
+export function haHostLink(poolId: string, role: HaPeerRole): string {
+  return VIP_LINK_PREFIX + hexOf(poolId, 'pool id', 10) + checkedRole(role)
+}
+
+/** The pool id and role an HA peer namespace was named after, or undefined. */
+export function haPeerFromNamespace(namespace: string): {poolId: string; role: HaPeerRole} | undefined {
+  const match = /^(.*)-([ab])$/.exec(namespace)
+  const poolId = match ? poolIdFromNamespace(match[1]) : undefined
+  return poolId ? {poolId, role: match![2] as HaPeerRole} : undefined
+}
+
+export interface KeepalivedPaths {
+  config: string
+  configNew: string
+  configRejected: string
+  /** keepalived's own pid files (parent and VRRP child). */
+  pidFile: string
+  vrrpPidFile: string
+  /** `PID STARTTIME` of the keepalived parent, written when lbaas started it (§4.7). */
+  identity: string
+  notifyScript: string
+  checkScript: string
+  /** MASTER/BACKUP/FAULT/STOP, written by the notify script. */
+  stateFile: string
+  log: string
+}
+
+/** keepalived's files in the pool's run dir (beside HAProxy's). */
+export function keepalivedPaths(runDir: string, poolId: string): KeepalivedPaths {
+  const dir = poolPaths(runDir, poolId).dir
+  return {
+    config: `${dir}/keepalived.conf`,
+    configNew: `${dir}/keepalived.conf.new`,
+    configRejected: `${dir}/keepalived.conf.rejected`,
+    pidFile: `${dir}/keepalived.pid`,
+    vrrpPidFile: `${dir}/keepalived-vrrp.pid`,
+    identity: `${dir}/keepalived.identity`,
+    notifyScript: `${dir}/notify.sh`,
+    checkScript: `${dir}/check.sh`,
+    stateFile: `${dir}/vrrp-state`,
+    log: `${dir}/keepalived.log`,
+  }
+}

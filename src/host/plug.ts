@@ -36,6 +36,8 @@ export interface PlugSpec {
   family: Family
   /** Owner tag written as the host link's alias (names.ts `ownerTag`), so `sync` knows it is ours. */
   owner?: string
+  /** Addresses someone else manages on the interface and the plug must leave alone (an HA peer's VIP, held by keepalived while MASTER). */
+  foreignAddresses?: readonly string[]
 }
 
 export interface InterfaceSpec extends PlugSpec {
@@ -157,6 +159,7 @@ export function planPlug(spec: InterfaceSpec, seen: PlugObservation): PlugPlan {
     if (entry.local === undefined || entry.scope === 'link' || entry.scope === 'host') continue
     const wanted = sameAddress(entry.local, spec.address) && entry.prefixlen === spec.prefixLength && addressUsable(entry)
     if (wanted) continue
+    if (spec.foreignAddresses?.some((address) => sameAddress(entry.local, address))) continue
     plan.inside.push(`addr del ${entry.local}/${entry.prefixlen} dev ${innerLink}`)
     change('stale-address', `${entry.local}/${entry.prefixlen} removed from ${innerLink} in ${namespace}`)
     addressesChanged = true

@@ -11,6 +11,8 @@ import {crashPoint} from '../util/crash-point.js'
 import {chooseAgent, undeployFrom} from './agents.js'
 import {applyPool, refreshPoolHealth} from './apply.js'
 import type {AppContext} from './context.js'
+import {haAgents, haLive, haOperatingStatus, planHa, withHa} from './ha.js'
+import {insertHaPool} from '../store/ha.js'
 import {resolvePool, resolveSubnet} from './resolve.js'
 
 export interface PoolInput {
@@ -21,9 +23,16 @@ export interface PoolInput {
   lb_method: unknown
   admin_state_up?: unknown
   agent?: unknown
+  /** SPEC §11: `active-standby` with two agent names (`A,B`). */
+  ha?: unknown
+  agents?: unknown
 }
 
 export async function createPool(ctx: AppContext, input: PoolInput): Promise<Pool> {
+  const haPeers = haAgents(input.ha, input.agents)
+  if (haPeers && input.agent !== undefined) throw new ValidationError('agent', 'an HA pool runs on --agents A,B; leave out --agent')
+  // Both agents must answer DISCOVER now (they get the pool's DEPLOY when it has a VIP).
+  if (haPeers) for (const name of haPeers) await chooseAgent(ctx, name)
   const record = {
     id: randomUUID(),
     name: displayName(input.name),
@@ -35,13 +44,14 @@ export async function createPool(ctx: AppContext, input: PoolInput): Promise<Poo
     status: 'ACTIVE' as const,
     status_description: null,
     // Last: `auto` and agent names ask the job servers (SPEC §6).
-    agent: await chooseAgent(ctx, input.agent),
+    agent: haPeers ? haPeers[0] : await chooseAgent(ctx, input.agent),
   }
   const {db} = ctx.store
   return ctx.store.write(() => {
     const subnet = resolveSubnet(db, input.subnet)
     insertPool(db, {...record, subnet_id: subnet.id})
-    return getPool(db, record.id)!
+    if (haPeers) insertHaPool(db, planHa(db, record.id, subnet, haPeers))
+    return withHa(db, getPool(db, record.id)!)
   })
 }
 
@@ -50,7 +60,24 @@ export function listAllPools(ctx: AppContext): Pool[] {
 }
 
 export function showPool(ctx: AppContext, ref: string): Pool {
-  return resolvePool(ctx.store.db, ref)
+  return withHa(ctx.store.db, resolvePool(ctx.store.db, ref))
+}
+
+/**
+ * `pool show`: the pool, and for an HA pool with a VIP (SPEC §11) each peer's live
+ * keepalived state (which one is MASTER) and DEGRADED when a peer is lost.
+ */
+export async function showPoolLive(ctx: AppContext, ref: string): Promise<Pool> {
+  const pool = showPool(ctx, ref)
+  if (!pool.vip_id) return pool
+  const live = await haLive(ctx.store, ctx.agentTransport, pool.id)
+  if (!live) return pool
+  return {
+    ...pool,
+    operating_status: haOperatingStatus(pool.operating_status, live),
+    peers: live.peers,
+    master: live.master,
+  } as Pool
 }
 
 export interface PoolUpdate {

@@ -3,6 +3,7 @@ import type {Member, PoolOperatingStatus, ProvisioningStatus, Protocol} from '..
 import {listPools} from '../store/pools.js'
 import {refreshPoolsHealth} from './apply.js'
 import type {AppContext} from './context.js'
+import {haLive, haOperatingStatus, type HaPeerLive} from './ha.js'
 import {resolvePool} from './resolve.js'
 
 /** What `status` (and `pool stats --watch`) shows of a member. */
@@ -27,6 +28,8 @@ export interface PoolStatusTree {
   }
   members: MemberSummary[]
   monitors: {id: string; type: string; status: ProvisioningStatus; drives_haproxy: boolean}[]
+  /** HA pools (SPEC §11): each peer's keepalived state and which one is MASTER. */
+  ha?: {master: 'a' | 'b' | null; peers: HaPeerLive[]}
 }
 
 export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<PoolStatusTree[]> {
@@ -36,6 +39,8 @@ export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<Po
     if (!refreshed) continue
     const {graph} = refreshed
     const driving = drivingMonitor(graph)
+    const ha = graph.vip ? await haLive(ctx.store, ctx.agentTransport, graph.pool.id) : undefined
+    const operatingStatus = ha ? haOperatingStatus(graph.pool.operating_status, ha) : graph.pool.operating_status
     trees.push({
       vip: graph.vip && {
         id: graph.vip.id,
@@ -51,9 +56,10 @@ export async function statusTrees(ctx: AppContext, poolRef?: string): Promise<Po
         protocol: graph.pool.protocol,
         status: graph.pool.status,
         status_description: graph.pool.status_description,
-        operating_status: graph.pool.operating_status,
+        operating_status: operatingStatus,
         admin_state_up: graph.pool.admin_state_up,
       },
+      ...(ha ? {ha: {master: ha.master, peers: ha.peers}} : {}),
       members: graph.members.map(memberSummary),
       monitors: graph.associations.map((association) => ({
         id: association.monitor_id,

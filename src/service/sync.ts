@@ -23,7 +23,7 @@ import {liveVip} from '../host/executor.js'
 import {inspectRunEntry, takeInventory} from '../host/inventory.js'
 import {deleteBridge, deleteLink} from '../host/links.js'
 import {acquireLock, withLock} from '../host/lock.js'
-import {hostLockPath, labBackendNames, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
+import {haHostLink, hostLockPath, labBackendNames, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
 import {rmRunFiles} from '../host/run-files.js'
 import {stopBackend} from '../lab/lab-host.js'
 import {getDevice} from '../store/device.js'
@@ -174,7 +174,8 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
       pending: pendingObjects(graph),
     })),
     allPoolIds: new Set(allPools.map((pool) => pool.id)),
-    knownLinks: new Set(allPools.map((pool) => vipHostLink(pool.id))),
+    // An HA peer's link (SPEC §11) belongs to its pool too.
+    knownLinks: new Set(allPools.flatMap((pool) => [vipHostLink(pool.id), haHostLink(pool.id, 'a'), haHostLink(pool.id, 'b')])),
     device: device
       ? {id: device.id, target: `Libra device ${device.id}`, served: device.state === 'ACTIVE', suspended: device.state === 'SUSPENDED', configSha: deviceConfig === null ? null : sha256(deviceConfig)}
       : undefined,

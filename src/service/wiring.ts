@@ -16,8 +16,10 @@ import {openStore, type Store} from '../store/db.js'
 import {recordedHostLimits, recordHostLimits} from '../store/host-limits.js'
 import {AgentExecutor} from '../agent/executor.js'
 import {lazyGearmanTransport} from '../agent/transport.js'
+import {getHaLocalPeer} from '../store/ha.js'
 import {defaultRunDir, defaultStatePath, type AppContext, type Notifier} from './context.js'
 import type {PoolExecutor} from '../executor/port.js'
+import {haExecutorFor} from './ha.js'
 
 /** A PoolExecutor whose implementation is loaded by its first call. */
 function deferred(load: () => Promise<PoolExecutor>, name: string): PoolExecutor {
@@ -47,6 +49,14 @@ export function recordedOpenFiles(store: Store): number {
     recordHostLimits(store.db, readFdLimit().hard, false)
     return recordedHostLimits(store.db)!.openFilesHard
   })
+}
+
+/** This agent's peer of an HA pool (SPEC §11), when it hosts one for `poolId`. */
+function haPeerExecutor(store: Store, runDir: string, poolId: string | undefined, host: () => Promise<LocalExecutor>): PoolExecutor | undefined {
+  const row = poolId ? store.read(() => getHaLocalPeer(store.db, poolId)) : undefined
+  if (!row) return undefined
+  const assignment = {role: row.role, virtualRouterId: row.virtual_router_id, addresses: {a: row.address_a, b: row.address_b}}
+  return deferred(async () => new (await import('../host/ha-peer.js')).HaPeerExecutor(await host(), runDir, assignment), 'local')
 }
 
 export interface ContextOptions {
@@ -91,7 +101,10 @@ export function openAppContext(options: ContextOptions): AppContext {
     store,
     statePath,
     runDir,
-    executorFor: (pool) => (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, agentTransport, store)),
+    executorFor: (pool) =>
+      haPeerExecutor(store, runDir, pool.id, hostExecutor) ??
+      haExecutorFor(store, agentTransport, pool.id) ??
+      (pool.agent === 'local' ? local : new AgentExecutor(pool.agent, agentTransport, store)),
     localExecutor: local,
     hostInspector: hostExecutor,
     processHost: hostExecutor,

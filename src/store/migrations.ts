@@ -174,6 +174,8 @@ export const MIGRATIONS: readonly string[] = [
     agent        TEXT NOT NULL,
     config_hash  TEXT
   );
+  `,
+  `
   -- TLS termination (SPEC §9): certificates with their key (never printed), and the VIP
   -- fields of TERMINATED_HTTPS. The VIP keeps its pool's protocol in protocol (the
   -- column's CHECK predates TERMINATED_HTTPS; rebuilding vips would break tables that refer
@@ -224,5 +226,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE pools ADD COLUMN stack TEXT;
   ALTER TABLE monitors ADD COLUMN stack TEXT;
   ALTER TABLE vips ADD COLUMN stack TEXT;
+  `,
+  // HA (SPEC §11). Controller: an active/standby pool's router id and its two peers
+  // (agent, own address on the VIP's subnet). Agent: its own part in an HA pool it hosts.
+  `
+  CREATE TABLE ha_pools (
+    pool_id            TEXT PRIMARY KEY REFERENCES pools(id) ON DELETE CASCADE,
+    subnet_id          TEXT NOT NULL,
+    virtual_router_id  INTEGER NOT NULL CHECK (virtual_router_id BETWEEN 1 AND 255),
+    UNIQUE (subnet_id, virtual_router_id)
+  );
+  CREATE TABLE ha_peers (
+    pool_id  TEXT NOT NULL REFERENCES ha_pools(pool_id) ON DELETE CASCADE,
+    role     TEXT NOT NULL CHECK (role IN ('a', 'b')),
+    agent    TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    PRIMARY KEY (pool_id, role)
+  );
+  CREATE TABLE ha_local_peers (
+    pool_id            TEXT PRIMARY KEY,
+    role               TEXT NOT NULL CHECK (role IN ('a', 'b')),
+    virtual_router_id  INTEGER NOT NULL CHECK (virtual_router_id BETWEEN 1 AND 255),
+    address_a          TEXT NOT NULL,
+    address_b          TEXT NOT NULL
+  );
   `,
 ]

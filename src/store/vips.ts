@@ -109,7 +109,9 @@ export function vipAddressTaken(db: Db, address: string): boolean {
 export function addressesInUse(db: Db): Set<string> {
   const vipAddresses = db.prepare('SELECT address FROM vips').pluck().all() as string[]
   const memberAddresses = db.prepare('SELECT DISTINCT address FROM members').pluck().all() as string[]
-  return new Set([...vipAddresses, ...memberAddresses])
+  // HA peers hold addresses of their own on the VIP's subnet (SPEC §11).
+  const peerAddresses = db.prepare('SELECT address FROM ha_peers').pluck().all() as string[]
+  return new Set([...vipAddresses, ...memberAddresses, ...peerAddresses])
 }
 
 export type VipChanges = Partial<

@@ -33,6 +33,9 @@ import type {LibraDevice} from './device.js'
 import {haproxyPem} from '../tls/certificate.js'
 import {parsePoolGraph} from './native-graph.js'
 import {lbaasVersion} from './version.js'
+import {haPeerStatus} from '../host/ha-peer.js'
+import {deleteHaLocalPeer, getHaLocalPeer, saveHaLocalPeer} from '../store/ha.js'
+import {LBAAS_HA_PROTOCOL_VERSION, parseHaWire, type HaWire} from '../service/ha-protocol.js'
 
 /** How far an agent's clock may run ahead of its controller's before a job counts as expired. */
 const CLOCK_SKEW_MS = 5_000
@@ -81,7 +84,8 @@ export async function handleNative(request: Record<string, unknown>, env: Native
 }
 
 function checkEnvelope(request: Record<string, unknown>, action: string): void {
-  if (request.lbaas_version !== LBAAS_PROTOCOL_VERSION) {
+  // Version 2 is version 1 plus the HA part of DEPLOY/RUNTIME (SPEC §11).
+  if (request.lbaas_version !== LBAAS_PROTOCOL_VERSION && request.lbaas_version !== LBAAS_HA_PROTOCOL_VERSION) {
     throw new RuntimeFailure(
       'unsupported_version',
       `this agent speaks lbaas protocol ${LBAAS_PROTOCOL_VERSION}, the request says ${JSON.stringify(request.lbaas_version ?? null)}`,
@@ -103,16 +107,18 @@ function checkEnvelope(request: Record<string, unknown>, action: string): void {
 async function dispatch(action: string, request: Record<string, unknown>, env: NativeEnvironment): Promise<Record<string, unknown>> {
   switch (action) {
     case 'DEPLOY':
-      return deploy(env, request.graph, undefined)
+      return deploy(env, request.graph, undefined, parseHaWire(request.ha))
     case 'RUNTIME': {
       const memberIds = Array.isArray(request.member_ids) ? request.member_ids.filter((id): id is string => typeof id === 'string') : []
-      return deploy(env, request.graph, memberIds)
+      return deploy(env, request.graph, memberIds, parseHaWire(request.ha))
     }
     case 'UNDEPLOY':
       await undeploy(env, requirePoolId(request))
       return {}
-    case 'STATS':
-      return {stats: await stats(env, requirePoolId(request))}
+    case 'STATS': {
+      const poolId = requirePoolId(request)
+      return {stats: await stats(env, poolId), ha_state: haState(env.ctx, poolId)}
+    }
     case 'DISCOVER':
       return {discovery: discover(env)}
     default:
@@ -132,10 +138,18 @@ function requirePoolId(request: Record<string, unknown>): string {
  * `counters_restarted`: this agent's counters for the pool start from zero (the pool is new
  * here). They are cumulative across the agent's own reloads, so a reload alone is not that.
  */
-async function deploy(env: NativeEnvironment, rawGraph: unknown, runtimeMemberIds: string[] | undefined) {
+async function deploy(env: NativeEnvironment, rawGraph: unknown, runtimeMemberIds: string[] | undefined, ha: HaWire | undefined) {
   const {ctx} = env
   const graph = parsePoolGraph(rawGraph, ctx.safeConnectionLimit())
   const vip = liveVip(graph)
+  if (ha) {
+    if (vip && (vip.address === ha.addresses.a || vip.address === ha.addresses.b)) {
+      throw new ValidationError('ha.addresses', `the HA peers' addresses must differ from the VIP ${vip.address}`)
+    }
+    ctx.store.write(() =>
+      saveHaLocalPeer(ctx.store.db, {pool_id: graph.pool.id, role: ha.role, virtual_router_id: ha.virtual_router_id, address_a: ha.addresses.a, address_b: ha.addresses.b}),
+    )
+  }
   // The bridge is this host's: a controller's `subnet create` made it on the controller only.
   if (vip && graph.vipSubnet) await ctx.localExecutor.ensureSubnet(graph.vipSubnet)
   const fresh = !ctx.store.read(() => isHosted(ctx.store.db, graph.pool.id))
@@ -170,7 +184,10 @@ async function undeploy(env: NativeEnvironment, poolId: string): Promise<void> {
   // pool on the same host may run under that pool id, and it is not ours to touch (§4.7).
   if (!ctx.store.read(() => isHosted(ctx.store.db, poolId)) && !existsSync(poolPaths(ctx.runDir, poolId).dir)) return
   await ctx.withPoolLock(poolId, () => ctx.executorFor({id: poolId, agent: 'local'}).undeploy(poolId))
-  ctx.store.write(() => deleteHostedPool(ctx.store.db, poolId))
+  ctx.store.write(() => {
+    deleteHostedPool(ctx.store.db, poolId)
+    deleteHaLocalPeer(ctx.store.db, poolId)
+  })
 }
 
 /** Another process (the CLI or `lbaas sync` on this host) is changing the pool right now. */
@@ -197,6 +214,12 @@ async function stats(env: NativeEnvironment, poolId: string): Promise<AgentStats
   return {running: true, counters, members: live.members}
 }
 
+/** This agent's keepalived state for an HA pool it hosts (MASTER, BACKUP, FAULT, STOP); null otherwise. */
+function haState(ctx: AppContext, poolId: string): string | null {
+  const row = ctx.store.read(() => getHaLocalPeer(ctx.store.db, poolId))
+  return row ? haPeerStatus(ctx.runDir, poolId, row.role).vrrpState : null
+}
+
 function configHash(runDir: string, poolId: string): string | null {
   try {
     return createHash('sha256').update(readFileSync(poolPaths(runDir, poolId).config)).digest('hex')
@@ -209,7 +232,9 @@ function discover(env: NativeEnvironment): AgentDiscovery {
   const {ctx} = env
   const pools: HostedPool[] = listVips(ctx.store.db).map((vip) => {
     const running = runningMaster(poolPaths(ctx.runDir, vip.pool_id)) !== undefined
-    return {id: vip.pool_id, running, config_hash: running ? configHash(ctx.runDir, vip.pool_id) : null}
+    const ha = ctx.store.read(() => getHaLocalPeer(ctx.store.db, vip.pool_id))
+    const hosted: HostedPool = {id: vip.pool_id, running, config_hash: running ? configHash(ctx.runDir, vip.pool_id) : null}
+    return ha ? {...hosted, ha_role: ha.role, ha_state: haState(ctx, vip.pool_id)} : hosted
   })
   const device = env.device.describe()
   return {

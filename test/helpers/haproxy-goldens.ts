@@ -130,4 +130,29 @@ export const GOLDEN_CASES: GoldenCase[] = [
     },
     warnings: [],
   },
+  {
+    // HA peer a (SPEC §11): SOURCE_IP stick table shared with peer b through `peers`.
+    file: 'ha-peer-source-ip.cfg',
+    graph: samplePoolGraph({
+      pool: {lb_method: 'ROUND_ROBIN'},
+      vip: {session_persistence: {type: 'SOURCE_IP'}},
+      members: [sampleMember(1), sampleMember(2)],
+    }),
+    options: {
+      haPeers: {local: {name: 'peer-a', address: '198.18.0.31'}, remote: {name: 'peer-b', address: '198.18.0.32'}, port: 1025},
+    },
+    warnings: [],
+  },
+  {
+    // HA peer b with APP_COOKIE: the string stick table is shared too.
+    file: 'ha-peer-app-cookie.cfg',
+    graph: samplePoolGraph({
+      vip: {session_persistence: {type: 'APP_COOKIE', cookie_name: 'JSESSIONID'}},
+      members: [sampleMember(1), sampleMember(2)],
+    }),
+    options: {
+      haPeers: {local: {name: 'peer-b', address: '198.18.0.32'}, remote: {name: 'peer-a', address: '198.18.0.31'}, port: 1025},
+    },
+    warnings: [],
+  },
 ]

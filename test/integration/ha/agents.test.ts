@@ -1,0 +1,210 @@
+/**
+ * SPEC §11 end to end on one host: a private gearmand, two `serve-worker` agents with their
+ * own state files, and the CLI as controller. `pool create --ha active-standby --agents A,B`
+ * puts one peer on each agent; the VIP answers from whichever is MASTER, survives the
+ * MASTER's HAProxy being killed and then the other agent's host "dying" (its namespace
+ * gone, its agent stopped), with the SOURCE_IP stick entry intact. VRRP stays on the lab
+ * bridge this file made.
+ */
+import {setTimeout as sleep} from 'node:timers/promises'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import type {Pool} from '../../../src/domain/types.js'
+import {haNamespaceFor, poolPaths} from '../../../src/host/names.js'
+import {deleteNamespace, namespaceExists} from '../../../src/host/netns.js'
+import {findProcesses, terminate} from '../../../src/host/proc.js'
+import {run} from '../../../src/host/run.js'
+import {cliFor} from '../../helpers/cli.js'
+import {tempDir} from '../../helpers/tmp.js'
+import {send} from '../../helpers/traffic.js'
+import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {uniqueSuffix} from '../../helpers/unique.js'
+import {Gearmand} from '../gearman/gearmand-process.js'
+import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
+
+type Role = 'a' | 'b'
+interface HaPool extends Pool {
+  ha: string
+  virtual_router_id: number
+  peers: {agent: string; address: string; role: Role; state?: string | null}[]
+  master?: Role | null
+}
+
+const world = trafficLab('ha-agents')
+const suffix = uniqueSuffix()
+const names: Record<Role, string> = {a: `lbt-ha-a-${suffix}`, b: `lbt-ha-b-${suffix}`}
+const agentDirs = {a: tempDir('lbt-ha-agent-a-'), b: tempDir('lbt-ha-agent-b-')}
+const workers: Partial<Record<Role, ServeWorkerProcess>> = {}
+let gearmand: Gearmand
+let controller: ReturnType<typeof cliFor>
+let lab: LabInfo
+let pool: HaPool
+let vip: string
+const other = (role: Role): Role => (role === 'a' ? 'b' : 'a')
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+async function answers(): Promise<string | undefined> {
+  try {
+    const reply = await send(vip, 80, {timeoutMs: 500})
+    return reply.status === 200 ? reply.backend : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function holders(): Promise<Role[]> {
+  const found: Role[] = []
+  for (const role of ['a', 'b'] as const) {
+    const namespace = haNamespaceFor(pool.id, role)
+    if (!namespaceExists(namespace)) continue
+    const shown = await run(['ip', '-o', 'addr', 'show', 'dev', 'vip0'], {netns: namespace, allowFailure: true})
+    if (shown.stdout.includes(` ${vip}/`)) found.push(role)
+  }
+  return found
+}
+
+async function shown(): Promise<HaPool> {
+  return controller.json<HaPool>(['pool', 'show', pool.id, '--json'])
+}
+
+async function masterFromShow(): Promise<Role> {
+  return waitFor('pool show to name one MASTER', async () => (await shown()).master ?? undefined, 20_000)
+}
+
+/** Kills whatever still runs in an HA peer namespace of this file's pool and deletes it. */
+async function removePeerNamespace(role: Role): Promise<void> {
+  const namespace = haNamespaceFor(pool.id, role)
+  if (!namespaceExists(namespace)) return
+  const pids = (await run(['ip', 'netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).map(Number)
+  for (const pid of pids) await terminate(pid, {signal: 'SIGKILL', graceMs: 2_000}).catch(() => undefined)
+  await deleteNamespace(namespace)
+}
+
+beforeAll(async () => {
+  gearmand = await Gearmand.start()
+  controller = cliFor(world.dir, {LBAAS_GEARMAN_SERVERS: `127.0.0.1:${gearmand.port}`})
+  lab = await world.lab(2)
+  vip = `${lab.base}.100`
+  for (const role of ['a', 'b'] as const) {
+    workers[role] = await ServeWorkerProcess.start({dir: agentDirs[role].path, ports: [gearmand.port], functionName: names[role]})
+  }
+}, 120_000)
+
+afterAll(async () => {
+  try {
+    await controller.run(['vip', 'delete', `ha-vip-${suffix}`, '--yes'])
+    if (pool) await controller.run(['pool', 'delete', pool.id, '--yes'])
+    for (const worker of Object.values(workers)) await worker?.stop()
+    if (pool) for (const role of ['a', 'b'] as const) await removePeerNamespace(role).catch(() => undefined)
+  } finally {
+    await world.cleanup()
+    await gearmand?.stop()
+    for (const dir of Object.values(agentDirs)) dir.cleanup()
+  }
+}, 120_000)
+
+describe('an active/standby pool on two agents (SPEC §11)', () => {
+  it('pool create --ha gives each agent a peer with its own address and a router id', async () => {
+    pool = await controller.json<HaPool>([
+      'pool', 'create', '--name', `ha-${suffix}`, '--subnet', lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN',
+      '--ha', 'active-standby', '--agents', `${names.a},${names.b}`, '--json',
+    ])
+    world.poolIds.add(pool.id)
+    expect(pool.ha).toBe('active-standby')
+    expect(pool.virtual_router_id).toBe(1)
+    expect(pool.peers.map((peer) => [peer.role, peer.agent])).toEqual([['a', names.a], ['b', names.b]])
+    expect(new Set(pool.peers.map((peer) => peer.address)).size).toBe(2)
+  })
+
+  it('refuses --ha with the same agent twice (exit 2, nothing created)', async () => {
+    const result = await controller.run([
+      'pool', 'create', '--name', `bad-${suffix}`, '--subnet', lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN',
+      '--ha', 'active-standby', '--agents', `${names.a},${names.a}`,
+    ])
+    expect(result.exitCode).toBe(2)
+    expect((await controller.run(['pool', 'list', '-f', 'value', '-c', 'name'])).stdout.trim().split('\n')).toEqual([`ha-${suffix}`])
+  })
+
+  it('deploys both peers; the VIP answers; exactly one namespace holds it at every sample', async () => {
+    for (const n of [1, 2]) {
+      await controller.json(['member', 'create', pool.id, '--address', lab.backend(n).address, '--protocol-port', '8000', '--json'])
+    }
+    const created = await controller.json<{status: string}>([
+      'vip', 'create', pool.id, '--name', `ha-vip-${suffix}`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', lab.subnet,
+      '--address', vip, '--session-persistence', 'SOURCE_IP', '--json',
+    ])
+    expect(created.status).toBe('ACTIVE')
+    for (const role of ['a', 'b'] as const) expect(namespaceExists(haNamespaceFor(pool.id, role))).toBe(true)
+    await waitFor('the VIP to answer', answers, 20_000)
+    await masterFromShow()
+    const samples: Role[][] = []
+    for (let i = 0; i < 20; i++) {
+      samples.push(await holders())
+      await sleep(100)
+    }
+    expect(samples.filter((held) => held.length !== 1)).toEqual([])
+  })
+
+  it('pool show names the MASTER and the BACKUP; the pool is ONLINE', async () => {
+    const master = await masterFromShow()
+    const current = await shown()
+    expect(current.peers.find((peer) => peer.role === master)?.state).toBe('MASTER')
+    expect(current.peers.find((peer) => peer.role === other(master))?.state).toBe('BACKUP')
+    expect(current.operating_status).not.toBe('DEGRADED')
+    expect(await holders()).toEqual([master])
+  })
+
+  it("fails over when the MASTER's HAProxy is killed and keeps SOURCE_IP persistence; the agent's watchdog brings the peer back as BACKUP", async () => {
+    const master = await masterFromShow()
+    const backend = await waitFor('the VIP to answer', answers, 10_000)
+    const config = poolPaths(`${agentDirs[master].path}/run`, pool.id).config
+    const started = performance.now()
+    for (const found of findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.includes(config))) {
+      await terminate(found.pid, {signal: 'SIGKILL', startTime: found.startTime, graceMs: 2_000})
+    }
+    await waitFor('the VIP to answer again', answers, 15_000)
+    console.log(`HA failover through agents, MASTER HAProxy killed: ${Math.round(performance.now() - started)} ms`)
+    expect(await answers()).toBe(backend)
+    expect(await holders()).toEqual([other(master)])
+    // The agent restarts its HAProxy (watchdog); keepalived's check passes again: BACKUP, no preemption.
+    const after = await waitFor('the killed peer to be BACKUP again', async () => {
+      const current = await shown()
+      return current.peers.find((peer) => peer.role === master)?.state === 'BACKUP' ? current : undefined
+    }, 20_000)
+    expect(after.master).toBe(other(master))
+    expect(await holders()).toEqual([other(master)])
+  })
+
+  it('a redeploy of both peers (pool update) leaves the VIP with the MASTER', async () => {
+    const master = (await shown()).master!
+    await controller.json(['pool', 'update', pool.id, '--description', 'redeploy', '--json'])
+    for (let i = 0; i < 10; i++) {
+      expect(await holders()).toEqual([master])
+      await sleep(100)
+    }
+    expect((await shown()).master).toBe(master)
+  })
+
+  it("fails over when the MASTER's whole namespace is gone and its agent stopped", async () => {
+    const master = (await shown()).master!
+    const started = performance.now()
+    await workers[master]!.stop()
+    await removePeerNamespace(master)
+    await waitFor('the VIP to answer again', answers, 15_000)
+    console.log(`HA failover through agents, MASTER host gone: ${Math.round(performance.now() - started)} ms`)
+    expect(await holders()).toEqual([other(master)])
+    const after = await shown()
+    expect(after.operating_status).toBe('DEGRADED')
+    expect(after.peers.find((peer) => peer.role === master)?.state).toBe('UNREACHABLE')
+    expect(after.master).toBe(other(master))
+  })
+})
