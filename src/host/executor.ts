@@ -26,7 +26,7 @@ import {reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, validateConfig}
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {planVipPlug, plugVip, unplugVip, type PlugPlan, type PlugSpec} from './plug.js'
+import {planVipPlug, plugVip, unplugNamespace, type PlugPlan, type PlugSpec} from './plug.js'
 
 export interface LocalExecutorOptions {
   runDir: string
@@ -230,8 +230,8 @@ export class LocalExecutor implements PoolExecutor {
     if (runningMaster(paths) !== undefined) await step('stop HAProxy', () => stopHaproxy(paths))
     else await stopHaproxy(paths)
     crashPoint('undeploy-after-stop')
-    if (namespace && namespaceExists(namespace)) await step(`unplug the VIP and delete namespace ${namespace}`, () => unplugVip(namespace, hostLink))
-    else if (namespace) await unplugVip(namespace, hostLink)
+    if (namespace && namespaceExists(namespace)) await step(`unplug the VIP and delete namespace ${namespace}`, () => unplugNamespace(namespace, hostLink))
+    else if (namespace) await unplugNamespace(namespace, hostLink)
     crashPoint('undeploy-after-unplug')
     rmSync(paths.dir, {recursive: true, force: true})
   }
@@ -254,7 +254,7 @@ export class LocalExecutor implements PoolExecutor {
     if (existsSync(paths.config)) renameSync(paths.config, `${paths.config}.failed`)
     if (lastGood === null) {
       await stopHaproxy(paths)
-      if (spec.namespace) await unplugVip(spec.namespace, spec.plug?.hostLink)
+      if (spec.namespace) await unplugNamespace(spec.namespace, spec.plug?.hostLink)
       return
     }
     writeAtomically(paths.config, lastGood)

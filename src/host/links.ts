@@ -7,6 +7,7 @@
  * or deleted; an operator's own bridge (`subnet create --bridge`) is only inspected and
  * has veths attached to it.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {basename} from 'node:path'
 import {RuntimeFailure} from '../domain/errors.js'
@@ -85,7 +86,6 @@ export function listLinks(prefix: string): string[] {
     .sort()
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Waits (polling sysfs) until link `name` is gone from the root namespace; true when it went

@@ -12,6 +12,7 @@
  * the bridge does not exist, ExternalCommandError when `ip` fails. The gratuitous ARP is
  * best effort: its failure is a warning, never an error.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress, type Family} from '../domain/ip.js'
 import {ipBatch, ipJsonBatch, isFileExists} from './ip-batch.js'
@@ -238,7 +239,6 @@ export async function observePlug(spec: InterfaceSpec): Promise<PlugObservation>
 /** How long a just-deleted veth name may stay taken before we delete it ourselves. */
 const RECREATE_WINDOW_MS = 1_000
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function checkSpec(spec: InterfaceSpec): void {
   assertOwnedNamespace(spec.namespace)
@@ -335,11 +335,6 @@ export async function unplugNamespace(namespace: string, hostLink?: string): Pro
   const existed = await deleteNamespace(namespace)
   if (hostLink !== undefined && !(await waitForLinkGone(hostLink, LINGER_MS))) await deleteLink(hostLink)
   return existed
-}
-
-/** Removes a pool's VIP plug; see `unplugNamespace`. */
-export function unplugVip(namespace: string, hostLink?: string): Promise<boolean> {
-  return unplugNamespace(namespace, hostLink)
 }
 
 /** How long the root-side end of a deleted namespace's veth normally takes to disappear, with margin. */

@@ -5,6 +5,7 @@
  * clock ticks since boot) identifies a process together with its PID, so a recycled PID
  * is never mistaken for ours.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {RuntimeFailure} from '../domain/errors.js'
@@ -112,7 +113,6 @@ export function writePidFile(path: string, identity: ProcessIdentity): void {
   renameSync(temporary, path)
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Polls /proc until the process is dead; true when it died within `timeoutMs`. */
 export async function waitUntilDead(pid: number, timeoutMs: number, startTime?: number): Promise<boolean> {

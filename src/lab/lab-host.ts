@@ -6,6 +6,7 @@
  * `listening` (written by the server once it accepts connections) and, while the operator
  * wants it to fail its health check, `unhealthy`.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {RuntimeFailure} from '../domain/errors.js'
@@ -67,7 +68,6 @@ export function labHostLinkFor(namespace: string): string {
   return `${LAB_LINK_PREFIX}${match[1]}${match[2]}`
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function recordedBackend(controlDir: string): {pid: number; startTime?: number} | undefined {
   const recorded = readPidFile(controlFiles(controlDir).pid)
