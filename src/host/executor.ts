@@ -11,7 +11,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 
-import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
+import {InternalError, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {PoolGraph, Subnet, Vip} from '../domain/types.js'
 import {renderConfig} from '../haproxy/render.js'
 import {setServerState, setServerWeight, showServersState, showStat} from '../haproxy/runtime.js'
@@ -127,9 +127,9 @@ export class LocalExecutor implements PoolExecutor {
 
   private plugSpec(graph: PoolGraph, vip: Vip): PlugSpec {
     const subnet = graph.vipSubnet
-    if (!subnet) throw new RuntimeFailure('internal_error', `internal error: VIP ${vip.id} has no subnet`)
+    if (!subnet) throw new InternalError(`VIP ${vip.id} has no subnet`)
     const network = parseNetwork(subnet.cidr)
-    if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+    if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
     return {
       namespace: namespaceFor(graph.pool.id),
       hostLink: vipHostLink(graph.pool.id),
@@ -334,7 +334,7 @@ export class LocalExecutor implements PoolExecutor {
   async ensureSubnet(subnet: Subnet): Promise<void> {
     if (subnet.managed) {
       const network = parseNetwork(subnet.cidr)
-      if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+      if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
       await ensureBridge(subnet.bridge, {gatewayCidr: `${subnet.gateway_ip}/${network.prefix}`, owner: ownerTag(this.options.runDir)})
       return
     }

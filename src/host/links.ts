@@ -10,7 +10,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {basename} from 'node:path'
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress, type Family} from '../domain/ip.js'
 import {ipBatch, ipJsonBatch} from './ip-batch.js'
 import {assertInterfaceName, assertOwnedLink, assertOwnedPrefix} from './names.js'
@@ -147,7 +147,7 @@ function parseCidr(cidr: string): {address: string; prefix: number; family: Fami
   const prefix = Number(prefixText)
   const bits = parsed?.family === 6 ? 128 : 32
   if (!parsed || !/^\d{1,3}$/.test(prefixText ?? '') || prefix > bits) {
-    throw new RuntimeFailure('internal_error', `internal error: ${JSON.stringify(cidr)} is not an address with a prefix length`)
+    throw new InternalError(`${JSON.stringify(cidr)} is not an address with a prefix length`)
   }
   return {address: parsed.address, prefix, family: parsed.family}
 }

@@ -13,7 +13,7 @@
  * best effort: its failure is a warning, never an error.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress, type Family} from '../domain/ip.js'
 import {ipBatch, ipJsonBatch, isFileExists} from './ip-batch.js'
 import {addAddressLine, addressUsable, deleteLink, inspectLink, waitForLinkGone, type AddressEntry, type LinkEntry, type LinkInfo} from './links.js'
@@ -257,7 +257,7 @@ function checkSpec(spec: InterfaceSpec): void {
     spec.prefixLength > bits ||
     (spec.gateway && gateway?.family !== spec.family)
   ) {
-    throw new RuntimeFailure('internal_error', `internal error: bad plug spec ${JSON.stringify(spec)}`)
+    throw new InternalError(`bad plug spec ${JSON.stringify(spec)}`)
   }
 }
 

@@ -9,7 +9,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress} from '../domain/ip.js'
 import {assertOwnedNamespace, LAB_INTERFACE, LAB_LINK_PREFIX} from '../host/names.js'
 import {namespaceExists, processInNamespace} from '../host/netns.js'
@@ -63,7 +63,7 @@ const controlFiles = (controlDir: string) => ({
 export function labHostLinkFor(namespace: string): string {
   const match = LAB_NAMESPACE.exec(namespace)
   if (!match) {
-    throw new RuntimeFailure('internal_error', `internal error: cannot derive a host link from namespace ${JSON.stringify(namespace)}; pass hostLink`)
+    throw new InternalError(`cannot derive a host link from namespace ${JSON.stringify(namespace)}; pass hostLink`)
   }
   return `${LAB_LINK_PREFIX}${match[1]}${match[2]}`
 }
@@ -94,7 +94,7 @@ function logTail(logFile: string): string {
 export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
   assertOwnedNamespace(spec.namespace)
   const address = canonicalAddress(spec.address)
-  if (!address) throw new RuntimeFailure('internal_error', `internal error: ${JSON.stringify(spec.address)} is not an address`)
+  if (!address) throw new InternalError(`${JSON.stringify(spec.address)} is not an address`)
   const script = spec.script ?? DEFAULT_SCRIPT
   if (!existsSync(script)) {
     throw new RuntimeFailure('lab_backend_missing', `the lab backend server ${script} is missing`, 'build the CLI with `npm run build`')
