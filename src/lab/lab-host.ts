@@ -15,7 +15,7 @@ import {assertOwnedNamespace, LAB_INTERFACE, LAB_LINK_PREFIX} from '../host/name
 import {namespaceExists, processInNamespace} from '../host/netns.js'
 import {plugInterface, unplugNamespace, type PlugResult} from '../host/plug.js'
 import {findProcesses, identityOf, isAlive, readPidFile, terminate, writePidFile} from '../host/proc.js'
-import {spawnDetached} from '../host/run.js'
+import {run, spawnDetached} from '../host/run.js'
 import {makePrivateDirs} from '../util/fs.js'
 
 export interface BackendSpec {
@@ -203,3 +203,16 @@ export function backendStatus(spec: StopBackendSpec): BackendStatus {
   }
 }
 
+
+/** A throw-away self-signed certificate for HTTPS lab backends in `dir`, made once (openssl). */
+export async function ensureLabCertificate(dir: string): Promise<{certFile: string; keyFile: string}> {
+  const files = {certFile: `${dir}/cert.pem`, keyFile: `${dir}/key.pem`}
+  if (existsSync(files.certFile) && existsSync(files.keyFile)) return files
+  makePrivateDirs(dir)
+  await run(
+    ['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=lbaas-lab',
+      '-keyout', files.keyFile, '-out', files.certFile],
+    {timeoutMs: 30_000, what: 'creating the lab TLS certificate'},
+  )
+  return files
+}
