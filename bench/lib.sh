@@ -50,7 +50,7 @@ median() { stats | awk '{print $1}'; }
 bench_init() {
   local name="$1"
   [ "$(id -u)" = 0 ] || die "run as root (namespaces, veths, HAProxy)"
-  for tool in hyperfine haproxy ip curl socat; do command -v "$tool" >/dev/null || die "$tool is not installed (see scripts/setup.sh)"; done
+  for tool in ${BENCH_REQUIRES:-hyperfine haproxy ip curl socat}; do command -v "$tool" >/dev/null || die "$tool is not installed (see scripts/setup.sh)"; done
   # ≤ 46 bytes for the run dir: HAProxy's socket paths under it must fit sun_path.
   BENCH_TMP="$(mktemp -d "/tmp/lb${name:0:4}.XXXXXX")"
   export LBAAS_STATE="$BENCH_TMP/state.db" LBAAS_RUN_DIR="$BENCH_TMP/run"

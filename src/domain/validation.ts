@@ -120,6 +120,18 @@ export function ipAddress(field: string, value: unknown): {address: string; fami
   return parsed
 }
 
+/** `IPv4:PORT` or `[IPv6]:PORT` (no host names: the value may reach a configuration file). */
+export function ipEndpoint(field: string, value: unknown): {address: string; port: number; family: Family; text: string} {
+  const text = requireString(field, value)
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text)
+  const parsed = match ? canonicalAddress(match[1] ?? match[2]) : undefined
+  if (!match || !parsed || (match[1] !== undefined) !== (parsed.family === 6)) {
+    throw new ValidationError(field, `${field} ${describe(text)} is not ADDRESS:PORT`, 'for example 127.0.0.1:9120 or [::1]:9120')
+  }
+  const port = integer(field, match[3], 1, 65_535)
+  return {address: parsed.address, port, family: parsed.family, text: parsed.family === 6 ? `[${parsed.address}]:${port}` : `${parsed.address}:${port}`}
+}
+
 /** Linux interface name of an existing bridge: at most 15 safe characters, not ours. */
 export function bridgeName(value: unknown): string {
   const text = requireString('bridge', value)

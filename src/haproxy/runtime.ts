@@ -294,3 +294,43 @@ export async function reloadAndWait(masterSocket: string, options: ReloadOptions
   }
   return {ok, before, after}
 }
+
+/**
+ * Sends one command whose answer does not end (`show events <ring> -w`) and hands every
+ * complete line to `onLine` as it arrives. Resolves when HAProxy closes the connection (the
+ * worker stopped, e.g. replaced by a reload) or when `signal` aborts; rejects when the
+ * socket cannot be reached.
+ */
+export function streamCommand(socketPath: string, command: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  assertOneCommand(socketPath, command)
+  return new Promise((resolve, reject) => {
+    let connected = false
+    let pending = ''
+    const socket = createConnection({path: socketPath})
+    const finish = (error?: Error): void => {
+      signal?.removeEventListener('abort', abort)
+      socket.destroy()
+      if (error) reject(error)
+      else resolve()
+    }
+    const abort = () => finish()
+    if (signal?.aborted) return finish()
+    signal?.addEventListener('abort', abort, {once: true})
+    socket.setEncoding('utf8')
+    socket.on('connect', () => {
+      connected = true
+      socket.write(`${command}\n`)
+    })
+    socket.on('data', (chunk: string) => {
+      pending += chunk
+      const lines = pending.split('\n')
+      pending = lines.pop()!
+      for (const line of lines) onLine(line)
+    })
+    socket.on('close', () => finish())
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (!connected) finish(connectFailure(socketPath, command, new ConnectError(error.code)))
+      else finish()
+    })
+  })
+}

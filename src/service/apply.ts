@@ -8,6 +8,7 @@ import {AgentUnreachableError, ConfigRejectedError, LbaasError} from '../domain/
 import {drivingMonitor, memberHealth, poolOperatingStatus} from '../domain/status.js'
 import type {PoolGraph, ProvisioningStatus} from '../domain/types.js'
 import type {Db} from '../store/db.js'
+import {addPendingUndeploy} from '../store/agents.js'
 import {loadPoolGraph} from '../store/graph.js'
 import {deleteMemberRow, setMemberHealth, setMemberStatus} from '../store/members.js'
 import {deleteAssociationRow, setAssociationStatus} from '../store/monitors.js'
@@ -125,6 +126,9 @@ function recordFailure(db: Db, graph: PoolGraph, touched: Touched, error: unknow
   if (graph.vip?.status === 'PENDING_DELETE') {
     deleteVipRow(db, graph.vip.id)
     deletedSomething = true
+    // The agent keeps serving the address (it restores the pool from its own state) until
+    // it is told: `lbaas sync`, or the next job for that agent, removes the pool there.
+    if (graph.pool.agent !== 'local' && error instanceof AgentUnreachableError) addPendingUndeploy(db, graph.pool.agent, poolId)
   } else if (graph.vip && touched.vipId === graph.vip.id && settleable(graph.vip.id)) {
     setVipStatus(db, graph.vip.id, 'ERROR', reason)
   }
@@ -143,7 +147,8 @@ function recordFailure(db: Db, graph: PoolGraph, touched: Touched, error: unknow
     }
   }
   if (touched.pool || deletedSomething) {
-    const suffix = deletedSomething ? '; removed from the state file, run `lbaas sync` to update the host' : ''
+    const host = graph.pool.agent === 'local' ? 'the host' : `agent ${graph.pool.agent} (when it answers)`
+    const suffix = deletedSomething ? `; removed from the state file, run \`lbaas sync\` to update ${host}` : ''
     setPoolStatus(db, poolId, 'ERROR', `${reason}${suffix}`)
   }
 }
@@ -198,15 +203,16 @@ export async function refreshPoolHealth(ctx: AppContext, poolId: string): Promis
 
 /**
  * As refreshPoolHealth, for commands over many pools (`status`, `member list`): a pool whose
- * agent does not answer is a warning and shows its stored figures, so one dead agent does
- * not hide every other pool.
+ * reading fails (its agent does not answer, another command holds its lock, its stats socket
+ * is gone) is a warning on that pool and shows its stored figures, so one pool never hides
+ * every other pool.
  */
 export async function refreshPoolHealthOrWarn(ctx: AppContext, poolId: string): Promise<RefreshedPool | undefined> {
   try {
     return await refreshPoolHealth(ctx, poolId)
   } catch (error) {
-    if (!(error instanceof AgentUnreachableError)) throw error
-    ctx.notify.warn(error.message)
+    const name = ctx.store.read(() => loadPoolGraph(ctx.store.db, poolId))?.pool.name ?? poolId
+    ctx.notify.warn(`pool ${name}: live health not read (stored figures shown): ${describeFailure(error)}`)
     const graph = ctx.store.read(() => loadPoolGraph(ctx.store.db, poolId))
     return graph && {graph, counters: undefined, live: null}
   }

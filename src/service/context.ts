@@ -7,7 +7,7 @@ import {dirname, join, resolve} from 'node:path'
 
 import type {Pool} from '../domain/types.js'
 import type {Store} from '../store/db.js'
-import type {AgentTransport} from './agents.js'
+import type {AgentTransport} from '../agent/transport.js'
 import type {Notifier, PoolExecutor} from '../executor/port.js'
 import type {HostInspector, ProcessHost} from '../host/executor.js'
 

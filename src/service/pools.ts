@@ -4,6 +4,7 @@ import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js
 import type {Pool, PoolStats} from '../domain/types.js'
 import {bool, displayName, freeText, lbMethod, protocol} from '../domain/validation.js'
 import {deletePoolRow, getPool, insertPool, listPools, setPoolStatus, updatePoolRow, type PoolChanges} from '../store/pools.js'
+import {addPendingUndeploy} from '../store/agents.js'
 import {memberHealthDetails} from '../store/members.js'
 import {storedCounters} from '../store/stats.js'
 import {crashPoint} from '../util/crash-point.js'
@@ -89,7 +90,10 @@ export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdat
       await applyPool(ctx, pool.id, {pool: true})
     } catch (error) {
       // The pool still runs where it was; the state file says so, and the status says why.
-      if (destination !== undefined) ctx.store.write(() => updatePoolRow(db, pool.id, {agent: pool.agent}))
+      if (destination !== undefined) {
+        ctx.store.write(() => updatePoolRow(db, pool.id, {agent: pool.agent}))
+        await leaveNothingOn(ctx, pool.id, destination)
+      }
       throw error
     }
     if (destination !== undefined) await undeployFrom(ctx, pool.id, pool.agent)
@@ -97,6 +101,20 @@ export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdat
   const updated = getPool(db, pool.id)
   if (!updated) throw new NotFoundError('pool', pool.id, 'another command deleted it while this one ran')
   return updated
+}
+
+/**
+ * A failed move may have left part of the pool on its destination (a deploy that timed out
+ * there, or failed after starting): remove it, or remember to (SPEC §6), so two hosts never
+ * answer for one VIP. The move's own error is what the operator sees.
+ */
+async function leaveNothingOn(ctx: AppContext, poolId: string, destination: string): Promise<void> {
+  try {
+    await undeployFrom(ctx, poolId, destination)
+  } catch (error) {
+    ctx.notify.warn(`the failed move may have left pool ${poolId} on ${destination}: ${(error as Error).message}; \`lbaas sync\` removes it`)
+    if (destination !== 'local') ctx.store.write(() => addPendingUndeploy(ctx.store.db, destination, poolId))
+  }
 }
 
 /** Refuses while a VIP uses the pool; otherwise removes its members and associations too. */

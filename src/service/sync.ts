@@ -11,6 +11,7 @@
  */
 import {existsSync, readdirSync, rmSync} from 'node:fs'
 
+import {RuntimeFailure} from '../domain/errors.js'
 import {isPending} from '../domain/status.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
 import {liveVip, type HostInspector} from '../host/executor.js'
@@ -40,9 +41,10 @@ import {getDevice, type DeviceRow} from '../store/device.js'
 import {listLabBackends} from '../store/lab.js'
 import {listPools} from '../store/pools.js'
 import {listSubnets} from '../store/subnets.js'
-import {applyPool} from './apply.js'
+import {applyPool, describeFailure} from './apply.js'
 import type {AppContext} from './context.js'
 import {labStatus, labStartBackend} from './lab.js'
+import {planAgentSync, type AgentSyncOptions} from './sync-agents.js'
 
 export type SyncActionKind =
   | 'repair-bridge'
@@ -51,6 +53,7 @@ export type SyncActionKind =
   | 'settle'
   | 'start-lab-backend'
   | 'remove-orphan'
+  | 'move'
   | 'problem'
 
 export interface SyncAction {
@@ -66,18 +69,40 @@ interface PlannedAction extends SyncAction {
 export interface SyncResult {
   dry_run: boolean
   actions: SyncAction[]
+  /** Actions that did not converge, with why (empty after a dry run). */
+  failures: {target: string; error: string}[]
 }
 
-export async function sync(ctx: AppContext, options: {dryRun?: boolean} = {}): Promise<SyncResult> {
+export interface SyncOptions extends Omit<AgentSyncOptions, 'now'> {
+  dryRun?: boolean
+}
+
+export async function sync(ctx: AppContext, options: SyncOptions = {}): Promise<SyncResult> {
   return withHostLock(ctx.runDir, async () => {
     const actions = await planSync(ctx)
+    // On a controller: the pools placed on agents (SPEC §4.5 "Agent pools too", §6).
+    actions.push(...(await planAgentSync(ctx, options)))
+    const failures: SyncResult['failures'] = []
     if (!options.dryRun) {
       for (const action of actions) {
-        if (action.apply) await ctx.notify.step(`${action.kind} ${action.target}: ${action.reason}`, action.apply)
+        if (!action.apply) continue
+        try {
+          await ctx.notify.step(`${action.kind} ${action.target}: ${action.reason}`, action.apply)
+        } catch (error) {
+          // One action's failure never stops the others (SPEC §4.5).
+          failures.push({target: action.target, error: describeFailure(error)})
+        }
       }
     }
-    return {dry_run: Boolean(options.dryRun), actions: actions.map(({apply: _apply, ...action}) => action)}
+    return {dry_run: Boolean(options.dryRun), actions: actions.map(({apply: _apply, ...action}) => action), failures}
   })
+}
+
+/** Exit 1 (sync_incomplete) naming every object that did not converge (SPEC §4.5). */
+export function assertConverged(result: SyncResult): void {
+  if (result.failures.length === 0) return
+  const list = result.failures.map((failure) => `${failure.target}: ${failure.error}`).join('; ')
+  throw new RuntimeFailure('sync_incomplete', `sync did not converge: ${list}`)
 }
 
 async function planSync(ctx: AppContext): Promise<PlannedAction[]> {

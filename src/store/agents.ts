@@ -49,3 +49,31 @@ export function pendingUndeploys(db: Db, agent: string): string[] {
 export function removePendingUndeploy(db: Db, agent: string, poolId: string): void {
   db.prepare('DELETE FROM agent_pending_undeploys WHERE agent = ? AND pool_id = ?').run(agent, poolId)
 }
+
+/** Agents with pools still to remove from them (pools deleted or moved while they were unreachable). */
+export function agentsWithPendingUndeploys(db: Db): string[] {
+  return db.prepare('SELECT DISTINCT agent FROM agent_pending_undeploys ORDER BY agent').pluck().all() as string[]
+}
+
+/** What an agent answered after deploying a pool: the hash of the configuration it runs (null: not running). */
+export interface DeployedConfig {
+  agent: string
+  config_hash: string | null
+}
+
+export function recordDeployedConfig(db: Db, poolId: string, deployed: DeployedConfig): void {
+  db.prepare(
+    `INSERT INTO agent_deployed_configs (pool_id, agent, config_hash) VALUES (?, ?, ?)
+     ON CONFLICT (pool_id) DO UPDATE SET agent = excluded.agent, config_hash = excluded.config_hash`,
+  ).run(poolId, deployed.agent, deployed.config_hash)
+}
+
+export function deployedConfigs(db: Db): Map<string, DeployedConfig> {
+  const rows = db.prepare('SELECT pool_id, agent, config_hash FROM agent_deployed_configs').all() as ({pool_id: string} & DeployedConfig)[]
+  return new Map(rows.map(({pool_id, ...deployed}) => [pool_id, deployed]))
+}
+
+/** Forgets what `agent` runs for the pool (not what another agent it moved to runs). */
+export function forgetDeployedConfig(db: Db, poolId: string, agent: string): void {
+  db.prepare('DELETE FROM agent_deployed_configs WHERE pool_id = ? AND agent = ?').run(poolId, agent)
+}

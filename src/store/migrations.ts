@@ -147,4 +147,32 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (agent, pool_id)
   );
   `,
+  `
+  -- Observability (SPEC §10): the audit trail of state-changing commands and agent jobs.
+  CREATE TABLE events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    time       TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    source     TEXT NOT NULL CHECK (source IN ('cli', 'worker')),
+    command    TEXT NOT NULL,
+    argv       TEXT NOT NULL,
+    objects    TEXT NOT NULL,
+    pool_id    TEXT,
+    pool_name  TEXT,
+    result     TEXT NOT NULL CHECK (result IN ('ok', 'error')),
+    exit_code  INTEGER NOT NULL,
+    error      TEXT
+  );
+  CREATE INDEX events_time ON events (time);
+  CREATE INDEX events_pool ON events (pool_id);
+  `,
+  `
+  -- Controller side (SPEC §4.5, §6): the configuration hash an agent answered after its last
+  -- successful DEPLOY of a pool; sync compares it with the agent's DISCOVER to find drift.
+  CREATE TABLE agent_deployed_configs (
+    pool_id      TEXT PRIMARY KEY,
+    agent        TEXT NOT NULL,
+    config_hash  TEXT
+  );
+  `,
 ]

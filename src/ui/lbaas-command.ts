@@ -5,6 +5,7 @@
  */
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
+import {changesState} from '../domain/audit-scope.js'
 import {EXIT, LbaasError, MissingValueError} from '../domain/errors.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {colorEnabled, jsonRequested, reportFailure} from './failure.js'
@@ -38,11 +39,22 @@ export abstract class LbaasCommand extends Command {
 
   private globals?: GlobalFlags
   private context?: AppContext
+  /** For the audit trail: the positional arguments, what run() returned, the exit code of a failure. */
+  private parsedArgs?: Record<string, unknown>
+  private runResult?: unknown
+  private failureExit?: number
+
+  override async init(): Promise<void> {
+    await super.init()
+    const run = this.run.bind(this)
+    this.run = async () => (this.runResult = await run())
+  }
 
   /** Parses argv and remembers the global flags for output and the context. */
   protected async parseCommand<T extends typeof LbaasCommand>(command: T) {
     const parsed = await this.parse(command as never)
     this.globals = parsed.flags as GlobalFlags
+    this.parsedArgs = parsed.args as Record<string, unknown>
     return parsed as unknown as Interfaces.ParserOutput<
       Interfaces.InferredFlags<T['flags'] & T['baseFlags']>,
       Interfaces.InferredFlags<T['baseFlags']>,
@@ -130,7 +142,8 @@ export abstract class LbaasCommand extends Command {
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error?.oclif?.exit === 0 || error?.code === 'EEXIT') throw error
     const hint = error instanceof MissingValueError ? this.missingValueHint() : undefined
-    this.exit(reportFailure(error, {json: jsonRequested(this.argv) || this.structuredOutput, hint}))
+    this.failureExit = reportFailure(error, {json: jsonRequested(this.argv) || this.structuredOutput, hint})
+    this.exit(this.failureExit)
   }
 
   private missingValueHint(): string {
@@ -139,7 +152,32 @@ export abstract class LbaasCommand extends Command {
   }
 
   override async finally(error: Error | undefined): Promise<void> {
-    this.context?.store.close()
+    try {
+      await this.recordAudit(error)
+    } finally {
+      this.context?.store.close()
+    }
     return super.finally(error)
+  }
+
+  /** SPEC §10: every state-changing command, refused ones included, leaves an event. */
+  private async recordAudit(error: Error | undefined): Promise<void> {
+    if (!this.id || !changesState(this.id, this.argv)) return
+    const {recordEvent} = await import('../service/audit.js')
+    const exitCode = this.failureExit ?? (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? (error ? 1 : Number(process.exitCode ?? 0))
+    const outcome = {commandId: this.id, argv: this.argv, args: this.parsedArgs, result: this.runResult, exitCode, error: exitCode === 0 ? undefined : error}
+    if (this.context) return recordEvent(this.context.store, outcome)
+    // Refused before the state file was opened (bad flags): open it just to record that.
+    try {
+      const [{openStore}, {defaultStatePath}] = await Promise.all([import('../store/db.js'), import('../service/context.js')])
+      const store = openStore(this.globals?.state ?? process.env.LBAAS_STATE ?? defaultStatePath())
+      try {
+        recordEvent(store, outcome)
+      } finally {
+        store.close()
+      }
+    } catch {
+      // No usable state file: nothing to record into.
+    }
   }
 }

@@ -6,7 +6,7 @@
  * `{lbaas_response: FAIL, error: {code, message, exit}}`.
  */
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 
 import {RuntimeFailure, ValidationError} from '../domain/errors.js'
 import {runningMaster} from '../host/haproxy-process.js'
@@ -21,7 +21,7 @@ import {
   type AgentStats,
   type HostedPool,
   type NativeResponse,
-} from '../service/agent-protocol.js'
+} from '../agent/protocol.js'
 import {applyPool} from '../service/apply.js'
 import type {AppContext} from '../service/context.js'
 import {loadPoolGraph} from '../store/graph.js'
@@ -149,11 +149,16 @@ async function deploy(env: NativeEnvironment, rawGraph: unknown, runtimeMemberId
     ({state: 'absent', reloaded: false, description: null, warnings: []} as const)
   // A pool without a VIP is state only: nothing for this agent to keep.
   if (!vip) ctx.store.write(() => deleteHostedPool(ctx.store.db, graph.pool.id))
-  return {outcome, counters_restarted: fresh && outcome.state === 'serving'}
+  const running = runningMaster(poolPaths(ctx.runDir, graph.pool.id)) !== undefined
+  return {outcome, counters_restarted: fresh && outcome.state === 'serving', config_hash: running ? configHash(ctx.runDir, graph.pool.id) : null}
 }
 
 async function undeploy(env: NativeEnvironment, poolId: string): Promise<void> {
   const {ctx} = env
+  // A pool this agent never hosted (a controller cleaning up after a move that failed before
+  // anything reached here) has nothing of this agent's to remove; another agent or a local
+  // pool on the same host may run under that pool id, and it is not ours to touch (§4.7).
+  if (!ctx.store.read(() => isHosted(ctx.store.db, poolId)) && !existsSync(poolPaths(ctx.runDir, poolId).dir)) return
   await ctx.withPoolLock(poolId, () => ctx.executorFor({id: poolId, agent: 'local'}).undeploy(poolId))
   ctx.store.write(() => deleteHostedPool(ctx.store.db, poolId))
 }

@@ -17,13 +17,15 @@ import {hostname} from 'node:os'
 import {LbaasError, UsageError} from '../domain/errors.js'
 import {GearmanWorker, type GearmanJob} from '../gearman/worker.js'
 import {formatServer, parseServerAddress, type ServerAddress, type TlsFiles} from '../gearman/connection.js'
-import {AGENT_CLIENT_ID, QUICK_NATIVE_ACTIONS} from '../service/agent-protocol.js'
+import {DEFAULT_JOB_SERVER, gearmanSettings, isFunctionName} from '../gearman/settings.js'
+import {AGENT_CLIENT_ID, QUICK_NATIVE_ACTIONS} from '../agent/protocol.js'
 import {runningMaster} from '../host/haproxy-process.js'
 import {poolPaths} from '../host/names.js'
 import {applyPool} from '../service/apply.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {listPools} from '../store/pools.js'
 import {uploadToSwift} from './libra/archive.js'
+import {recordJobEvent} from '../service/audit.js'
 import {handleLibra, type LibraControllerOptions} from './libra/controller.js'
 import {runDiagnostics} from './libra/diagnostics.js'
 import {ERROR_FIELD, FAIL, isObject, LIBRA_ACTIONS, QUICK_LIBRA_ACTIONS, RESPONSE_FIELD} from './libra/messages.js'
@@ -37,7 +39,6 @@ import type {ProcessHost} from '../host/executor.js'
 /** Jobs taken from the job servers beyond `concurrency`, so quick ones flow while slow ones run. */
 export const QUICK_JOB_SLOTS = 32
 export const DEFAULT_CONCURRENCY = 4
-export const DEFAULT_JOB_SERVER = '127.0.0.1:4730'
 const STOP_TIMEOUT_MS = 120_000
 /** How often the worker checks that the HAProxy of its device and of its hosted pools still runs. */
 export const WATCHDOG_INTERVAL_MS = 2_000
@@ -72,14 +73,14 @@ interface JobPlan {
 
 /** `--server` values, or LBAAS_GEARMAN_SERVERS (comma or space separated), or 127.0.0.1:4730. */
 export function jobServers(given: readonly string[] | undefined, env: NodeJS.ProcessEnv): ServerAddress[] {
-  const texts = given && given.length > 0 ? given.flatMap((entry) => entry.split(',')) : (env.LBAAS_GEARMAN_SERVERS ?? DEFAULT_JOB_SERVER).split(/[\s,]+/)
-  const servers = texts.map((text) => text.trim()).filter(Boolean).map((text) => parseServerAddress(text))
+  // The worker's TLS files come from its flags (which read LBAAS_GEARMAN_TLS_* themselves).
+  const {servers} = gearmanSettings({servers: given, env, fallback: DEFAULT_JOB_SERVER, tls: {}})
   if (servers.length === 0) throw new UsageError('no Gearman job server given', 'use --server HOST:PORT or LBAAS_GEARMAN_SERVERS')
   return servers
 }
 
 export function checkFunctionName(name: string): string {
-  if (name.length === 0 || name.length > 255 || /[\s\0]/.test(name)) {
+  if (!isFunctionName(name)) {
     throw new UsageError(`--function ${JSON.stringify(name)} must be 1-255 characters without spaces`, undefined, 'invalid_function')
   }
   return name
@@ -303,6 +304,7 @@ export class WorkerRuntime {
   }
 
   private logJob(job: GearmanJob, plan: JobPlan, result: string, started: number, pool: string | undefined, error: string | undefined): void {
+    recordJobEvent(this.ctx.store, {protocol: plan.protocol, action: plan.action, pool, result, error, handle: job.handle})
     this.log.write(result === 'PASS' ? 'info' : 'warn', 'job', {
       protocol: plan.protocol,
       action: plan.action || undefined,

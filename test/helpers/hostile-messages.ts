@@ -8,7 +8,7 @@
 import fc from 'fast-check'
 
 import {canonicalAddress, isUsableHost, parseNetwork} from '../../src/domain/ip.js'
-import {LBAAS_PROTOCOL_VERSION} from '../../src/service/agent-protocol.js'
+import {LBAAS_PROTOCOL_VERSION} from '../../src/agent/protocol.js'
 import {
   hostileValue,
   INJECTIONS,

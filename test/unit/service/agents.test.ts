@@ -2,13 +2,16 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {AgentUnreachableError, ConfigRejectedError} from '../../../src/domain/errors.js'
 import type {Notifier} from '../../../src/service/context.js'
-import type {NativeRequest} from '../../../src/service/agent-protocol.js'
-import {AgentExecutor, chooseAgent, listAgents, showAgent, type AgentRegistry, type AgentTransport} from '../../../src/service/agents.js'
+import type {NativeRequest} from '../../../src/agent/protocol.js'
+import {AgentExecutor} from '../../../src/agent/executor.js'
+import type {AgentRegistry, AgentTransport} from '../../../src/agent/transport.js'
+import {chooseAgent, listAgents, showAgent} from '../../../src/service/agents.js'
 import {createMember} from '../../../src/service/members.js'
 import {createPool, deletePool, listAllPools, poolStats, showPool, updatePool} from '../../../src/service/pools.js'
 import {statusTrees} from '../../../src/service/status.js'
 import {createSubnet} from '../../../src/service/subnets.js'
-import {createVip, showVip} from '../../../src/service/vips.js'
+import {createVip, deleteVip, showVip} from '../../../src/service/vips.js'
+import {planAgentSync} from '../../../src/service/sync-agents.js'
 import {pendingUndeploys} from '../../../src/store/agents.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
 import {rejectionOf} from '../../helpers/errors.js'
@@ -76,6 +79,7 @@ function respond(agent: FakeAgent, message: NativeRequest): unknown {
         lbaas_action: message.lbaas_action,
         outcome: {state: serving ? 'serving' : 'absent', reloaded: true, description: null, warnings: []},
         counters_restarted: fresh && serving,
+        config_hash: serving ? 'h' : null,
       }
     }
     case 'UNDEPLOY':
@@ -331,6 +335,38 @@ describe('moving a pool (pool update --agent)', () => {
     expect(pool.status_description).toBe('agent lb-b: no bridge')
   })
 
+  it('a failed move leaves nothing on the destination: undeployed there at once', async () => {
+    network.add('lb-a')
+    const b = network.add('lb-b')
+    const pool = await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    // The destination deploys, but its answer never arrives.
+    b.handler = (message) => {
+      if (message.lbaas_action !== 'DEPLOY') return respond(b, message)
+      respond(b, message)
+      throw new AgentUnreachableError('lb-b', 'timed out')
+    }
+    expect(await codeOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(showPool(ctx, 'web').agent).toBe('lb-a')
+    expect(b.hosted.has(pool.id)).toBe(false)
+    expect(b.received.at(-1)).toMatchObject({lbaas_action: 'UNDEPLOY', pool_id: pool.id})
+  })
+
+  it('a failed move to a destination that then goes silent leaves a pending undeploy there', async () => {
+    network.add('lb-a')
+    const b = network.add('lb-b')
+    const pool = await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    b.handler = (message) => {
+      if (message.lbaas_action !== 'DEPLOY') return respond(b, message)
+      respond(b, message)
+      b.alive = false
+      throw new AgentUnreachableError('lb-b', 'timed out')
+    }
+    expect(await codeOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(pendingUndeploys(ctx.store.db, 'lb-b')).toEqual([pool.id])
+  })
+
   it('moves between this host and an agent both ways', async () => {
     const a = network.add('lb-a')
     await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})
@@ -380,5 +416,122 @@ describe('agent list / agent show', () => {
 
   it('agent show of an unknown agent is not_found (exit 5)', async () => {
     expect(await codeOf(showAgent(ctx, 'nobody'))).toEqual({code: 'not_found', exit: 5})
+  })
+})
+
+describe('sync on a controller (planAgentSync)', () => {
+  async function runPlan(options: Parameters<typeof planAgentSync>[1] = {}) {
+    const actions = await planAgentSync(ctx, options)
+    const failures: string[] = []
+    for (const action of actions) {
+      try {
+        await action.apply?.()
+      } catch (error) {
+        failures.push(`${action.target}: ${(error as Error).message}`)
+      }
+    }
+    return {actions: actions.map(({kind, target, reason}) => ({kind, target, reason})), failures}
+  }
+
+  it('knows no agents: plans nothing and asks no one', async () => {
+    expect(await planAgentSync(ctx)).toEqual([])
+  })
+
+  it('redeploys a pool missing on its agent or running another configuration; then nothing to do', async () => {
+    const a = network.add('lb-a')
+    const pool = await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.hosted.clear()
+    const first = await runPlan()
+    expect(first.actions).toEqual([{kind: 'deploy', target: `pool web (${pool.id})`, reason: 'not deployed on agent lb-a'}])
+    expect(first.failures).toEqual([])
+    expect(a.hosted.has(pool.id)).toBe(true)
+    expect((await runPlan()).actions).toEqual([])
+    ctx.store.write(() => ctx.store.db.prepare("UPDATE agent_deployed_configs SET config_hash = 'other'").run())
+    expect((await runPlan()).actions.map((action) => action.reason)).toEqual(['configuration on agent lb-a differs from the state file'])
+  })
+
+  it('a VIP deleted while its agent was down: pending undeploy, performed by sync when it answers', async () => {
+    const a = network.add('lb-a')
+    const pool = await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.alive = false
+    expect(await codeOf(deleteVip(ctx, 'v'))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([pool.id])
+    expect(showPool(ctx, 'web').status_description).toContain('run `lbaas sync` to update agent lb-a (when it answers)')
+    a.alive = true
+    const result = await runPlan()
+    expect(result.failures).toEqual([])
+    expect(a.hosted.has(pool.id)).toBe(false)
+    expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([])
+    expect(showPool(ctx, 'web').status).toBe('ACTIVE')
+  })
+
+  it('a silent agent: its pools become ERROR with the reason, PENDING_* does not survive, the action fails', async () => {
+    const a = network.add('lb-a')
+    await poolOnAgent('lb-a')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.alive = false
+    ctx.store.write(() => ctx.store.db.prepare("UPDATE pools SET status = 'PENDING_UPDATE'").run())
+    const result = await runPlan()
+    expect(result.actions.map((action) => action.kind)).toEqual(['problem'])
+    expect(result.failures).toHaveLength(1)
+    const pool = showPool(ctx, 'web')
+    expect(pool.status).toBe('ERROR')
+    expect(pool.status_description).toMatch(/agent lb-a does not answer DISCOVER.*not dead yet/)
+  })
+
+  it('a dead agent: its pools move to live agents (at most --max-moves), and leave it when it returns', async () => {
+    const a = network.add('lb-a')
+    const b = network.add('lb-b')
+    await listAgents(ctx)
+    const pools = [await poolOnAgent('lb-a', 'p1'), await poolOnAgent('lb-a', 'p2')]
+    for (const name of ['p1', 'p2']) await createVip(ctx, name, {name: `${name}-v`, protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    a.alive = false
+    const later = new Date(Date.now() + 120_000)
+    const first = await runPlan({now: later, maxMoves: 1})
+    expect(first.actions.map((action) => action.kind)).toEqual(['move', 'problem'])
+    expect(first.failures).toHaveLength(1)
+    expect(listAllPools(ctx).map((pool) => pool.agent).sort()).toEqual(['lb-a', 'lb-b'])
+    const second = await runPlan({now: later, maxMoves: 1})
+    expect(second.failures).toEqual([])
+    expect(listAllPools(ctx).map((pool) => [pool.agent, pool.status])).toEqual([
+      ['lb-b', 'ACTIVE'],
+      ['lb-b', 'ACTIVE'],
+    ])
+    expect(pools.every((pool) => b.hosted.has(pool.id))).toBe(true)
+    expect(pendingUndeploys(ctx.store.db, 'lb-a').sort()).toEqual(pools.map((pool) => pool.id).sort())
+    a.alive = true
+    expect((await runPlan()).failures).toEqual([])
+    expect(a.hosted.size).toBe(0)
+    expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([])
+  })
+
+  it('partition guard: more than half of the known agents dead → nothing moves, reported as a failure', async () => {
+    const a = network.add('lb-a')
+    const b = network.add('lb-b')
+    network.add('lb-c')
+    await listAgents(ctx)
+    await poolOnAgent('lb-a')
+    a.alive = false
+    b.alive = false
+    const result = await runPlan({now: new Date(Date.now() + 120_000)})
+    expect(result.actions.map((action) => action.kind)).toEqual(['problem', 'problem'])
+    expect(result.actions[0]!.reason).toMatch(/2 of 3 known agents look dead/)
+    expect(result.failures).toHaveLength(2)
+    expect(showPool(ctx, 'web').agent).toBe('lb-a')
+  })
+
+  it('pools of this state file an agent hosts though they are placed elsewhere are removed; unknown pools stay', async () => {
+    const a = network.add('lb-a')
+    network.add('lb-b')
+    const pool = await poolOnAgent('lb-b')
+    await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
+    await listAgents(ctx)
+    a.hosted.add(pool.id)
+    a.hosted.add('11111111-2222-4333-8444-555555555555')
+    const result = await runPlan()
+    expect(result.actions.find((action) => action.target === 'agent lb-a')?.kind).toBe('undeploy')
+    expect([...a.hosted]).toEqual(['11111111-2222-4333-8444-555555555555'])
   })
 })

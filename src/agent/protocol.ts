@@ -3,12 +3,12 @@
  * JSON objects with `lbaas_action` and `lbaas_version`; answers carry `lbaas_response`
  * PASS or FAIL and, on FAIL, the LbaasError's code, message and exit code, so the
  * controller rethrows the same typed error (config_rejected → exit 3 on the controller too).
- * Pure: shared by service/agents.ts (controller) and worker/native.ts (agent).
+ * Pure: shared by src/agent/ (controller) and worker/native.ts (agent).
  */
 import {ConfigRejectedError, LbaasError, type ExitCode} from '../domain/errors.js'
 import type {PoolGraph} from '../domain/types.js'
 import type {CumulativeCounters} from '../store/stats.js'
-import type {DeployOutcome, LiveMemberHealth} from './executor.js'
+import type {DeployOutcome, LiveMemberHealth} from '../executor/port.js'
 
 /** The wire version; an agent refuses requests of another version. */
 export const LBAAS_PROTOCOL_VERSION = 1
@@ -73,6 +73,8 @@ export type NativeResponse =
       outcome: DeployOutcome
       /** DEPLOY/RUNTIME: the agent's counters for the pool start from zero (the pool is new there). */
       counters_restarted: boolean
+      /** DEPLOY/RUNTIME: sha256 of the configuration the agent now runs (as DISCOVER reports it); null when not running. */
+      config_hash: string | null
       stats: AgentStats
       discovery: AgentDiscovery
     }>)
