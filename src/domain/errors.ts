@@ -128,6 +128,13 @@ export class RuntimeFailure extends LbaasError {
   }
 }
 
+/** A rule of the program itself was broken (a bug, not the operator's input): exit 1, code internal_error. */
+export class InternalError extends RuntimeFailure {
+  constructor(detail: string) {
+    super('internal_error', `internal error: ${detail}`)
+  }
+}
+
 export class AgentUnreachableError extends LbaasError {
   constructor(agent: string, detail: string) {
     super('agent_unreachable', EXIT.runtime, `agent ${agent} did not answer: ${detail}`, 'try `lbaas agent list`')

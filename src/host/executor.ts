@@ -11,7 +11,7 @@
 import {createHash} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 
-import {LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
+import {InternalError, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {CertificateBundle, PoolGraph, Subnet, Vip} from '../domain/types.js'
 import {renderConfig, renderCrtList} from '../haproxy/render.js'
 import {replaceSslCertificate, setServerState, setServerWeight, showServersState, showStat} from '../haproxy/runtime.js'
@@ -29,7 +29,7 @@ import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy,
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {planVipPlug, plugVip, unplugVip, type PlugPlan, type PlugSpec} from './plug.js'
+import {planVipPlug, plugVip, unplugNamespace, type PlugPlan, type PlugSpec} from './plug.js'
 
 export interface LocalExecutorOptions {
   runDir: string
@@ -151,9 +151,9 @@ export class LocalExecutor implements PoolExecutor {
 
   private plugSpec(graph: PoolGraph, vip: Vip): PlugSpec {
     const subnet = graph.vipSubnet
-    if (!subnet) throw new RuntimeFailure('internal_error', `internal error: VIP ${vip.id} has no subnet`)
+    if (!subnet) throw new InternalError(`VIP ${vip.id} has no subnet`)
     const network = parseNetwork(subnet.cidr)
-    if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+    if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
     return {
       namespace: namespaceFor(graph.pool.id),
       hostLink: vipHostLink(graph.pool.id),
@@ -285,8 +285,8 @@ export class LocalExecutor implements PoolExecutor {
     if (runningMaster(paths) !== undefined) await step('stop HAProxy', () => stopHaproxy(paths))
     else await stopHaproxy(paths)
     crashPoint('undeploy-after-stop')
-    if (namespace && namespaceExists(namespace)) await step(`unplug the VIP and delete namespace ${namespace}`, () => unplugVip(namespace, hostLink))
-    else if (namespace) await unplugVip(namespace, hostLink)
+    if (namespace && namespaceExists(namespace)) await step(`unplug the VIP and delete namespace ${namespace}`, () => unplugNamespace(namespace, hostLink))
+    else if (namespace) await unplugNamespace(namespace, hostLink)
     crashPoint('undeploy-after-unplug')
     rmSync(paths.dir, {recursive: true, force: true})
   }
@@ -337,7 +337,7 @@ export class LocalExecutor implements PoolExecutor {
     if (existsSync(paths.config)) renameSync(paths.config, `${paths.config}.failed`)
     if (lastGood === null) {
       await stopHaproxy(paths)
-      if (spec.namespace) await unplugVip(spec.namespace, spec.plug?.hostLink)
+      if (spec.namespace) await unplugNamespace(spec.namespace, spec.plug?.hostLink)
       return
     }
     writeAtomically(paths.config, lastGood)
@@ -460,7 +460,7 @@ export class LocalExecutor implements PoolExecutor {
   async ensureSubnet(subnet: Subnet): Promise<void> {
     if (subnet.managed) {
       const network = parseNetwork(subnet.cidr)
-      if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+      if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
       await ensureBridge(subnet.bridge, {gatewayCidr: `${subnet.gateway_ip}/${network.prefix}`, owner: ownerTag(this.options.runDir)})
       return
     }

@@ -4,6 +4,7 @@
  * (listeners pass to the new worker over a socketpair, so no connection is dropped:
  * probe.md §4), and judged alive from /proc (PID 1 here reaps zombies late).
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {chmodSync, existsSync, readFileSync, rmSync} from 'node:fs'
 
 import {ConfigRejectedError, RuntimeFailure} from '../domain/errors.js'
@@ -84,7 +85,7 @@ async function waitForWorker(paths: PoolPaths, timeoutMs = 5_000): Promise<void>
       if (Date.now() >= deadline) {
         throw new RuntimeFailure('haproxy_not_serving', `HAProxy started but its worker does not answer on ${paths.statsSocket}: ${(error as Error).message}`)
       }
-      await new Promise((resolve) => setTimeout(resolve, 10))
+      await sleep(10)
     }
   }
 }

@@ -7,9 +7,10 @@
  * or deleted; an operator's own bridge (`subnet create --bridge`) is only inspected and
  * has veths attached to it.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {basename} from 'node:path'
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress, type Family} from '../domain/ip.js'
 import {ipBatch, ipJsonBatch} from './ip-batch.js'
 import {assertInterfaceName, assertOwnedLink, assertOwnedPrefix} from './names.js'
@@ -85,7 +86,6 @@ export function listLinks(prefix: string): string[] {
     .sort()
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Waits (polling sysfs) until link `name` is gone from the root namespace; true when it went
@@ -147,7 +147,7 @@ function parseCidr(cidr: string): {address: string; prefix: number; family: Fami
   const prefix = Number(prefixText)
   const bits = parsed?.family === 6 ? 128 : 32
   if (!parsed || !/^\d{1,3}$/.test(prefixText ?? '') || prefix > bits) {
-    throw new RuntimeFailure('internal_error', `internal error: ${JSON.stringify(cidr)} is not an address with a prefix length`)
+    throw new InternalError(`${JSON.stringify(cidr)} is not an address with a prefix length`)
   }
   return {address: parsed.address, prefix, family: parsed.family}
 }

@@ -14,6 +14,7 @@
  * other contender (the worker relies on that to serialise concurrent jobs for one pool).
  * Directories are created 0700, lock files 0600.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {randomBytes} from 'node:crypto'
 import {linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
@@ -46,7 +47,6 @@ export interface Lock {
   release(): void
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function parseHolder(text: string): LockHolder | undefined {
   const match = /^(\d+) (\d+)(?: \S+)?\n?$/.exec(text)

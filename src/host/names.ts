@@ -7,7 +7,7 @@
 import {createHash} from 'node:crypto'
 import {resolve} from 'node:path'
 
-import {RuntimeFailure, UsageError} from '../domain/errors.js'
+import {InternalError, RuntimeFailure, UsageError} from '../domain/errors.js'
 import {UUID_PATTERN} from '../domain/validation.js'
 
 /** Namespace of a deployed pool: `lbaas-<pool id>`. */
@@ -51,7 +51,7 @@ const LONGEST_SOCKET_NAME = 'master.sock'
 const MAX_LAB_INDEX = 9999
 
 function internalError(message: string): RuntimeFailure {
-  return new RuntimeFailure('internal_error', `internal error: ${message}`)
+  return new InternalError(`${message}`)
 }
 
 /** Lower-case UUID, or an internal error: no path or name is built from unchecked input. */

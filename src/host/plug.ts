@@ -12,7 +12,8 @@
  * the bridge does not exist, ExternalCommandError when `ip` fails. The gratuitous ARP is
  * best effort: its failure is a warning, never an error.
  */
-import {RuntimeFailure} from '../domain/errors.js'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress, type Family} from '../domain/ip.js'
 import {ipBatch, ipJsonBatch, isFileExists} from './ip-batch.js'
 import {addAddressLine, addressUsable, deleteLink, inspectLink, waitForLinkGone, type AddressEntry, type LinkEntry, type LinkInfo} from './links.js'
@@ -241,7 +242,6 @@ export async function observePlug(spec: InterfaceSpec): Promise<PlugObservation>
 /** How long a just-deleted veth name may stay taken before we delete it ourselves. */
 const RECREATE_WINDOW_MS = 1_000
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function checkSpec(spec: InterfaceSpec): void {
   assertOwnedNamespace(spec.namespace)
@@ -260,7 +260,7 @@ function checkSpec(spec: InterfaceSpec): void {
     spec.prefixLength > bits ||
     (spec.gateway && gateway?.family !== spec.family)
   ) {
-    throw new RuntimeFailure('internal_error', `internal error: bad plug spec ${JSON.stringify(spec)}`)
+    throw new InternalError(`bad plug spec ${JSON.stringify(spec)}`)
   }
 }
 
@@ -338,11 +338,6 @@ export async function unplugNamespace(namespace: string, hostLink?: string): Pro
   const existed = await deleteNamespace(namespace)
   if (hostLink !== undefined && !(await waitForLinkGone(hostLink, LINGER_MS))) await deleteLink(hostLink)
   return existed
-}
-
-/** Removes a pool's VIP plug; see `unplugNamespace`. */
-export function unplugVip(namespace: string, hostLink?: string): Promise<boolean> {
-  return unplugNamespace(namespace, hostLink)
 }
 
 /** How long the root-side end of a deleted namespace's veth normally takes to disappear, with margin. */

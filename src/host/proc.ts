@@ -5,9 +5,10 @@
  * clock ticks since boot) identifies a process together with its PID, so a recycled PID
  * is never mistaken for ours.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {makePrivateDirs} from '../util/fs.js'
 
 export interface ProcessStat {
@@ -112,7 +113,6 @@ export function writePidFile(path: string, identity: ProcessIdentity): void {
   renameSync(temporary, path)
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Polls /proc until the process is dead; true when it died within `timeoutMs`. */
 export async function waitUntilDead(pid: number, timeoutMs: number, startTime?: number): Promise<boolean> {
@@ -146,7 +146,7 @@ export type TerminateOutcome = 'not-running' | 'exited' | 'killed'
  */
 export async function terminate(pid: number, options: TerminateOptions = {}): Promise<TerminateOutcome> {
   if (!validPid(pid) || pid === 1 || pid === process.pid) {
-    throw new RuntimeFailure('internal_error', `internal error: refusing to terminate PID ${pid}`)
+    throw new InternalError(`refusing to terminate PID ${pid}`)
   }
   const {signal = 'SIGTERM', graceMs = 5_000, startTime} = options
   if (!isAlive(pid, startTime)) return 'not-running'

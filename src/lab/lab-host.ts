@@ -7,16 +7,17 @@
  * `listening` (written by the server once it accepts connections) and, while the operator
  * wants it to fail its health check, `unhealthy`.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError, RuntimeFailure} from '../domain/errors.js'
 import {canonicalAddress} from '../domain/ip.js'
 import {assertOwnedNamespace, LAB_INTERFACE, LAB_LINK_PREFIX} from '../host/names.js'
 import {checkRecorded, observeProcess, recordIdentity, sameProgram} from '../host/identity.js'
 import {namespaceExists} from '../host/netns.js'
 import {plugInterface, unplugNamespace, type PlugResult} from '../host/plug.js'
 import {findProcesses, identityOf, isAlive, readPidFile, terminate, writePidFile} from '../host/proc.js'
-import {spawnDetached} from '../host/run.js'
+import {run, spawnDetached} from '../host/run.js'
 import {makePrivateDirs} from '../util/fs.js'
 
 export interface BackendSpec {
@@ -65,12 +66,11 @@ const controlFiles = (controlDir: string) => ({
 export function labHostLinkFor(namespace: string): string {
   const match = LAB_NAMESPACE.exec(namespace)
   if (!match) {
-    throw new RuntimeFailure('internal_error', `internal error: cannot derive a host link from namespace ${JSON.stringify(namespace)}; pass hostLink`)
+    throw new InternalError(`cannot derive a host link from namespace ${JSON.stringify(namespace)}; pass hostLink`)
   }
   return `${LAB_LINK_PREFIX}${match[1]}${match[2]}`
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** The recorded server, when it is provably ours (SPEC §4.7): `running`, or `detached` from a namespace deleted under it. */
 function recordedBackend(controlDir: string): {pid: number; startTime: number; detached: boolean} | undefined {
@@ -99,7 +99,7 @@ function logTail(logFile: string): string {
 export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
   assertOwnedNamespace(spec.namespace)
   const address = canonicalAddress(spec.address)
-  if (!address) throw new RuntimeFailure('internal_error', `internal error: ${JSON.stringify(spec.address)} is not an address`)
+  if (!address) throw new InternalError(`${JSON.stringify(spec.address)} is not an address`)
   const script = spec.script ?? DEFAULT_SCRIPT
   if (!existsSync(script)) {
     throw new RuntimeFailure('lab_backend_missing', `the lab backend server ${script} is missing`, 'build the CLI with `npm run build`')
@@ -214,3 +214,16 @@ export function backendStatus(spec: StopBackendSpec): BackendStatus {
   }
 }
 
+
+/** A throw-away self-signed certificate for HTTPS lab backends in `dir`, made once (openssl). */
+export async function ensureLabCertificate(dir: string): Promise<{certFile: string; keyFile: string}> {
+  const files = {certFile: `${dir}/cert.pem`, keyFile: `${dir}/key.pem`}
+  if (existsSync(files.certFile) && existsSync(files.keyFile)) return files
+  makePrivateDirs(dir)
+  await run(
+    ['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=lbaas-lab',
+      '-keyout', files.keyFile, '-out', files.certFile],
+    {timeoutMs: 30_000, what: 'creating the lab TLS certificate'},
+  )
+  return files
+}

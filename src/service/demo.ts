@@ -6,6 +6,7 @@
  * as the commands and records the command line of each call, so what it prints is what it
  * did. It removes only what it created, also when a step fails or it is interrupted.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {stringify} from 'yaml'
 
 import {ConflictError, EXIT, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
@@ -201,18 +202,13 @@ async function cleanUp(ctx: AppContext, created: Created, subnetName: string): P
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal!.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, {once: true})
-  })
+/** Waits `ms`; an abort ends the wait with the signal's reason (the demo's `cancelled`), not an AbortError. */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, {signal})
+  } catch (error) {
+    throw signal?.aborted ? signal.reason : error
+  }
 }
 
 async function memberStatuses(ctx: AppContext, poolId: string): Promise<Member[]> {
@@ -233,7 +229,7 @@ async function waitForHealth(
     if (performance.now() - started > HEALTH_WAIT_MS) {
       throw new RuntimeFailure('demo_timeout', `${what}: no change after ${HEALTH_WAIT_MS / 1000} s`, 'see `lbaas status` and `lbaas pool stats`')
     }
-    await sleep(POLL_MS, signal)
+    await pause(POLL_MS, signal)
   }
 }
 
@@ -333,7 +329,7 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
     // max_retries passed checks it needs max_retries failures, which is what the demo shows.
     const settled = deployedAt + (expected + m.delay / 2) * 1000
     if (performance.now() < settled) {
-      await ctx.notify.step(`let the monitor settle (${m.max_retries} passed checks)`, () => sleep(settled - performance.now(), signal))
+      await ctx.notify.step(`let the monitor settle (${m.max_retries} passed checks)`, () => pause(Math.max(0, settled - performance.now()), signal))
     }
     await report.heading(`6. ${victim.name} starts failing its health check (/healthz answers 500)`)
     labSetHealth(ctx, victim.name, false)

@@ -3,16 +3,13 @@
  * running a small HTTP(S) server that answers with its name and has `/healthz`. Nothing
  * leaves the host: the lab subnet's bridge has no uplink, no NAT and no route out.
  */
-import {existsSync} from 'node:fs'
 
 import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js'
 import {fromBigInt, toBigInt} from '../domain/ip.js'
 import type {Subnet} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
 import {labBackendNames, ownerTag} from '../host/names.js'
-import {run} from '../host/run.js'
-import {backendStatus, setBackendHealth, startBackend, stopBackend} from '../lab/lab-host.js'
-import {makePrivateDirs} from '../util/fs.js'
+import {backendStatus, ensureLabCertificate, setBackendHealth, startBackend, stopBackend} from '../lab/lab-host.js'
 import {deleteLabBackends, getLabBackend, insertLabBackend, listLabBackends, type LabBackendRow} from '../store/lab.js'
 import {findSubnetsByName, getSubnet, subnetUsers} from '../store/subnets.js'
 import type {AppContext} from './context.js'
@@ -66,17 +63,8 @@ function describeBackend(ctx: AppContext, row: LabBackendRow, subnet: Subnet): L
   }
 }
 
-async function tlsFiles(ctx: AppContext, subnetId: string): Promise<{certFile: string; keyFile: string}> {
-  const dir = `${labDir(ctx, subnetId)}/tls`
-  const files = {certFile: `${dir}/cert.pem`, keyFile: `${dir}/key.pem`}
-  if (existsSync(files.certFile) && existsSync(files.keyFile)) return files
-  makePrivateDirs(dir)
-  await run(
-    ['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=lbaas-lab',
-      '-keyout', files.keyFile, '-out', files.certFile],
-    {timeoutMs: 30_000, what: 'creating the lab TLS certificate'},
-  )
-  return files
+function tlsFiles(ctx: AppContext, subnetId: string): Promise<{certFile: string; keyFile: string}> {
+  return ensureLabCertificate(`${labDir(ctx, subnetId)}/tls`)
 }
 
 async function startOne(ctx: AppContext, row: LabBackendRow, subnet: Subnet): Promise<void> {

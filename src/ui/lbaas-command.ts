@@ -13,7 +13,7 @@ import {formatList, formatObject, FORMATS, type Format, type OutputOptions} from
 import {stderrNotifier} from './notify.js'
 import {terminalNotifier} from './progress.js'
 import {equivalentCommand, Guide, nothingGiven, type FlagValue} from './guide.js'
-import {confirm, type Question} from './prompts.js'
+import {confirm} from './prompts.js'
 
 export type GlobalFlags = Interfaces.InferredFlags<(typeof LbaasCommand)['baseFlags']>
 
@@ -113,19 +113,6 @@ export abstract class LbaasCommand extends Command {
   protected async showList<T extends object>(rows: readonly T[], defaultColumns: readonly string[], allColumns?: readonly string[]): Promise<readonly T[]> {
     process.stdout.write(await formatList(rows, defaultColumns, this.output, allColumns))
     return rows
-  }
-
-  /** Fills the missing values of `questions` (asked on a terminal; MissingValueError otherwise). */
-  protected async ask<T extends Record<string, unknown>, K extends keyof T & string>(
-    values: T,
-    questions: Record<K, Question>,
-  ): Promise<Omit<T, K> & Record<K, string>> {
-    const guide = new Guide(this.interactive, false)
-    const answers: Record<string, unknown> = {...values}
-    for (const [flag, question] of Object.entries(questions) as [string, Question][]) {
-      answers[flag] = await guide.required(flag, answers[flag] as string | undefined, question)
-    }
-    return answers as Omit<T, K> & Record<K, string>
   }
 
   /** Asks for missing values on a terminal; with none of `given` set, walks through every field. */

@@ -15,7 +15,7 @@
 import {randomUUID} from 'node:crypto'
 import {existsSync} from 'node:fs'
 
-import {NotFoundError, RuntimeFailure, UsageError, ValidationError} from '../domain/errors.js'
+import {InternalError, NotFoundError, RuntimeFailure, UsageError, ValidationError} from '../domain/errors.js'
 import {canonicalAddress, isUsableHost, parseNetwork} from '../domain/ip.js'
 import type {Subnet} from '../domain/types.js'
 import {renderConfig} from '../haproxy/render.js'
@@ -169,7 +169,7 @@ export class LibraDevice {
     }
     const subnet = this.subnetOf(row)
     const network = parseNetwork(subnet.cidr)
-    if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+    if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
     return {
       id: row.id,
       view: buildDeviceView(spec, {bindAddress: row.address!, deviceId: row.id}, options),
@@ -503,7 +503,7 @@ function loadLedger(db: AppContext['store']['db']): Ledger {
 
 function checkDeviceAddress(subnet: Subnet, address: string): string {
   const network = parseNetwork(subnet.cidr)
-  if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
+  if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
   const parsed = canonicalAddress(address)?.address
   if (!parsed || !isUsableHost(network, parsed) || parsed === subnet.gateway_ip) {
     throw new ValidationError(

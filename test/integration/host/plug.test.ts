@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {deleteBridge, deleteLink, ensureBridge, inspectLink, linkExists, listLinks, waitForLinkGone} from '../../../src/host/links.js'
 import {deleteNamespace, deleteNamespaces, ensureNamespace, listNamespaces, namespaceExists} from '../../../src/host/netns.js'
-import {plugVip, unplugVip, type PlugSpec} from '../../../src/host/plug.js'
+import {plugVip, unplugNamespace, type PlugSpec} from '../../../src/host/plug.js'
 import {recordCommands, run, startCommand} from '../../../src/host/run.js'
 import {startBackend, stopBackend} from '../../../src/lab/lab-host.js'
 import {labBackendScript} from '../../helpers/lab-backend.js'
@@ -189,11 +189,11 @@ describe('namespaces', () => {
     const spec = {...vip, namespace: `${prefix}u`, hostLink: `${prefix}uh`, address: `${base}.20`}
     await plugVip(spec)
     expect(listNamespaces(prefix)).toContain(spec.namespace)
-    expect(await unplugVip(spec.namespace)).toBe(true)
+    expect(await unplugNamespace(spec.namespace)).toBe(true)
     expect(namespaceExists(spec.namespace)).toBe(false)
     expect(listNamespaces(prefix)).not.toContain(spec.namespace)
     expect(await waitForLinkGone(spec.hostLink, 2_000)).toBe(true)
-    expect(await unplugVip(spec.namespace)).toBe(false)
+    expect(await unplugNamespace(spec.namespace)).toBe(false)
   })
 
   it('unplugging with the host link removes the veth at once, even when closed connections still hold the namespace', async () => {
@@ -202,10 +202,10 @@ describe('namespaces', () => {
     for (let i = 0; i < 3; i++) {
       expect((await run(['curl', '-sS', '--max-time', '5', `http://${base}.11:8000/`], {netns: spec.namespace})).stdout).toBe('backend-1')
     }
-    expect(await unplugVip(spec.namespace, spec.hostLink)).toBe(true)
+    expect(await unplugNamespace(spec.namespace, spec.hostLink)).toBe(true)
     expect(linkExists(spec.hostLink)).toBe(false)
     expect((await plugVip(spec)).changes.map((change) => change.kind)).toEqual(['namespace', 'veth', 'address', 'route'])
-    expect(await unplugVip(spec.namespace, spec.hostLink)).toBe(true)
+    expect(await unplugNamespace(spec.namespace, spec.hostLink)).toBe(true)
     expect(linkExists(spec.hostLink)).toBe(false)
   })
 
@@ -213,15 +213,15 @@ describe('namespaces', () => {
     const spec = {...vip, namespace: `${prefix}r`, hostLink: `${prefix}rh`, address: `${base}.21`}
     for (let round = 0; round < 5; round++) {
       await plugVip(spec)
-      await unplugVip(spec.namespace)
+      await unplugNamespace(spec.namespace)
       const result = await plugVip(spec)
       expect(result.changes.map((change) => change.kind)).toEqual(['namespace', 'veth', 'address', 'route'])
-      await unplugVip(spec.namespace)
+      await unplugNamespace(spec.namespace)
     }
     await plugVip(spec)
     expect((await plugVip(spec)).changes).toEqual([])
     expect(await httpGet(`${base}.11`, 8000)).toMatchObject({status: 200})
-    await unplugVip(spec.namespace)
+    await unplugNamespace(spec.namespace)
   })
 
   it('re-plugs when the deleted namespace is still held alive, replacing its veth', async () => {
@@ -231,7 +231,7 @@ describe('namespaces', () => {
     const holder = await startCommand(['sleep', '60'], {netns: spec.namespace, timeoutMs: 60_000})
     try {
       await new Promise((resolve) => setTimeout(resolve, 50))
-      await unplugVip(spec.namespace)
+      await unplugNamespace(spec.namespace)
       expect(linkExists(spec.hostLink)).toBe(true)
       const result = await plugVip(spec)
       expect(result.changes.map((change) => change.kind)).toEqual(['namespace', 'stale-link', 'veth', 'address', 'route'])
@@ -240,7 +240,7 @@ describe('namespaces', () => {
     } finally {
       holder.kill('SIGKILL')
       await holder.finished.catch(() => undefined)
-      await unplugVip(spec.namespace, spec.hostLink)
+      await unplugNamespace(spec.namespace, spec.hostLink)
     }
   })
 
@@ -276,7 +276,7 @@ describe('plugVip (IPv6)', () => {
     expect(inside.stdout).toBe('backend-6')
     expect(await httpGet(`${ula}::11`, 8000)).toEqual({status: 200, body: 'backend-6\n'})
     expect((await plugVip(vip6)).changes).toEqual([])
-    expect(await unplugVip(vip6.namespace)).toBe(true)
+    expect(await unplugNamespace(vip6.namespace)).toBe(true)
     expect(linkExists(vip6.hostLink) ? await waitForLinkGone(vip6.hostLink, 2_000) : true).toBe(true)
   })
 })
