@@ -88,9 +88,6 @@ export interface ProcessSpec {
   certs?: readonly CertificateBundle[]
 }
 
-// liveVip lives in domain/status.ts; re-exported for the callers that import it from here.
-export {liveVip}
-
 function readIfExists(path: string): string | null {
   try {
     return readFileSync(path, 'utf8')

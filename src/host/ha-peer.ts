@@ -26,7 +26,8 @@ import {
 } from '../keepalived/render.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats, PoolExecutor} from '../executor/port.js'
 import {makePrivateDirs} from '../util/fs.js'
-import {liveVip, type LocalExecutor} from './executor.js'
+import {liveVip} from '../domain/status.js'
+import type {LocalExecutor} from './executor.js'
 import {runningMaster} from './haproxy-process.js'
 import {
   readVrrpState,

@@ -76,10 +76,6 @@ export function recordCommands(): CommandRecorder {
   return {commands, stop}
 }
 
-// formatArgv lives in util/argv.ts (ui/ and service/ print commands too); re-exported for
-// the callers that import it from here.
-export {formatArgv}
-
 function emit(record: CommandRecord): void {
   if (process.env.LBAAS_DEBUG === '1') {
     const status = record.exitCode === undefined ? record.outcome : `exit ${record.exitCode}`

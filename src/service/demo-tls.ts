@@ -6,7 +6,7 @@
  */
 import {RuntimeFailure} from '../domain/errors.js'
 import {issueLabCertificate, makeLabCa, removeLabCa, type LabCa} from '../host/lab-ca.js'
-import {formatArgv} from '../host/run.js'
+import {formatArgv} from '../util/argv.js'
 import {verifiedRequest} from '../lab/https-probe.js'
 import {createCertificate, deleteCertificate, updateCertificate} from './certificates.js'
 import type {AppContext} from './context.js'

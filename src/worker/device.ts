@@ -28,7 +28,7 @@ import {namespaceFor, ownerTag, poolLockPath, poolPaths, vipHostLink, type PoolP
 import {namespaceExists} from '../host/netns.js'
 import {liveLockHolder} from '../host/lock.js'
 import type {AppContext} from '../service/context.js'
-import type {DeployOutcome, ExecutorHooks} from '../service/executor.js'
+import type {DeployOutcome, ExecutorHooks} from '../executor/port.js'
 import {resolveSubnet} from '../service/resolve.js'
 import {getDevice, listLedger, saveDevice, saveLedgerEntry, type DeviceMode, type DeviceRow, type DeviceState} from '../store/device.js'
 import {getSubnet} from '../store/subnets.js'
