@@ -10,6 +10,8 @@ export default class PoolUpdate extends LbaasCommand {
     '<%= config.bin %> pool update web --lb-method LEAST_CONNECTIONS',
     '<%= config.bin %> pool update web --admin-state-up false',
     '<%= config.bin %> pool update web --agent lb-02',
+    '<%= config.bin %> pool update web --ha active-standby --agents lb-01,lb-02',
+    '<%= config.bin %> pool update web --ha none --agent lb-01',
   ]
   static args = {pool: Args.string({required: true, description: 'pool name or id'})}
   static flags = {
@@ -18,6 +20,8 @@ export default class PoolUpdate extends LbaasCommand {
     'lb-method': Flags.string({description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP'}),
     'admin-state-up': Flags.string({description: 'true or false (false: HAProxy answers 503)'}),
     agent: Flags.string({description: 'move the pool: local, auto or an agent name (deploys there, then removes it from where it ran)'}),
+    ha: Flags.string({description: 'active-standby (with --agents A,B: the pool runs on both, SPEC §11) or none (back to one agent)'}),
+    agents: Flags.string({description: 'with --ha active-standby: the two agents of the peers, A,B'}),
   }
 
   async run(): Promise<Pool> {
@@ -28,6 +32,8 @@ export default class PoolUpdate extends LbaasCommand {
       lb_method: flags['lb-method'],
       admin_state_up: flags['admin-state-up'],
       agent: flags.agent,
+      ha: flags.ha,
+      agents: flags.agents,
     })
     return this.show(pool)
   }

@@ -12,7 +12,8 @@ import {chooseAgent, undeployFrom} from './agents.js'
 import {applyPool, refreshPoolHealth} from './apply.js'
 import type {AppContext} from './context.js'
 import {haAgents, haLive, haOperatingStatus, planHa, withHa} from './ha.js'
-import {insertHaPool} from '../store/ha.js'
+import {getHaPool, insertHaPool} from '../store/ha.js'
+import {changeHa} from './ha-update.js'
 import {resolvePool, resolveSubnet} from './resolve.js'
 
 export interface PoolInput {
@@ -87,6 +88,9 @@ export interface PoolUpdate {
   admin_state_up?: unknown
   /** Moves the pool (SPEC §6): `local`, `auto` or an agent name. */
   agent?: unknown
+  /** SPEC §11: `active-standby` (with `agents: 'A,B'`) or `none`; changes only the placement. */
+  ha?: unknown
+  agents?: unknown
 }
 
 export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdate): Promise<Pool> {
@@ -96,10 +100,19 @@ export async function updatePool(ctx: AppContext, ref: string, update: PoolUpdat
     lb_method: update.lb_method === undefined ? undefined : lbMethod(update.lb_method),
     admin_state_up: update.admin_state_up === undefined ? undefined : bool('admin_state_up', update.admin_state_up),
   }
-  if (Object.values(changes).every((value) => value === undefined) && update.agent === undefined) {
-    throw new ValidationError('update', 'nothing to update: give at least one of --name, --description, --lb-method, --admin-state-up, --agent')
+  if (Object.values(changes).every((value) => value === undefined) && update.agent === undefined && update.ha === undefined && update.agents === undefined) {
+    throw new ValidationError('update', 'nothing to update: give at least one of --name, --description, --lb-method, --admin-state-up, --agent, --ha')
   }
   const {db} = ctx.store
+  if (update.ha !== undefined || update.agents !== undefined) {
+    if (Object.values(changes).some((value) => value !== undefined)) {
+      throw new ValidationError('ha', '--ha/--agents change where the pool runs; give the other changes in another `pool update`')
+    }
+    return changeHa(ctx, ref, {ha: update.ha, agents: update.agents, agent: update.agent})
+  }
+  if (update.agent !== undefined && ctx.store.read(() => getHaPool(db, resolvePool(db, ref).id))) {
+    throw new ValidationError('agent', 'an HA pool runs on two agents: change them with --ha active-standby --agents A,B (or --ha none --agent NAME)')
+  }
   let destination: string | undefined
   if (update.agent !== undefined) {
     const chosen = await chooseAgent(ctx, update.agent)

@@ -43,6 +43,12 @@ export function insertHaPool(db: Db, row: HaPoolRow): void {
   for (const peer of row.peers) insert.run(row.pool_id, peer.role, peer.agent, peer.address)
 }
 
+/** The pool is no longer an HA pool (its peers go with it). */
+export function deleteHaPool(db: Db, poolId: string): void {
+  db.prepare('DELETE FROM ha_peers WHERE pool_id = ?').run(poolId)
+  db.prepare('DELETE FROM ha_pools WHERE pool_id = ?').run(poolId)
+}
+
 export function replaceHaPeer(db: Db, poolId: string, peer: HaPeerRow): void {
   db.prepare('UPDATE ha_peers SET agent = ?, address = ? WHERE pool_id = ? AND role = ?').run(peer.agent, peer.address, poolId, peer.role)
 }
