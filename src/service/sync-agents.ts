@@ -25,6 +25,7 @@ import {
   type DeployedConfig,
 } from '../store/agents.js'
 import type {Db} from '../store/db.js'
+import {getHaPool, type HaRole} from '../store/ha.js'
 import {loadPoolGraph} from '../store/graph.js'
 import {deleteMemberRow, setMemberStatus} from '../store/members.js'
 import {deleteAssociationRow, setAssociationStatus} from '../store/monitors.js'
@@ -34,6 +35,8 @@ import {pingAgents, rememberLiveAgents, transportOf} from './agents.js'
 import {applyPool} from './apply.js'
 import type {AppContext} from './context.js'
 import {updatePool} from './pools.js'
+import {HA_TOPOLOGY} from './ha.js'
+import {changeHa} from './ha-update.js'
 
 export const DEFAULT_DEAD_AFTER_MS = 60_000
 export const DEFAULT_MAX_MOVES = 10
@@ -72,10 +75,19 @@ export interface PlacedPool {
   hasVip: boolean
 }
 
+/** An HA pool (SPEC §11): its two peers, each on its own agent. */
+export interface PlacedHaPool {
+  id: string
+  hasVip: boolean
+  peers: readonly {role: HaRole; agent: string}[]
+}
+
 export interface RescueInput {
   agents: readonly AgentSighting[]
-  /** Every pool placed on an agent (not `local`). */
+  /** Every plain pool placed on an agent (not `local`). */
   pools: readonly PlacedPool[]
+  /** Every HA pool: a peer on a dead agent gets a new agent. */
+  haPools?: readonly PlacedHaPool[]
   now: Date
   deadAfterMs: number
   maxMoves: number
@@ -85,6 +97,8 @@ export interface PoolMove {
   poolId: string
   from: string
   to: string
+  /** Set for an HA pool: the peer that gets a new agent. */
+  role?: HaRole
 }
 
 export interface RescuePlan {
@@ -93,8 +107,8 @@ export interface RescuePlan {
   /** Silent, but not for long enough to be dead: their pools wait. */
   silent: string[]
   moves: PoolMove[]
-  /** Pools of dead agents that do not move in this run, with why. */
-  waiting: {poolId: string; agent: string; why: 'partition' | 'max-moves' | 'no-live-agent'}[]
+  /** Pools (or HA peers) of dead agents that do not move in this run, with why. */
+  waiting: {poolId: string; agent: string; why: 'partition' | 'max-moves' | 'no-live-agent'; role?: HaRole}[]
   /** Set when more than half of the known agents look dead: nothing moves. */
   partition: {dead: number; known: number} | null
 }
@@ -103,7 +117,9 @@ export interface RescuePlan {
  * Who is dead, which pools move where (the `auto` rule: the live agent hosting fewest
  * pools, ties by name, counting the moves already planned), at most `maxMoves`, and the
  * partition guard: when more than half of the known agents look dead, the controller's own
- * network is the likelier culprit, so nothing moves.
+ * network is the likelier culprit, so nothing moves. An HA peer on a dead agent is one move:
+ * it goes to a live agent by the same rule, never to the agent of the pool's other peer
+ * (an HA peer counts as a pool on its agent).
  */
 export function planRescue(input: RescueInput): RescuePlan {
   const now = input.now.getTime()
@@ -115,28 +131,42 @@ export function planRescue(input: RescueInput): RescuePlan {
   const dead = input.agents.filter(isDead).map((agent) => agent.name)
   const silent = input.agents.filter((agent) => !agent.answered && !isDead(agent)).map((agent) => agent.name)
   const live = input.agents.filter((agent) => agent.answered).map((agent) => agent.name)
-  const stranded = input.pools
-    .filter((pool) => dead.includes(pool.agent))
-    .sort((a, b) => Number(b.hasVip) - Number(a.hasVip) || a.id.localeCompare(b.id))
+  const haPools = input.haPools ?? []
+  type Stranded = {poolId: string; agent: string; hasVip: boolean; role?: HaRole}
+  const stranded: Stranded[] = [
+    ...input.pools.filter((pool) => dead.includes(pool.agent)).map((pool): Stranded => ({poolId: pool.id, agent: pool.agent, hasVip: pool.hasVip})),
+    ...haPools.flatMap((pool) =>
+      pool.peers.filter((peer) => dead.includes(peer.agent)).map((peer): Stranded => ({poolId: pool.id, agent: peer.agent, hasVip: pool.hasVip, role: peer.role})),
+    ),
+  ].sort((a, b) => Number(b.hasVip) - Number(a.hasVip) || a.poolId.localeCompare(b.poolId) || (a.role ?? '').localeCompare(b.role ?? ''))
   const plan: RescuePlan = {dead, silent, moves: [], waiting: [], partition: null}
+  const wait = (entry: (typeof stranded)[number], why: RescuePlan['waiting'][number]['why']) =>
+    plan.waiting.push({poolId: entry.poolId, agent: entry.agent, why, ...(entry.role ? {role: entry.role} : {})})
   if (dead.length * 2 > input.agents.length) {
     plan.partition = {dead: dead.length, known: input.agents.length}
-    plan.waiting = stranded.map((pool) => ({poolId: pool.id, agent: pool.agent, why: 'partition'}))
+    for (const entry of stranded) wait(entry, 'partition')
     return plan
   }
-  const counts = new Map(live.map((name) => [name, input.pools.filter((pool) => pool.agent === name).length]))
-  for (const pool of stranded) {
-    if (live.length === 0) {
-      plan.waiting.push({poolId: pool.id, agent: pool.agent, why: 'no-live-agent'})
+  const hosted = (name: string) =>
+    input.pools.filter((pool) => pool.agent === name).length + haPools.filter((pool) => pool.peers.some((peer) => peer.agent === name)).length
+  const counts = new Map(live.map((name) => [name, hosted(name)]))
+  /** Where each HA peer runs after the moves planned so far. */
+  const peerAgent = new Map(haPools.flatMap((pool) => pool.peers.map((peer) => [`${pool.id}/${peer.role}`, peer.agent] as const)))
+  for (const entry of stranded) {
+    const otherPeer = entry.role ? peerAgent.get(`${entry.poolId}/${entry.role === 'a' ? 'b' : 'a'}`) : undefined
+    const candidates = live.filter((name) => name !== otherPeer)
+    if (candidates.length === 0) {
+      wait(entry, 'no-live-agent')
       continue
     }
     if (plan.moves.length >= input.maxMoves) {
-      plan.waiting.push({poolId: pool.id, agent: pool.agent, why: 'max-moves'})
+      wait(entry, 'max-moves')
       continue
     }
-    const to = [...live].sort((a, b) => counts.get(a)! - counts.get(b)! || a.localeCompare(b))[0]!
+    const to = [...candidates].sort((a, b) => counts.get(a)! - counts.get(b)! || a.localeCompare(b))[0]!
     counts.set(to, counts.get(to)! + 1)
-    plan.moves.push({poolId: pool.id, from: pool.agent, to})
+    if (entry.role) peerAgent.set(`${entry.poolId}/${entry.role}`, to)
+    plan.moves.push({poolId: entry.poolId, from: entry.agent, to, ...(entry.role ? {role: entry.role} : {})})
   }
   return plan
 }
@@ -177,7 +207,12 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
   const {store} = ctx
   const db = store.db
   const pools = store.read(() => listPools(db).filter((pool) => pool.agent !== 'local'))
-  let known = [...new Set([...store.read(() => listAgentRows(db)).map((row) => row.name), ...pools.map((pool) => pool.agent), ...agentsWithPendingUndeploys(db)])].sort()
+  const haRows = new Map(store.read(() => pools.flatMap((pool) => {
+    const ha = getHaPool(db, pool.id)
+    return ha ? [[pool.id, ha] as const] : []
+  })))
+  const peerAgents = [...haRows.values()].flatMap((ha) => ha.peers.map((peer) => peer.agent))
+  let known = [...new Set([...store.read(() => listAgentRows(db)).map((row) => row.name), ...pools.map((pool) => pool.agent), ...peerAgents, ...agentsWithPendingUndeploys(db)])].sort()
   if (known.length === 0) return []
   const transport = transportOf(ctx)
   if (transport.servers.length === 0) {
@@ -198,7 +233,8 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
   const discoveries = new Map(probes.filter((probe) => probe.alive && probe.discovery).map((probe) => [probe.name, probe.discovery!]))
   const rescue = planRescue({
     agents: known.map((name) => ({name, answered: discoveries.has(name), lastSeen: rows.get(name)?.last_seen ?? null})),
-    pools: pools.map((pool) => ({id: pool.id, agent: pool.agent, hasVip: pool.vip_id !== null})),
+    pools: pools.filter((pool) => !haRows.has(pool.id)).map((pool) => ({id: pool.id, agent: pool.agent, hasVip: pool.vip_id !== null})),
+    haPools: [...haRows.values()].map((ha) => ({id: ha.pool_id, hasVip: pools.find((pool) => pool.id === ha.pool_id)!.vip_id !== null, peers: ha.peers})),
     now,
     deadAfterMs: options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
     maxMoves: options.maxMoves ?? DEFAULT_MAX_MOVES,
@@ -244,7 +280,31 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
       'than mass death, so no pool is moved; check the network to the job servers and `lbaas agent list`'
     actions.push({kind: 'problem', target: 'agents', reason, apply: async () => fail('partition_guard', reason)})
   }
-  for (const move of rescue.moves) {
+  for (const [poolId, moves] of groupBy(rescue.moves.filter((move) => move.role), (move) => move.poolId)) {
+    const pool = pools.find((candidate) => candidate.id === poolId)!
+    const ha = haRows.get(poolId)!
+    const agents = ha.peers.map((peer) => moves.find((move) => move.role === peer.role)?.to ?? peer.agent)
+    const what = moves.map((move) => `peer ${move.role}'s agent ${move.from} is dead (${silence(rows.get(move.from)?.last_seen)}); its new agent: ${move.to}`)
+    actions.push({
+      kind: 'move',
+      target: poolLabel(pool),
+      reason: what.join('; '),
+      // pool update --ha active-standby --agents: the old peer's agent is owed an UNDEPLOY (it does not answer).
+      apply: async () => void (await changeHa(ctx, pool.id, {ha: HA_TOPOLOGY, agents: agents.join(',')})),
+    })
+  }
+  for (const entry of rescue.waiting.filter((waiting) => waiting.role)) {
+    const pool = pools.find((candidate) => candidate.id === entry.poolId)!
+    const reason =
+      `peer ${entry.role}'s agent ${entry.agent} is dead (${silence(rows.get(entry.agent)?.last_seen)}); ` +
+      (entry.why === 'max-moves'
+        ? `this run replaced --max-moves ${options.maxMoves ?? DEFAULT_MAX_MOVES} already: the next sync does it`
+        : entry.why === 'no-live-agent'
+          ? 'no live agent other than the other peer\'s can take it'
+          : 'not replaced (partition guard)')
+    actions.push({kind: 'problem', target: poolLabel(pool), reason, apply: async () => fail('ha_peer_lost', reason)})
+  }
+  for (const move of rescue.moves.filter((candidate) => !candidate.role)) {
     const pool = pools.find((candidate) => candidate.id === move.poolId)!
     actions.push({
       kind: 'move',
@@ -256,6 +316,9 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
   const waiting = new Map(rescue.waiting.map((entry) => [entry.poolId, entry.why]))
   for (const pool of pools) {
     if (discoveries.has(pool.agent) || rescue.moves.some((move) => move.poolId === pool.id)) continue
+    // An HA pool with a peer on a live agent is served; its lost peer is handled above.
+    const ha = haRows.get(pool.id)
+    if (ha && (ha.peers.some((peer) => discoveries.has(peer.agent)) || rescue.waiting.some((entry) => entry.poolId === pool.id && entry.role))) continue
     const graph = store.read(() => loadPoolGraph(db, pool.id))
     // Nothing is served for a pool without a VIP: a silent agent keeps it only once it is dead.
     if (!graph || (!graph.vip && !waiting.has(pool.id) && staleObjects(graph).length === 0)) continue
@@ -272,6 +335,12 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
     actions.push({kind: 'problem', target: poolLabel(pool), reason, apply: () => markUnreachable(ctx, pool, reason)})
   }
   return actions
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
+  return groups
 }
 
 function fail(code: string, reason: string): never {

@@ -10,6 +10,8 @@ import {createMember} from '../../../src/service/members.js'
 import {createPool, showPool, updatePool} from '../../../src/service/pools.js'
 import {createSubnet} from '../../../src/service/subnets.js'
 import {createVip} from '../../../src/service/vips.js'
+import {listAgents} from '../../../src/service/agents.js'
+import {planAgentSync} from '../../../src/service/sync-agents.js'
 import {pendingUndeploys} from '../../../src/store/agents.js'
 import {getHaPool} from '../../../src/store/ha.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
@@ -186,5 +188,53 @@ describe('pool update --ha none', () => {
     expect(asked(h1)).toEqual(['UNDEPLOY'])
     expect(pendingUndeploys(ctx.store.db, 'h2')).toEqual([pool.id])
     expect(showPool(ctx, 'web')).toMatchObject({agent: 'h3', status: 'ACTIVE'})
+  })
+})
+
+describe('sync on a controller: no stranded HA pool', () => {
+  async function runPlan(options: Parameters<typeof planAgentSync>[1] = {}) {
+    const actions = await planAgentSync(ctx, options)
+    const failures: string[] = []
+    for (const action of actions) {
+      try {
+        await action.apply?.()
+      } catch (error) {
+        failures.push(`${action.target}: ${(error as Error).message}`)
+      }
+    }
+    return {actions: actions.map(({kind, reason}) => ({kind, reason})), failures}
+  }
+
+  it("a dead peer's agent: the peer gets a new live agent (not the other peer's), and the old one is undeployed when it returns", async () => {
+    const [h1, h2, h3] = [network.add('h1'), network.add('h2'), network.add('h3')]
+    await listAgents(ctx)
+    const pool = await servedPoolOn('h1')
+    await updatePool(ctx, 'web', {ha: 'active-standby', agents: 'h1,h2'})
+    h2.alive = false
+    const later = new Date(Date.now() + 120_000)
+    const silent = await runPlan({now: new Date(Date.now() + 30_000), dryRun: true})
+    expect(silent.actions.filter((action) => action.kind === 'move')).toEqual([])
+    const rescued = await runPlan({now: later})
+    expect(rescued.actions).toContainEqual({kind: 'move', reason: expect.stringContaining("peer b's agent h2 is dead")})
+    expect(rescued.failures).toEqual([])
+    expect(ctx.store.read(() => getHaPool(ctx.store.db, pool.id))!.peers.map((peer) => peer.agent)).toEqual(['h1', 'h3'])
+    expect(h3.hosted.has(pool.id)).toBe(true)
+    expect(pendingUndeploys(ctx.store.db, 'h2')).toEqual([pool.id])
+    h2.alive = true
+    expect((await runPlan()).failures).toEqual([])
+    expect(h2.hosted.has(pool.id)).toBe(false)
+    expect(pendingUndeploys(ctx.store.db, 'h2')).toEqual([])
+    expect(h1.hosted.has(pool.id)).toBe(true)
+  })
+
+  it('no live agent but the other peer\'s: reported (exit 1), the pool stays served by its live peer', async () => {
+    const [, h2] = [network.add('h1'), network.add('h2')]
+    await listAgents(ctx)
+    await servedPoolOn('h1')
+    await updatePool(ctx, 'web', {ha: 'active-standby', agents: 'h1,h2'})
+    h2.alive = false
+    const run = await runPlan({now: new Date(Date.now() + 120_000)})
+    expect(run.failures).toEqual([expect.stringContaining("peer b's agent h2 is dead")])
+    expect(showPool(ctx, 'web').status).not.toBe('ERROR')
   })
 })

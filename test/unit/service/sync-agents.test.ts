@@ -143,3 +143,49 @@ describe('driftOf: when a pool on a live agent is redeployed', () => {
     expect(driftOf(graph({vip: 'PENDING_DELETE'}), 'a', undefined, undefined)).toEqual(['VIP PENDING_DELETE'])
   })
 })
+
+describe('planRescue: HA pools (SPEC §11 "a dead agent\'s HA pools get a new peer")', () => {
+  const ha = (id: string, a: string, b: string, hasVip = true) => ({id, hasVip, peers: [{role: 'a' as const, agent: a}, {role: 'b' as const, agent: b}]})
+
+  it('a peer on a dead agent moves to the live agent hosting fewest pools, never to the other peer\'s agent', () => {
+    // c hosts nothing, but is the other peer's agent: d (one pool) takes the peer.
+    const plan = planRescue(input([live('c'), live('d'), silentFor('x', 120)], [pool('p9', 'd')], {haPools: [ha('h1', 'x', 'c')]}))
+    expect(plan.moves).toEqual([{poolId: 'h1', from: 'x', to: 'd', role: 'a'}])
+  })
+
+  it('a peer counts as a pool on its agent (the auto rule)', () => {
+    const plan = planRescue(input([live('c'), live('d'), live('e'), silentFor('x', 120)], [pool('p1', 'x')], {haPools: [ha('h1', 'c', 'd')]}))
+    expect(plan.moves).toEqual([{poolId: 'p1', from: 'x', to: 'e'}])
+  })
+
+  it('a live peer\'s agent only, or no live agent: the peer waits (no-live-agent)', () => {
+    const plan = planRescue(input([live('c'), silentFor('x', 120)], [], {haPools: [ha('h1', 'c', 'x')]}))
+    expect(plan).toMatchObject({moves: [], waiting: [{poolId: 'h1', agent: 'x', why: 'no-live-agent', role: 'b'}]})
+  })
+
+  it('both peers dead: two moves to two different agents', () => {
+    const plan = planRescue(input([live('c'), live('d'), silentFor('x', 120), silentFor('y', 120)], [], {haPools: [ha('h1', 'x', 'y')]}))
+    expect(plan.moves).toEqual([
+      {poolId: 'h1', from: 'x', to: 'c', role: 'a'},
+      {poolId: 'h1', from: 'y', to: 'd', role: 'b'},
+    ])
+  })
+
+  it('each peer is one move against --max-moves; VIPs first', () => {
+    const plan = planRescue(
+      input([live('c'), live('d'), silentFor('x', 120)], [pool('p0', 'x', false)], {haPools: [ha('h2', 'c', 'x'), ha('h1', 'x', 'd')], maxMoves: 2}),
+    )
+    expect(plan.moves).toEqual([
+      {poolId: 'h1', from: 'x', to: 'c', role: 'a'},
+      {poolId: 'h2', from: 'x', to: 'd', role: 'b'},
+    ])
+    expect(plan.waiting).toEqual([{poolId: 'p0', agent: 'x', why: 'max-moves'}])
+  })
+
+  it('a silent (not yet dead) peer stays; under the partition guard nothing moves', () => {
+    expect(planRescue(input([live('c'), live('d'), silentFor('x', 30)], [], {haPools: [ha('h1', 'x', 'c')]})).moves).toEqual([])
+    const plan = planRescue(input([live('c'), silentFor('x', 120), silentFor('y', 120)], [], {haPools: [ha('h1', 'x', 'c')]}))
+    expect(plan.partition).toEqual({dead: 2, known: 3})
+    expect(plan.waiting).toEqual([{poolId: 'h1', agent: 'x', why: 'partition', role: 'a'}])
+  })
+})
