@@ -14,6 +14,7 @@ import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {RuntimeFailure} from '../domain/errors.js'
 import {parseNetwork} from '../domain/ip.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
+import {renderConfig} from '../haproxy/render.js'
 import {buildPoolView, DEFAULT_PEERS_PORT} from '../haproxy/view.js'
 import {
   DEFAULT_ADVERT_CENTISECONDS,
@@ -144,6 +145,27 @@ export async function installKeepalivedConfig(poolId: string, paths: KeepalivedP
   return 'started'
 }
 
+/** The peer's HAProxy view: the pool's, with the `peers` section that shares stick tables. */
+function haPeerView(executor: LocalExecutor, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment) {
+  const other = OTHER[assignment.role]
+  return buildPoolView(
+    {...graph, vip: liveVip(graph)},
+    {
+      ...executor.renderOptions(poolPaths(runDir, graph.pool.id)),
+      haPeers: {
+        local: {name: `peer-${assignment.role}`, address: assignment.addresses[assignment.role]},
+        remote: {name: `peer-${other}`, address: assignment.addresses[other]},
+        port: DEFAULT_PEERS_PORT,
+      },
+    },
+  )
+}
+
+/** What `lbaas sync` compares with the running peer (pure): its HAProxy configuration and its plug. */
+export function inspectableHaPeer(executor: LocalExecutor, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment): {config: string; plug: PlugSpec} {
+  return {config: renderConfig(haPeerView(executor, runDir, graph, assignment)), plug: haPeerSpec(runDir, graph, assignment).plug}
+}
+
 export async function deployHaPeer(executor: LocalExecutor, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment, hooks: ExecutorHooks): Promise<DeployOutcome> {
   if (!liveVip(graph)) {
     await removeHaPeer(executor, runDir, graph.pool.id, assignment.role)
@@ -152,18 +174,7 @@ export async function deployHaPeer(executor: LocalExecutor, runDir: string, grap
   const {plug, keepalived} = haPeerSpec(runDir, graph, assignment)
   const paths = poolPaths(runDir, graph.pool.id)
   const kpaths = keepalivedPaths(runDir, graph.pool.id)
-  const other = OTHER[assignment.role]
-  const view = buildPoolView(
-    {...graph, vip: liveVip(graph)},
-    {
-      ...executor.renderOptions(paths),
-      haPeers: {
-        local: {name: `peer-${assignment.role}`, address: assignment.addresses[assignment.role]},
-        remote: {name: `peer-${other}`, address: assignment.addresses[other]},
-        port: DEFAULT_PEERS_PORT,
-      },
-    },
-  )
+  const view = haPeerView(executor, runDir, graph, assignment)
   const keepalivedConfig = renderKeepalivedConfig(keepalived)
 
   makePrivateDirs(paths.dir)

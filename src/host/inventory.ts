@@ -23,13 +23,16 @@ import {
   POOL_NAMESPACE_PREFIX,
   VIP_LINK_PREFIX,
   ownerTag,
+  haPeerFromNamespace,
   poolIdFromNamespace,
+  type HaPeerRole,
   poolIdsIn,
   poolLockPath,
   poolPaths,
   vipHostLink,
 } from './names.js'
-import {listNamespaces} from './netns.js'
+import {haPeerStatus} from './ha-peer.js'
+import {listNamespaces, namespaceExists} from './netns.js'
 import {planVipPlug, type PlugSpec} from './plug.js'
 import {findProcesses, type ProcessInfo} from './proc.js'
 import {settleWithConcurrency} from '../util/concurrency.js'
@@ -73,8 +76,10 @@ export interface HostInventory {
   vipLinks: OwnedName[]
   managedBridges: OwnedName[]
   labNamespaces: OwnedName[]
-  /** Plug steps still needed, by pool id (for the requested plugs). */
+  /** Plug steps still needed, by pool id (for the requested plugs; an HA peer's plug under its pool id). */
   plugs: Record<string, string[]>
+  /** The requested HA peers of this host (SPEC §11), by pool id: their namespace and keepalived. */
+  haPeers: Record<string, {namespace: boolean; keepalivedRunning: boolean}>
   /** The requested bridges. */
   bridges: Record<string, BridgeReport>
 }
@@ -82,6 +87,8 @@ export interface HostInventory {
 export interface InventoryRequest {
   runDir: string
   plugs?: readonly PlugSpec[]
+  /** This host's HA peers to look at (namespace `lbaas-<id>-<a|b>`, keepalived). */
+  haPeers?: readonly {poolId: string; role: HaPeerRole}[]
   bridges?: readonly {name: string; gatewayCidr?: string; managed: boolean}[]
 }
 
@@ -158,7 +165,7 @@ export async function takeInventory(request: InventoryRequest): Promise<HostInve
   const plugs: Record<string, string[]> = {}
   // Each plan runs `ip` inside the namespace: a few at once, not one after another.
   await settleWithConcurrency(request.plugs ?? [], 8, async (spec) => {
-    const id = poolIdFromNamespace(spec.namespace)
+    const id = poolIdFromNamespace(spec.namespace) ?? haPeerFromNamespace(spec.namespace)?.poolId
     if (!id) return
     try {
       plugs[id] = (await planVipPlug(spec)).changes.map((change) => change.detail)
@@ -166,6 +173,11 @@ export async function takeInventory(request: InventoryRequest): Promise<HostInve
       plugs[id] = [`cannot inspect the plug: ${(error as Error).message}`]
     }
   })
+  const haPeers: Record<string, {namespace: boolean; keepalivedRunning: boolean}> = {}
+  for (const {poolId, role} of request.haPeers ?? []) {
+    const status = haPeerStatus(runDir, poolId, role)
+    haPeers[poolId] = {namespace: namespaceExists(status.namespace), keepalivedRunning: status.keepalivedRunning}
+  }
   const bridges: Record<string, BridgeReport> = {}
   for (const wanted of request.bridges ?? []) {
     const link = inspectLink(wanted.name)
@@ -184,6 +196,7 @@ export async function takeInventory(request: InventoryRequest): Promise<HostInve
     owner,
     runEntries,
     poolNamespaces,
+    haPeers,
     vipLinks: listLinks(VIP_LINK_PREFIX).map((name) => ({name, ours: aliasIs(name, owner)})),
     managedBridges: listLinks(MANAGED_BRIDGE_PREFIX).map((name) => ({name, ours: aliasIs(name, owner)})),
     labNamespaces,

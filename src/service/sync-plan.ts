@@ -47,6 +47,8 @@ export interface WantedPool {
   configSha: string | null
   /** `pool PENDING_UPDATE`, `member … PENDING_CREATE`, … */
   pending: string[]
+  /** Set when this host runs a peer of the HA pool (SPEC §11): namespace `lbaas-<id>-<role>`, with keepalived. */
+  haRole?: 'a' | 'b'
 }
 
 export interface WantedDevice {
@@ -87,7 +89,15 @@ export function planSync(wants: SyncWants, host: HostInventory): SyncStep[] {
   const namespaces = new Set(host.poolNamespaces.map((namespace) => namespace.id))
   return [
     ...planBridges(wants.subnets, host),
-    ...wants.pools.flatMap((pool) => planPool(pool, entries.get(pool.id), namespaces.has(pool.id), host.plugs[pool.id] ?? [])),
+    ...wants.pools.flatMap((pool) => {
+      const peer = pool.haRole ? host.haPeers[pool.id] : undefined
+      const planned = planPool(pool, entries.get(pool.id), pool.haRole ? peer?.namespace === true : namespaces.has(pool.id), host.plugs[pool.id] ?? [])
+      // An HA peer also needs its keepalived (it holds the VIP when this peer is MASTER).
+      if (!pool.served || !peer?.namespace || peer.keepalivedRunning) return planned
+      const deploy = planned.find((step) => step.kind === 'deploy')
+      if (deploy) return planned.map((step) => (step === deploy ? {...step, reason: `${step.reason}; keepalived not running`} : step))
+      return [{kind: 'deploy', target: pool.target, reason: 'keepalived not running', operation: {type: 'apply-pool', poolId: pool.id}} satisfies SyncStep]
+    }),
     ...(wants.device ? planDevice(wants.device, entries.get(wants.device.id)) : []),
     ...wants.labDown.map((name): SyncStep => ({kind: 'start-lab-backend', target: `lab backend ${name}`, reason: 'not running', operation: {type: 'start-lab-backend', name}})),
     ...planOrphans(wants, host),

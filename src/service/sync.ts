@@ -27,6 +27,7 @@ import {haHostLink, hostLockPath, labBackendNames, namespaceFor, poolPaths, vipH
 import {rmRunFiles} from '../host/run-files.js'
 import {stopBackend} from '../lab/lab-host.js'
 import {getDevice} from '../store/device.js'
+import {getHaLocalPeer} from '../store/ha.js'
 import {loadPoolGraph} from '../store/graph.js'
 import {listLabBackends} from '../store/lab.js'
 import {getPool, listPools} from '../store/pools.js'
@@ -153,15 +154,25 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
   // host looks like an orphan below, and is kept by the fresh read under its lock (operationOf).
   await pausePoint('sync-after-state-read')
   const served = graphs.filter((graph) => liveVip(graph))
+  // This host's peers of HA pools (an agent's part of SPEC §11) run in `lbaas-<id>-<a|b>` with another configuration.
+  const haPeers = new Map(ctx.store.read(() => graphs.flatMap((graph) => {
+    const row = getHaLocalPeer(db, graph.pool.id)
+    return row ? [[graph.pool.id, {role: row.role, virtualRouterId: row.virtual_router_id, addresses: {a: row.address_a, b: row.address_b}}] as const] : []
+  })))
+  const inspected = (graph: PoolGraph) => {
+    const assignment = haPeers.get(graph.pool.id)
+    return assignment ? local.inspectHaPeer(graph, assignment) : {config: local.render(graph).config, plug: local.plugSpecOf(graph)}
+  }
   const inventory = await takeInventory({
     runDir: ctx.runDir,
     plugs: served.flatMap((graph) => {
       try {
-        return [local.plugSpecOf(graph)]
+        return [inspected(graph).plug]
       } catch {
         return []
       }
     }),
+    haPeers: served.filter((graph) => haPeers.has(graph.pool.id)).map((graph) => ({poolId: graph.pool.id, role: haPeers.get(graph.pool.id)!.role})),
     bridges: subnets.map((subnet) => ({name: subnet.bridge, managed: subnet.managed, gatewayCidr: `${subnet.gateway_ip}/${subnet.cidr.split('/')[1]}`})),
   })
   const deviceConfig = device && device.state === 'ACTIVE' ? await ctx.device.renderStored() : null
@@ -170,8 +181,9 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
       id: graph.pool.id,
       target: poolTarget(graph),
       served: liveVip(graph) !== null,
-      configSha: liveVip(graph) ? sha256(local.render(graph).config) : null,
+      configSha: liveVip(graph) ? sha256(inspected(graph).config) : null,
       pending: pendingObjects(graph),
+      ...(haPeers.has(graph.pool.id) ? {haRole: haPeers.get(graph.pool.id)!.role} : {}),
     })),
     allPoolIds: new Set(allPools.map((pool) => pool.id)),
     // An HA peer's link (SPEC §11) belongs to its pool too.

@@ -27,6 +27,7 @@ const inventory = (over: Partial<HostInventory> = {}): HostInventory => ({
   managedBridges: [],
   labNamespaces: [],
   plugs: {},
+  haPeers: {},
   bridges: {},
   ...over,
 })
@@ -180,5 +181,31 @@ describe('planSync', () => {
 
   it('lab backends that are down are started', () => {
     expect(planSync(wants({labDown: ['b1']}), inventory())).toEqual([{kind: 'start-lab-backend', target: 'lab backend b1', reason: 'not running', operation: {type: 'start-lab-backend', name: 'b1'}}])
+  })
+})
+
+describe('planSync: this host\'s peer of an HA pool (SPEC §11, namespace lbaas-<id>-<a|b>)', () => {
+  const peer = pool({haRole: 'a'})
+  const healthy = {runEntries: [entry()], haPeers: {[ID]: {namespace: true, keepalivedRunning: true}}}
+
+  it('plans nothing when its namespace, HAProxy (peer configuration) and keepalived run: a second sync is quiet', () => {
+    // The plain `lbaas-<id>` namespace is absent (an HA peer never has one): not a reason.
+    expect(planSync(wants({pools: [peer], allPoolIds: new Set([ID])}), inventory(healthy))).toEqual([])
+  })
+
+  it('redeploys when its peer namespace is missing, or keepalived does not run', () => {
+    const missing = planSync(wants({pools: [peer], allPoolIds: new Set([ID])}), inventory({...healthy, haPeers: {[ID]: {namespace: false, keepalivedRunning: false}}}))
+    expect(missing).toEqual([expect.objectContaining({kind: 'deploy', reason: 'namespace missing'})])
+    const stopped = planSync(wants({pools: [peer], allPoolIds: new Set([ID])}), inventory({...healthy, haPeers: {[ID]: {namespace: true, keepalivedRunning: false}}}))
+    expect(stopped).toEqual([expect.objectContaining({kind: 'deploy', reason: 'keepalived not running', operation: {type: 'apply-pool', poolId: ID}})])
+    const both = planSync(
+      wants({pools: [pool({haRole: 'b', configSha: 'b'.repeat(64)})], allPoolIds: new Set([ID])}),
+      inventory({...healthy, haPeers: {[ID]: {namespace: true, keepalivedRunning: false}}}),
+    )
+    expect(both).toEqual([expect.objectContaining({kind: 'deploy', reason: 'running configuration differs from the state file; keepalived not running'})])
+  })
+
+  it('a plain pool still needs its own namespace', () => {
+    expect(planSync(wants({pools: [pool()], allPoolIds: new Set([ID])}), inventory(healthy))).toEqual([expect.objectContaining({kind: 'deploy', reason: 'namespace missing'})])
   })
 })
