@@ -194,6 +194,14 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
     expect((await shown()).master).toBe(master)
   })
 
+  it('lbaas sync on each agent inspects its peer where it runs (lbaas-<id>-<a|b>, keepalived) and plans nothing', async () => {
+    for (const role of ['a', 'b'] as const) {
+      const agentCli = cliFor(agentDirs[role].path)
+      const plan = await agentCli.json<{kind: string; target: string; reason: string}[]>(['sync', '--dry-run', '--json'])
+      expect(plan.filter((step) => step.target.includes(pool.id))).toEqual([])
+    }
+  })
+
   it("fails over when the MASTER's whole namespace is gone and its agent stopped", async () => {
     const master = (await shown()).master!
     const started = performance.now()
