@@ -19,7 +19,7 @@ export default class PoolUpdate extends LbaasCommand {
     description: Flags.string({description: 'new description'}),
     'lb-method': Flags.string({description: 'ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP'}),
     'admin-state-up': Flags.string({description: 'true or false (false: HAProxy answers 503)'}),
-    agent: Flags.string({description: 'move the pool: local, auto or an agent name (deploys there, then removes it from where it ran)'}),
+    agent: Flags.string({description: 'move the pool: local, auto or an agent name (deploys there, then removes it from where it ran); with --ha none: the one agent that keeps it (default: the agent of peer a)'}),
     ha: Flags.string({description: 'active-standby (with --agents A,B: the pool runs on both, SPEC §11) or none (back to one agent)'}),
     agents: Flags.string({description: 'with --ha active-standby: the two agents of the peers, A,B'}),
   }

@@ -30,7 +30,6 @@ import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
 import {planVipPlug, plugVip, unplugNamespace, type PlugPlan, type PlugSpec} from './plug.js'
-import {inspectableHaPeer, type HaPeerAssignment} from './ha-peer.js'
 
 export interface LocalExecutorOptions {
   runDir: string
@@ -63,8 +62,8 @@ export interface HostInspector {
   render(graph: PoolGraph): {config: string}
   /** The VIP plug the graph asks for, for the inventory to inspect. */
   plugSpecOf(graph: PoolGraph): PlugSpec
-  /** The same two for this host's peer of an HA pool (SPEC §11: `lbaas-<id>-<a|b>`). */
-  inspectHaPeer(graph: PoolGraph, assignment: HaPeerAssignment): {config: string; plug: PlugSpec}
+  /** What rendering a pool on this host takes (an HA peer's configuration is rendered from it: host/ha-peer.ts). */
+  renderOptions: LocalExecutor['renderOptions']
   removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
 }
 
@@ -171,10 +170,6 @@ export class LocalExecutor implements PoolExecutor {
     const vip = liveVip(graph)
     if (!vip) throw new RuntimeFailure('internal_error', `internal error: pool ${graph.pool.id} has no live VIP`)
     return this.plugSpec(graph, vip)
-  }
-
-  inspectHaPeer(graph: PoolGraph, assignment: HaPeerAssignment): {config: string; plug: PlugSpec} {
-    return inspectableHaPeer(this, this.options.runDir, graph, assignment)
   }
 
   render(graph: PoolGraph): {view: HaproxyView; config: string; paths: PoolPaths} {

@@ -146,7 +146,7 @@ export async function installKeepalivedConfig(poolId: string, paths: KeepalivedP
 }
 
 /** The peer's HAProxy view: the pool's, with the `peers` section that shares stick tables. */
-function haPeerView(executor: LocalExecutor, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment) {
+function haPeerView(executor: Pick<LocalExecutor, 'renderOptions'>, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment) {
   const other = OTHER[assignment.role]
   return buildPoolView(
     {...graph, vip: liveVip(graph)},
@@ -162,7 +162,7 @@ function haPeerView(executor: LocalExecutor, runDir: string, graph: PoolGraph, a
 }
 
 /** What `lbaas sync` compares with the running peer (pure): its HAProxy configuration and its plug. */
-export function inspectableHaPeer(executor: LocalExecutor, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment): {config: string; plug: PlugSpec} {
+export function inspectableHaPeer(executor: Pick<LocalExecutor, 'renderOptions'>, runDir: string, graph: PoolGraph, assignment: HaPeerAssignment): {config: string; plug: PlugSpec} {
   return {config: renderConfig(haPeerView(executor, runDir, graph, assignment)), plug: haPeerSpec(runDir, graph, assignment).plug}
 }
 

@@ -20,6 +20,7 @@ import {RuntimeFailure} from '../domain/errors.js'
 import {isPending} from '../domain/status.js'
 import type {PoolGraph} from '../domain/types.js'
 import {liveVip} from '../domain/status.js'
+import {inspectableHaPeer} from '../host/ha-peer.js'
 import {inspectRunEntry, takeInventory} from '../host/inventory.js'
 import {deleteBridge, deleteLink} from '../host/links.js'
 import {acquireLock, withLock} from '../host/lock.js'
@@ -161,7 +162,7 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
   })))
   const inspected = (graph: PoolGraph) => {
     const assignment = haPeers.get(graph.pool.id)
-    return assignment ? local.inspectHaPeer(graph, assignment) : {config: local.render(graph).config, plug: local.plugSpecOf(graph)}
+    return assignment ? inspectableHaPeer(local, ctx.runDir, graph, assignment) : {config: local.render(graph).config, plug: local.plugSpecOf(graph)}
   }
   const inventory = await takeInventory({
     runDir: ctx.runDir,
