@@ -127,18 +127,15 @@ describe('pool update --ha active-standby --agents A,B', () => {
   it('a failure after an in-place undeploy redeploys the old placement; a silent destination gets a pending undeploy', async () => {
     const [h1, h2] = [network.add('h1'), network.add('h2')]
     const pool = await servedPoolOn('h1')
-    h2.alive = false
     // h1 refuses the HA deploy only (it still takes the plain one back).
     h1.handler = (message) =>
       message.lbaas_action === 'DEPLOY' && (message as {ha?: unknown}).ha
         ? {lbaas_response: 'FAIL', error: {code: 'config_rejected', message: 'no', exit: 3}}
         : respond(h1, message)
-    // h2 must answer DISCOVER when the change starts, then goes silent.
-    h2.alive = true
-    const silence = h2
+    // h2 answers DISCOVER when the change starts, then goes silent.
     const original = network.send.bind(network)
     network.send = async (name, message) => {
-      if (name === 'h2' && message.lbaas_action !== 'DISCOVER') silence.alive = false
+      if (name === 'h2' && message.lbaas_action !== 'DISCOVER') h2.alive = false
       return original(name, message)
     }
     await rejectionOf(updatePool(ctx, 'web', {ha: 'active-standby', agents: 'h1,h2'}))
