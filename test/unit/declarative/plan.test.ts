@@ -37,7 +37,7 @@ const member = (n: number, poolId = POOL_ID, overrides: Partial<Member> = {}): M
 
 const vip = (overrides: Partial<Vip> = {}, stack: string | null = 'shop'): StateSnapshot['vips'][number] => ({
   id: VIP_ID, name: 'web-vip', description: '', pool_id: POOL_ID, subnet_id: SUBNET_ID, address: '198.18.0.100', protocol: 'HTTP',
-  protocol_port: 80, connection_limit: -1, session_persistence: null, admin_state_up: true, status: 'ACTIVE', status_description: null,
+  protocol_port: 80, connection_limit: -1, session_persistence: null, syslog: null, admin_state_up: true, status: 'ACTIVE', status_description: null,
   ...overrides, stack,
 })
 
@@ -60,7 +60,7 @@ function webPool(overrides: Partial<DesiredPool> = {}): DesiredPool {
       {address: '198.18.0.11', protocol_port: 8000, weight: 1, admin_state_up: true},
       {address: '198.18.0.12', protocol_port: 8000, weight: 1, admin_state_up: true},
     ],
-    vip: {name: 'web-vip', description: '', subnet: 'lab', protocol: 'HTTP', protocol_port: 80, connection_limit: -1, session_persistence: null, admin_state_up: true},
+    vip: {name: 'web-vip', description: '', subnet: 'lab', protocol: 'HTTP', protocol_port: 80, connection_limit: -1, session_persistence: null, syslog: null, admin_state_up: true},
     ...overrides,
   }
 }
