@@ -109,6 +109,14 @@ describe('planApply', () => {
     expect(plan.destructive).toEqual(['replug VIP web-vip from 198.18.0.100 to 198.18.0.101'])
   })
 
+  it('a VIP syslog change is a field change that reloads the pool', () => {
+    const logged = webPool()
+    logged.vip = {...logged.vip!, syslog: '198.18.0.5:514'}
+    const plan = planApply(deployedState(), desired([logged]), {prune: false})
+    expect(find(plan.actions, 'vip', 'web-vip')!.fields).toEqual({syslog: {from: null, to: '198.18.0.5:514'}})
+    expect(find(plan.actions, 'pool', 'web')!.host).toBe('reload')
+  })
+
   it('a weight or admin state alone goes through the runtime API', () => {
     const pool = webPool()
     pool.members[1] = {...pool.members[1], weight: 5, admin_state_up: false}
