@@ -85,6 +85,7 @@ export function exportFile(state: StateSnapshot, selection: ExportSelection): {f
                 address: vip.address,
                 connection_limit: vip.connection_limit,
                 session_persistence: vip.session_persistence,
+                ...(vip.syslog === null ? {} : {syslog: vip.syslog}),
                 admin_state_up: vip.admin_state_up,
               }
             : null,

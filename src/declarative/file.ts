@@ -52,6 +52,8 @@ export interface DesiredVip {
   address?: string
   connection_limit: number
   session_persistence: SessionPersistence | null
+  /** Access log copy to a syslog server (`IPv4:PORT` / `[IPv6]:PORT`); null: the ring only. */
+  syslog: string | null
   admin_state_up: boolean
 }
 

@@ -410,12 +410,12 @@ class Planner {
       return
     }
     const now = {...vipFields({...current, subnet: this.subnetName(current.subnet_id)})}
-    const fields = diff(now, vipFields(vip), ['name', 'description', 'subnet', 'protocol_port', 'address', 'connection_limit', 'session_persistence', 'admin_state_up'])
+    const fields = diff(now, vipFields(vip), ['name', 'description', 'subnet', 'protocol_port', 'address', 'connection_limit', 'session_persistence', 'syslog', 'admin_state_up'])
     if ('address' in fields || 'subnet' in fields) {
       this.replugs.add(desired.name)
       this.destructive.push(`replug VIP ${current.name} from ${current.address} to ${vip.address}`)
     }
-    if (['protocol_port', 'connection_limit', 'session_persistence', 'admin_state_up'].some((field) => field in fields)) this.reloads.add(desired.name)
+    if (['protocol_port', 'connection_limit', 'session_persistence', 'syslog', 'admin_state_up'].some((field) => field in fields)) this.reloads.add(desired.name)
     this.push({kind: 'vip', name: vip.name, op: 'none', fields, host: null, id: current.id, pool: desired.name})
   }
 
@@ -536,7 +536,7 @@ const endpoint = (member: {address: string; protocol_port: number}): string => `
 const memberName = (pool: string, member: {address: string; protocol_port: number}): string =>
   member.address.includes(':') ? `${pool}/[${member.address}]:${member.protocol_port}` : `${pool}/${endpoint(member)}`
 
-function vipFields(vip: Pick<Vip, 'name' | 'description' | 'protocol_port' | 'address' | 'connection_limit' | 'session_persistence' | 'admin_state_up'> & {subnet: string}) {
+function vipFields(vip: Pick<Vip, 'name' | 'description' | 'protocol_port' | 'address' | 'connection_limit' | 'session_persistence' | 'syslog' | 'admin_state_up'> & {subnet: string}) {
   return {
     name: vip.name,
     description: vip.description,
@@ -545,6 +545,7 @@ function vipFields(vip: Pick<Vip, 'name' | 'description' | 'protocol_port' | 'ad
     address: vip.address,
     connection_limit: vip.connection_limit,
     session_persistence: vip.session_persistence as SessionPersistence | null,
+    syslog: vip.syslog,
     admin_state_up: vip.admin_state_up,
   }
 }

@@ -109,6 +109,10 @@ export const APPLY_FILE_SCHEMA = {
                   cookie_name: {type: 'string', description: 'Required for APP_COOKIE, forbidden otherwise.'},
                 },
               },
+              syslog: {
+                type: ['string', 'null'],
+                description: 'Also send the access log to this syslog server (UDP): IPv4:PORT or [IPv6]:PORT, no host name. Default null.',
+              },
               admin_state_up: {...BOOL, description: 'Default true.'},
             },
           },

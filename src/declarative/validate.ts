@@ -198,6 +198,7 @@ function vipOf(
     protocol_port: checker.check(join(path, 'protocol_port'), () => rules.protocolPort(item.protocol_port)),
     connection_limit: checker.optional(item, 'connection_limit', path, (value) => rules.connectionLimit(value, safeConnectionLimit), -1),
     session_persistence: checker.optional(item, 'session_persistence', path, rules.sessionPersistence, null),
+    syslog: checker.optional(item, 'syslog', path, rules.syslogAddress, null),
     admin_state_up: checker.optional(item, 'admin_state_up', path, (value) => rules.bool('admin_state_up', value), true),
   }
   const address = checker.optional(item, 'address', path, (value) => rules.ipAddress('address', value).address, undefined)

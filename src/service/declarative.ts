@@ -313,6 +313,7 @@ function writeRows(db: Db, plan: Plan, agents: Map<string, string>): Work {
         default_cert: null,
         sni_certs: [],
         redirect_http: false,
+        syslog: desired.syslog,
         admin_state_up: desired.admin_state_up,
         status: 'PENDING_CREATE',
         status_description: null,

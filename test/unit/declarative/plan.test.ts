@@ -37,7 +37,7 @@ const member = (n: number, poolId = POOL_ID, overrides: Partial<Member> = {}): M
 
 const vip = (overrides: Partial<Vip> = {}, stack: string | null = 'shop'): StateSnapshot['vips'][number] => ({
   id: VIP_ID, name: 'web-vip', description: '', pool_id: POOL_ID, subnet_id: SUBNET_ID, address: '198.18.0.100', protocol: 'HTTP',
-  protocol_port: 80, connection_limit: -1, session_persistence: null, default_cert: null, sni_certs: [], redirect_http: false, admin_state_up: true, status: 'ACTIVE', status_description: null,
+  protocol_port: 80, connection_limit: -1, session_persistence: null, default_cert: null, sni_certs: [], redirect_http: false, syslog: null, admin_state_up: true, status: 'ACTIVE', status_description: null,
   ...overrides, stack,
 })
 
@@ -60,7 +60,7 @@ function webPool(overrides: Partial<DesiredPool> = {}): DesiredPool {
       {address: '198.18.0.11', protocol_port: 8000, weight: 1, admin_state_up: true},
       {address: '198.18.0.12', protocol_port: 8000, weight: 1, admin_state_up: true},
     ],
-    vip: {name: 'web-vip', description: '', subnet: 'lab', protocol: 'HTTP', protocol_port: 80, connection_limit: -1, session_persistence: null, admin_state_up: true},
+    vip: {name: 'web-vip', description: '', subnet: 'lab', protocol: 'HTTP', protocol_port: 80, connection_limit: -1, session_persistence: null, syslog: null, admin_state_up: true},
     ...overrides,
   }
 }
@@ -107,6 +107,14 @@ describe('planApply', () => {
     expect(find(plan.actions, 'vip', 'web-vip')!.fields).toEqual({address: {from: '198.18.0.100', to: '198.18.0.101'}})
     expect(find(plan.actions, 'pool', 'web')!.host).toBe('replug')
     expect(plan.destructive).toEqual(['replug VIP web-vip from 198.18.0.100 to 198.18.0.101'])
+  })
+
+  it('a VIP syslog change is a field change that reloads the pool', () => {
+    const logged = webPool()
+    logged.vip = {...logged.vip!, syslog: '198.18.0.5:514'}
+    const plan = planApply(deployedState(), desired([logged]), {prune: false})
+    expect(find(plan.actions, 'vip', 'web-vip')!.fields).toEqual({syslog: {from: null, to: '198.18.0.5:514'}})
+    expect(find(plan.actions, 'pool', 'web')!.host).toBe('reload')
   })
 
   it('a weight or admin state alone goes through the runtime API', () => {
