@@ -251,4 +251,8 @@ export const MIGRATIONS: readonly string[] = [
     address_b          TEXT NOT NULL
   );
   `,
+  // Apply files own certificates too (SPEC §8.1 `certs:`): --prune deletes only its stack's.
+  `
+  ALTER TABLE certificates ADD COLUMN stack TEXT;
+  `,
 ]
