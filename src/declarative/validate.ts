@@ -119,7 +119,7 @@ function uniqueNames(checker: Checker, list: string, names: (string | undefined)
 
 const FILE_KEYS = ['cert_file', 'key_file', 'chain_file'] as const
 const PEM_KEYS = ['cert_pem', 'key_pem', 'chain_pem'] as const
-const FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/
+const FINGERPRINT = /^[0-9a-f]{64}$/
 
 /** Shape only: the material is read and checked (src/tls, as `cert create`) by the service. */
 function certOf(checker: Checker, item: unknown, path: string): DesiredCert | undefined {
@@ -144,7 +144,7 @@ function certOf(checker: Checker, item: unknown, path: string): DesiredCert | un
   const hasPems = PEM_KEYS.some((key) => item[key] !== undefined)
   const fingerprint = item.fingerprint_sha256
   if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint))) {
-    checker.add(join(path, 'fingerprint_sha256'), 'must be a SHA-256 fingerprint as `cert show` prints it (AB:CD:…, 32 bytes)')
+    checker.add(join(path, 'fingerprint_sha256'), 'must be a SHA-256 fingerprint as `cert show` prints it (64 hex digits)')
   }
   if (hasFiles && hasPems) checker.add(path, 'give either cert_file/key_file[/chain_file] or cert_pem/key_pem[/chain_pem], not both')
   if ((hasFiles || hasPems) && fingerprint !== undefined) checker.add(join(path, 'fingerprint_sha256'), 'goes only with a reference (a name alone); the material gives the fingerprint')
