@@ -136,6 +136,9 @@ class Planner {
           this.problems.push({path: `${path}.fingerprint_sha256`, message: `certificate ${desired.name} now has fingerprint ${existing.fingerprint_sha256} (renewed since this file was written); drop the fingerprint or give the new material`})
           return
         }
+        // A reference uses the certificate without claiming it: no label, whatever its stack.
+        this.push({kind: 'cert', name: desired.name, op: 'none', fields: {}, host: null, id: existing.id})
+        return
       }
       const op = this.ownership('cert', desired.name, path, existing)
       if (op === undefined) return

@@ -5,7 +5,9 @@
 import {describe, expect, it} from 'vitest'
 
 import type {DesiredFile, DesiredPool} from '../../../src/declarative/file.js'
+import {exportFile} from '../../../src/declarative/export.js'
 import {planApply, type Action} from '../../../src/declarative/plan.js'
+import {validateApplyFile} from '../../../src/declarative/validate.js'
 import type {StateSnapshot} from '../../../src/declarative/state.js'
 import type {Member, Monitor, Pool, Subnet, Vip} from '../../../src/domain/types.js'
 
@@ -318,9 +320,26 @@ describe('planApply: certificates (SPEC §8.1 certs:)', () => {
     expect(plan.conflicts).toEqual([{path: 'certs[0]', message: `cert shop-cert (${CERT_ID}) belongs to stack other`}])
   })
 
-  it('adopts an unlabelled certificate', () => {
-    const plan = planApply(tlsState(null), desired([tlsPool()], {certs: [{name: 'shop-cert'}]}), {prune: false})
+  it('adopts an unlabelled certificate given with its material; a reference alone uses it without claiming it', () => {
+    const plan = planApply(tlsState(null), desired([tlsPool()], {certs: [withMaterial(FP_OLD)]}), {prune: false})
     expect(find(plan.actions, 'cert', 'shop-cert')!.op).toBe('adopt')
+    for (const stack of [null, 'other']) {
+      const reference = planApply(tlsState(stack), desired([tlsPool()], {certs: [{name: 'shop-cert'}]}), {prune: false})
+      expect(reference.conflicts).toEqual([])
+      expect(reference.changed).toBe(false)
+    }
+  })
+
+  it('exports certificates by reference only: a name and a fingerprint, never key material; applying it plans nothing', () => {
+    const state = tlsState()
+    const {file} = exportFile(state, {stack: 'shop', poolIds: [POOL_ID]})
+    const text = JSON.stringify(file)
+    expect((file as {certs: unknown}).certs).toEqual([{name: 'shop-cert', fingerprint_sha256: FP_OLD}])
+    for (const secret of ['PRIVATE', 'BEGIN', 'key_pem', 'cert_pem', 'key_sha256', 'k1']) expect(text).not.toContain(secret)
+    expect((file as {pools: {vip: unknown}[]}).pools[0].vip).toMatchObject({protocol: 'TERMINATED_HTTPS', default_cert: 'shop-cert', sni_certs: [], redirect_http: false})
+    const {file: again, problems} = validateApplyFile(JSON.parse(text), 10_000)
+    expect(problems).toEqual([])
+    expect(planApply(state, again!, {prune: true}).changed).toBe(false)
   })
 
   it('--prune deletes a certificate of the stack no VIP serves any more, and only then', () => {
