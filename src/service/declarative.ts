@@ -145,6 +145,10 @@ export async function applyFile(ctx: AppContext, request: ApplyRequest): Promise
   const errors = await rotateCerts(ctx, plan, bundles)
   errors.push(...(await converge(ctx, plan, work, request.parallel ?? defaultParallelism())))
   errors.push(...pruneCerts(ctx, plan))
+  for (const action of plan.actions) {
+    if (action.kind !== 'cert' || (action.op !== 'create' && action.op !== 'update')) continue
+    for (const warning of bundles.get(action.name)?.warnings ?? []) ctx.notify.warn(`certificate ${action.name}: ${warning}`)
+  }
   return reportOf(plan, errors)
 }
 
