@@ -112,6 +112,18 @@ describe('apply with certificates', () => {
     expect(await reloads()).toBe(before)
   }, 60_000)
 
+  it('refuses a key that does not match with its path, exit 2, nothing changed', async () => {
+    const other = certs.issue('other', {sans: [host]})
+    copyFileSync(other.keyFile, `${fileDir()}/shop.key`)
+    const before = await world.cli.json<Certificate[]>(['cert', 'list', '--json'])
+    const result = await world.cli.run(['apply', '-f', filePath()])
+    expect(result.exitCode).toBe(2)
+    expect(result.stderr).toContain('certs[0].key_file: the private key does not match the certificate')
+    expect(result.stderr + result.stdout).not.toContain('PRIVATE KEY')
+    expect(await world.cli.json<Certificate[]>(['cert', 'list', '--json'])).toEqual(before)
+    expect(await servedFingerprint()).toBe(before.find((cert) => cert.name === certName)!.fingerprint_sha256)
+  }, 30_000)
+
   it('exports the certificate by reference only, and export | apply -f - plans nothing', async () => {
     const exported = await world.cli.run(['export', '--stack', stack])
     expect(exported.exitCode).toBe(0)
