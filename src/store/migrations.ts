@@ -255,4 +255,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE vips ADD COLUMN syslog TEXT;
   `,
+  // Apply files own certificates too (SPEC §8.1 `certs:`): --prune deletes only its stack's.
+  `
+  ALTER TABLE certificates ADD COLUMN stack TEXT;
+  `,
 ]

@@ -123,6 +123,7 @@ export type VipChanges = Partial<
     | 'pool_id'
     | 'subnet_id'
     | 'address'
+    | 'protocol'
     | 'protocol_port'
     | 'connection_limit'
     | 'admin_state_up'
@@ -135,8 +136,9 @@ export type VipChanges = Partial<
 >
 
 export function updateVipRow(db: Db, id: string, changes: VipChanges): void {
-  const {session_persistence: persistence, default_cert, sni_certs, redirect_http, ...rest} = changes
+  const {session_persistence: persistence, default_cert, sni_certs, redirect_http, protocol, ...rest} = changes
   const tls = {
+    ...(protocol === undefined ? {} : protocolColumns({protocol})),
     ...(default_cert === undefined ? {} : {default_cert_id: default_cert}),
     ...(redirect_http === undefined ? {} : {redirect_http}),
   }
@@ -154,6 +156,8 @@ export function updateVipRow(db: Db, id: string, changes: VipChanges): void {
     'default_cert_id',
     'redirect_http',
     'syslog',
+    'protocol',
+    'tls_terminated',
   ])
   if (sql) db.prepare(`UPDATE vips SET ${sql} WHERE id = @id`).run({...values, id})
   if (sni_certs !== undefined) setSniCerts(db, id, sni_certs)
