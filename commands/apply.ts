@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {applyFile, convergenceFailure, defaultParallelism, readApplySource, type ChangeReport} from '../src/service/declarative.js'
+import {applyFile, applySourceDir, convergenceFailure, defaultParallelism, readApplySource, type ChangeReport} from '../src/service/declarative.js'
 import {BASE_FLAGS_WITHOUT_FORMAT, LbaasCommand} from '../src/ui/lbaas-command.js'
 import {renderApplied} from '../src/ui/plan-view.js'
 
@@ -29,6 +29,7 @@ export default class Apply extends LbaasCommand {
     const text = await readApplySource(flags.file)
     const report = await applyFile(await this.ctx, {
       text,
+      baseDir: applySourceDir(flags.file),
       prune: flags.prune,
       parallel: flags.parallel,
       confirm: async (destructive) => {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {planFile, readApplySource, type PlanResult} from '../src/service/declarative.js'
+import {applySourceDir, planFile, readApplySource, type PlanResult} from '../src/service/declarative.js'
 import {BASE_FLAGS_WITHOUT_FORMAT, LbaasCommand} from '../src/ui/lbaas-command.js'
 import {renderPlan} from '../src/ui/plan-view.js'
 
@@ -25,7 +25,7 @@ export default class Plan extends LbaasCommand {
   async run(): Promise<PlanResult> {
     const {flags} = await this.parseCommand(Plan)
     const text = await readApplySource(flags.file)
-    const result = planFile(await this.ctx, {text, prune: flags.prune})
+    const result = planFile(await this.ctx, {text, baseDir: applySourceDir(flags.file), prune: flags.prune})
     if (this.output.format === 'json') await this.show({changed: result.changed, actions: result.actions, errors: result.errors})
     else process.stdout.write(renderPlan(result))
     if (flags['detailed-exitcode'] && result.changed) this.exit(6)

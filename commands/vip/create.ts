@@ -32,6 +32,7 @@ export default class VipCreate extends LbaasCommand {
     'default-cert': Flags.string({description: 'TERMINATED_HTTPS: certificate served when no SNI name matches (name or id)'}),
     'sni-cert': Flags.string({multiple: true, description: 'TERMINATED_HTTPS: another certificate, chosen by its SANs (repeatable)'}),
     'redirect-http': Flags.boolean({description: 'TERMINATED_HTTPS: also listen on port 80 and answer 301 to https://'}),
+    syslog: Flags.string({description: 'also send the access log to this syslog server (IPv4:PORT or [IPv6]:PORT, UDP)'}),
   }
 
   async run(): Promise<Vip> {

@@ -10,6 +10,7 @@ export default class VipUpdate extends LbaasCommand {
     '<%= config.bin %> vip update web-vip --connection-limit 500',
     '<%= config.bin %> vip update web-vip --session-persistence none',
     '<%= config.bin %> vip update web-vip --admin-state-up false',
+    '<%= config.bin %> vip update web-vip --syslog 198.18.0.5:514',
     '<%= config.bin %> vip update web-https --sni-cert shop --sni-cert blog --redirect-http true',
   ]
   static args = {vip: Args.string({required: true, description: 'VIP name or id'})}
@@ -24,6 +25,7 @@ export default class VipUpdate extends LbaasCommand {
     'sni-cert': Flags.string({multiple: true, description: 'TERMINATED_HTTPS: the SNI certificates (repeatable; replaces the list)'}),
     'no-sni-certs': Flags.boolean({description: 'TERMINATED_HTTPS: remove every SNI certificate', exclusive: ['sni-cert']}),
     'redirect-http': Flags.string({description: 'TERMINATED_HTTPS: true or false (port-80 listener answering 301 to https://)'}),
+    syslog: Flags.string({description: 'also send the access log to this syslog server (IPv4:PORT or [IPv6]:PORT, UDP), or none to stop'}),
   }
 
   async run(): Promise<Vip> {
@@ -38,6 +40,7 @@ export default class VipUpdate extends LbaasCommand {
       default_cert: flags['default-cert'],
       sni_certs: flags['no-sni-certs'] ? [] : flags['sni-cert'],
       redirect_http: flags['redirect-http'],
+      syslog: flags.syslog,
     })
     return this.show(vip)
   }

@@ -42,11 +42,20 @@ export function exportFile(state: StateSnapshot, selection: ExportSelection): {f
   }
   if (problems.length > 0) return {problems}
   const subnetName = (id: string) => state.subnets.find((subnet) => subnet.id === id)!.name
+  // Certificates by reference only (never key material or PEM): a name and the fingerprint
+  // the certificate has, which apply reads as "exists, keep as is".
+  const certName = (id: string) => state.certs.find((cert) => cert.id === id)?.name ?? id
+  const exportedVips = state.vips.filter((vip) => pools.some((pool) => pool.id === vip.pool_id) && vip.status !== 'PENDING_DELETE')
+  const usedCertIds = new Set(exportedVips.flatMap((vip) => [...(vip.default_cert === null ? [] : [vip.default_cert]), ...vip.sni_certs]))
+  const certs = state.certs
+    .filter((cert) => usedCertIds.has(cert.id) || cert.stack === selection.stack)
+    .map((cert) => ({name: cert.name, fingerprint_sha256: cert.fingerprint_sha256}))
   return {
     problems,
     file: {
       apiVersion: API_VERSION,
       stack: selection.stack,
+      ...(certs.length > 0 ? {certs} : {}),
       subnets: state.subnets
         .filter((subnet) => subnetIds.has(subnet.id))
         .map((subnet) => ({name: subnet.name, cidr: subnet.cidr, gateway_ip: subnet.gateway_ip, ...(subnet.managed ? {} : {bridge: subnet.bridge})})),
@@ -81,10 +90,14 @@ export function exportFile(state: StateSnapshot, selection: ExportSelection): {f
                 description: vip.description,
                 subnet: subnetName(vip.subnet_id),
                 protocol: vip.protocol,
+                ...(vip.protocol === 'TERMINATED_HTTPS'
+                  ? {default_cert: vip.default_cert === null ? null : certName(vip.default_cert), sni_certs: vip.sni_certs.map(certName), redirect_http: vip.redirect_http}
+                  : {}),
                 protocol_port: vip.protocol_port,
                 address: vip.address,
                 connection_limit: vip.connection_limit,
                 session_persistence: vip.session_persistence,
+                ...(vip.syslog === null ? {} : {syslog: vip.syslog}),
                 admin_state_up: vip.admin_state_up,
               }
             : null,

@@ -3,7 +3,7 @@
  * default filled in except those that depend on the state (a VIP's address, a pool's
  * `auto` agent), which the planner settles.
  */
-import type {LbMethod, MonitorType, Protocol, SessionPersistence} from '../domain/types.js'
+import type {LbMethod, MonitorType, Protocol, SessionPersistence, VipProtocol} from '../domain/types.js'
 
 export const API_VERSION = 'lbaas/v1'
 
@@ -46,12 +46,19 @@ export interface DesiredVip {
   description: string
   /** A subnet name; defaults to the pool's. */
   subnet: string
-  protocol: Protocol
+  /** TERMINATED_HTTPS on an HTTP pool terminates TLS (SPEC §9). */
+  protocol: VipProtocol
   protocol_port: number
+  /** TERMINATED_HTTPS only: certificate names (in the file's `certs` or the state); null, [] and false otherwise. */
+  default_cert: string | null
+  sni_certs: string[]
+  redirect_http: boolean
   /** Absent: kept when the VIP exists, the first free address when it is created. */
   address?: string
   connection_limit: number
   session_persistence: SessionPersistence | null
+  /** Access log copy to a syslog server (`IPv4:PORT` / `[IPv6]:PORT`); null: the ring only. */
+  syslog: string | null
   admin_state_up: boolean
 }
 
@@ -71,13 +78,32 @@ export interface DesiredPool {
   vip: DesiredVip | null
 }
 
-/**
- * The whole desired state. Certificates (SPEC §9) join as a `certs` list and VIP fields
- * (`default_cert`, `sni_certs`, `redirect_http`) through the same path: schema property,
- * validation in validate.ts, a kind in the planner.
- */
+/** Where a certificate's material comes from: files (relative to the apply file) or inline PEM. */
+export type CertSource =
+  | {kind: 'files'; cert_file: string; key_file: string; chain_file?: string}
+  | {kind: 'inline'; cert_pem: string; key_pem: string; chain_pem?: string}
+
+/** The material of a certificate after it was read and checked (src/tls), as the planner compares it. */
+export interface CheckedCert {
+  fingerprint_sha256: string
+  /** sha256 of the normalised (PKCS#8) key: compares keys without carrying them in the plan. */
+  key_sha256: string
+}
+
+export interface DesiredCert {
+  name: string
+  /** Absent: a reference only (what `export` writes): the certificate must exist and is kept as is. */
+  source?: CertSource
+  /** With a reference: the fingerprint the existing certificate must have. */
+  fingerprint_sha256?: string
+  /** Set by the service once the source is read and checked; the planner needs it for every source. */
+  checked?: CheckedCert
+}
+
+/** The whole desired state. */
 export interface DesiredFile {
   stack: string
+  certs: DesiredCert[]
   subnets: DesiredSubnet[]
   monitors: DesiredMonitor[]
   pools: DesiredPool[]

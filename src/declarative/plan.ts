@@ -15,7 +15,7 @@ import type {Member, Monitor, Pool, SessionPersistence, Subnet, Vip} from '../do
 import type {DesiredFile, DesiredMember, DesiredMonitor, DesiredPool, DesiredSubnet, DesiredVip, Problem} from './file.js'
 import type {Labelled, StateSnapshot} from './state.js'
 
-export type ActionKind = 'subnet' | 'monitor' | 'pool' | 'member' | 'vip'
+export type ActionKind = 'cert' | 'subnet' | 'monitor' | 'pool' | 'member' | 'vip'
 export type ActionOp = 'create' | 'update' | 'delete' | 'adopt' | 'none'
 export type HostEffect = 'deploy' | 'reload' | 'runtime' | 'replug' | 'undeploy' | 'none'
 
@@ -26,11 +26,11 @@ export interface FieldChange {
 
 export interface Action {
   kind: ActionKind
-  /** Subnet, monitor, pool or VIP name; a member is `POOL/ADDRESS:PORT`. */
+  /** Certificate, subnet, monitor, pool or VIP name; a member is `POOL/ADDRESS:PORT`. */
   name: string
   op: ActionOp
   fields: Record<string, FieldChange>
-  /** Pools only: what the host must do for the pool. */
+  /** Pools: what the host must do for the pool; certificates: `runtime` when a rotation reaches deployed VIPs. */
   host: HostEffect | null
   /** The existing object; absent for create. */
   id?: string
@@ -85,10 +85,12 @@ class Planner {
   ) {}
 
   run(): Plan {
+    this.certs()
     this.subnets()
     this.monitors()
     const resolvedPools = this.pools()
     this.pruneMonitorsAndSubnets()
+    this.pruneCerts()
     const changed = this.actions.some((action) => action.op !== 'none' || (action.host !== null && action.host !== 'none'))
     return {
       stack: this.file.stack,
@@ -116,6 +118,80 @@ class Planner {
     if (action.op === 'none' && Object.keys(action.fields).length > 0) action.op = 'update'
     this.actions.push(action)
     return action
+  }
+
+  // ---- certificates --------------------------------------------------------------
+
+  private certs(): void {
+    this.file.certs.forEach((desired, index) => {
+      const path = `certs[${index}]`
+      const existing = this.state.certs.find((cert) => cert.name === desired.name)
+      if (!desired.source) {
+        // A reference (what export writes): the certificate must exist; it is kept as is.
+        if (!existing) {
+          this.problems.push({path, message: `no certificate named ${desired.name} in the state; give cert_file and key_file (or cert_pem and key_pem)`})
+          return
+        }
+        if (desired.fingerprint_sha256 !== undefined && desired.fingerprint_sha256 !== existing.fingerprint_sha256) {
+          this.problems.push({path: `${path}.fingerprint_sha256`, message: `certificate ${desired.name} now has fingerprint ${existing.fingerprint_sha256} (renewed since this file was written); drop the fingerprint or give the new material`})
+          return
+        }
+        // A reference uses the certificate without claiming it: no label, whatever its stack.
+        this.push({kind: 'cert', name: desired.name, op: 'none', fields: {}, host: null, id: existing.id})
+        return
+      }
+      const op = this.ownership('cert', desired.name, path, existing)
+      if (op === undefined) return
+      const checked = desired.checked
+      if (!existing) {
+        this.push({kind: 'cert', name: desired.name, op, fields: {fingerprint_sha256: {from: null, to: checked?.fingerprint_sha256}}, host: null})
+        return
+      }
+      const fields: Record<string, FieldChange> = {}
+      if (desired.source && checked) {
+        if (checked.fingerprint_sha256 !== existing.fingerprint_sha256) fields.fingerprint_sha256 = {from: existing.fingerprint_sha256, to: checked.fingerprint_sha256}
+        if (checked.key_sha256 !== existing.key_sha256) fields.key = {from: 'current', to: 'replaced'}
+      }
+      const deployed = existing.used_by.some((vipId) => this.state.vips.some((vip) => vip.id === vipId))
+      const rotates = Object.keys(fields).length > 0
+      this.push({kind: 'cert', name: desired.name, op, fields, host: rotates && deployed ? 'runtime' : null, id: existing.id})
+    })
+  }
+
+  private certExists(name: string): boolean {
+    return this.file.certs.some((cert) => cert.name === name) || this.state.certs.some((cert) => cert.name === name)
+  }
+
+  private certName(id: string | null): string | null {
+    return id === null ? null : (this.state.certs.find((cert) => cert.id === id)?.name ?? id)
+  }
+
+  private checkVipCerts(vip: DesiredVip, path: string): void {
+    const refs: [string, string | null][] = [[`${path}.default_cert`, vip.default_cert], ...vip.sni_certs.map((name, index): [string, string] => [`${path}.sni_certs[${index}]`, name])]
+    for (const [at, name] of refs) {
+      if (name !== null && !this.certExists(name)) this.problems.push({path: at, message: `no certificate named ${name} in the file or the state`})
+    }
+  }
+
+  /** --prune: the stack's certificates the file no longer lists, unless a VIP that stays serves them. */
+  private pruneCerts(): void {
+    if (!this.options.prune) return
+    const leaving = new Set(this.actions.filter((action) => action.kind === 'vip' && action.op === 'delete').map((action) => action.id))
+    const filePools = new Set(this.file.pools.map((pool) => pool.name))
+    for (const cert of this.state.certs) {
+      if (cert.stack !== this.file.stack || this.file.certs.some((desired) => desired.name === cert.name)) continue
+      const outside = cert.used_by
+        .map((vipId) => this.state.vips.find((vip) => vip.id === vipId))
+        .filter((vip): vip is Labelled<Vip> => vip !== undefined && !leaving.has(vip.id))
+        .filter((vip) => !filePools.has(this.state.pools.find((pool) => pool.id === vip.pool_id)?.name ?? ''))
+      const inFile = this.file.pools.filter((pool) => pool.vip !== null && (pool.vip.default_cert === cert.name || pool.vip.sni_certs.includes(cert.name)))
+      const users = [...outside.map((vip) => `VIP ${vip.name}`), ...inFile.map((pool) => `VIP ${pool.vip!.name}`)]
+      if (users.length > 0) {
+        this.conflicts.push({path: 'certs', message: `certificate ${cert.name} is no longer in the file but ${[...new Set(users)].join(', ')} use it`})
+        continue
+      }
+      this.push({kind: 'cert', name: cert.name, op: 'delete', fields: {}, host: null, id: cert.id})
+    }
   }
 
   // ---- subnets -------------------------------------------------------------------
@@ -226,6 +302,7 @@ class Planner {
       desired.monitors.forEach((name, monitorIndex) => {
         if (!this.monitorByName(name)) this.problems.push({path: `${path}.monitors[${monitorIndex}]`, message: `no monitor named ${name} in the file or the state`})
       })
+      if (desired.vip) this.checkVipCerts(desired.vip, `${path}.vip`)
       const vip = desired.vip && this.resolveVip(desired, existing, addresses, `${path}.vip`)
       resolved.push({...desired, vip: vip ?? null})
       if (!existing) this.createPool(desired, vip ?? null)
@@ -409,13 +486,17 @@ class Planner {
       this.push({kind: 'vip', name: current.name, op: 'delete', fields: {}, host: null, id: current.id, pool: desired.name})
       return
     }
-    const now = {...vipFields({...current, subnet: this.subnetName(current.subnet_id)})}
-    const fields = diff(now, vipFields(vip), ['name', 'description', 'subnet', 'protocol_port', 'address', 'connection_limit', 'session_persistence', 'admin_state_up'])
+    const now = {
+      ...vipFields({...current, subnet: this.subnetName(current.subnet_id)}),
+      default_cert: this.certName(current.default_cert),
+      sni_certs: current.sni_certs.map((id) => this.certName(id)),
+    }
+    const fields = diff(now, vipFields(vip), ['name', 'description', 'subnet', 'protocol', 'protocol_port', 'address', 'connection_limit', 'session_persistence', 'syslog', 'admin_state_up', 'default_cert', 'sni_certs', 'redirect_http'])
     if ('address' in fields || 'subnet' in fields) {
       this.replugs.add(desired.name)
       this.destructive.push(`replug VIP ${current.name} from ${current.address} to ${vip.address}`)
     }
-    if (['protocol_port', 'connection_limit', 'session_persistence', 'admin_state_up'].some((field) => field in fields)) this.reloads.add(desired.name)
+    if (['protocol', 'protocol_port', 'connection_limit', 'session_persistence', 'syslog', 'admin_state_up', 'default_cert', 'sni_certs', 'redirect_http'].some((field) => field in fields)) this.reloads.add(desired.name)
     this.push({kind: 'vip', name: vip.name, op: 'none', fields, host: null, id: current.id, pool: desired.name})
   }
 
@@ -536,15 +617,26 @@ const endpoint = (member: {address: string; protocol_port: number}): string => `
 const memberName = (pool: string, member: {address: string; protocol_port: number}): string =>
   member.address.includes(':') ? `${pool}/[${member.address}]:${member.protocol_port}` : `${pool}/${endpoint(member)}`
 
-function vipFields(vip: Pick<Vip, 'name' | 'description' | 'protocol_port' | 'address' | 'connection_limit' | 'session_persistence' | 'admin_state_up'> & {subnet: string}) {
+function vipFields(
+  vip: Pick<Vip, 'name' | 'description' | 'protocol' | 'protocol_port' | 'address' | 'connection_limit' | 'session_persistence' | 'syslog' | 'admin_state_up' | 'redirect_http'> & {
+    subnet: string
+    default_cert: string | null
+    sni_certs: (string | null)[]
+  },
+) {
   return {
     name: vip.name,
     description: vip.description,
     subnet: vip.subnet,
+    protocol: vip.protocol,
+    default_cert: vip.default_cert,
+    sni_certs: vip.sni_certs,
+    redirect_http: vip.redirect_http,
     protocol_port: vip.protocol_port,
     address: vip.address,
     connection_limit: vip.connection_limit,
     session_persistence: vip.session_persistence as SessionPersistence | null,
+    syslog: vip.syslog,
     admin_state_up: vip.admin_state_up,
   }
 }

@@ -21,6 +21,26 @@ export const APPLY_FILE_SCHEMA = {
   properties: {
     apiVersion: {const: 'lbaas/v1', description: 'Format version: lbaas/v1.'},
     stack: {...NAME, description: 'Owner label of every object this file makes; --prune deletes only objects with this label. 1–64 of A-Z a-z 0-9 . _ -'},
+    certs: {
+      type: 'array',
+      description:
+        'TLS certificates (SPEC §9), referred to by name from TERMINATED_HTTPS VIPs, checked like `lbaas cert create`. An entry with a name alone (what `lbaas export` writes) means: the certificate exists, keep it as is. New material for an existing name rotates it on every VIP serving it through the runtime API, without a reload.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: {...NAME, description: 'Unique certificate name, 1–64 of A-Z a-z 0-9 . _ - (not shaped like a UUID).'},
+          cert_file: {type: 'string', minLength: 1, description: 'PEM certificate (a fullchain.pem may carry the chain after the leaf); relative paths are from the apply file\'s directory (the current directory with -f -).'},
+          key_file: {type: 'string', minLength: 1, description: 'PEM private key of the certificate, unencrypted (RSA ≥ 2048 or EC P-256/P-384).'},
+          chain_file: {type: 'string', minLength: 1, description: 'PEM intermediates, from the one that signed the leaf towards the root.'},
+          cert_pem: {type: 'string', minLength: 1, description: 'The certificate inline (instead of cert_file).'},
+          key_pem: {type: 'string', minLength: 1, description: 'The private key inline (instead of key_file).'},
+          chain_pem: {type: 'string', minLength: 1, description: 'The chain inline (instead of chain_file).'},
+          fingerprint_sha256: {type: 'string', description: 'With a name alone: the SHA-256 fingerprint the existing certificate must have (export writes it; a renewed certificate makes the reference stale: plan reports it).'},
+        },
+      },
+    },
     subnets: {
       type: 'array',
       description: 'Networks (Linux bridges) members and VIPs live on. Subnets cannot be changed in place.',
@@ -96,7 +116,10 @@ export const APPLY_FILE_SCHEMA = {
               name: {...DISPLAY_NAME, description: 'Unique VIP name.'},
               description: TEXT,
               subnet: {type: 'string', description: "Subnet name; default: the pool's."},
-              protocol: {enum: ['HTTP', 'HTTPS', 'TCP'], description: "Default: the pool's protocol (and must equal it)."},
+              protocol: {enum: ['HTTP', 'HTTPS', 'TCP', 'TERMINATED_HTTPS'], description: "Default: the pool's protocol (and must equal it), or TERMINATED_HTTPS on an HTTP pool: TLS ends at the VIP."},
+              default_cert: {...NAME, description: 'TERMINATED_HTTPS only, required: the certificate (by name) served when no SNI certificate matches.'},
+              sni_certs: {type: 'array', items: NAME, description: 'TERMINATED_HTTPS only: more certificates (by name), chosen by the name the client asks for.'},
+              redirect_http: {...BOOL, description: 'TERMINATED_HTTPS only: answer port 80 of the VIP address with a 301 to https; default false.'},
               protocol_port: PORT,
               address: {type: 'string', description: 'Inside the subnet; default: the first free address, kept across applies once assigned.'},
               connection_limit: {type: 'integer', minimum: -1, description: '-1 (unlimited) or 1–the host maximum (lbaas doctor).'},
@@ -108,6 +131,10 @@ export const APPLY_FILE_SCHEMA = {
                   type: {enum: ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE']},
                   cookie_name: {type: 'string', description: 'Required for APP_COOKIE, forbidden otherwise.'},
                 },
+              },
+              syslog: {
+                type: ['string', 'null'],
+                description: 'Also send the access log to this syslog server (UDP): IPv4:PORT or [IPv6]:PORT, no host name. Default null.',
               },
               admin_state_up: {...BOOL, description: 'Default true.'},
             },

@@ -1,5 +1,5 @@
 /** What the planner reads of the state file: every object, with its stack label. */
-import type {Association, Member, Monitor, Pool, Subnet, Vip} from '../domain/types.js'
+import type {Association, Certificate, Member, Monitor, Pool, Subnet, Vip} from '../domain/types.js'
 
 export type Labelled<T> = T & {stack: string | null}
 
@@ -12,4 +12,6 @@ export interface StateSnapshot {
   /** In association order. */
   associations: Association[]
   vips: Labelled<Vip>[]
+  /** With the sha256 of their key (never the key): a rotation is a new fingerprint or a new key. */
+  certs: Labelled<Certificate & {key_sha256: string}>[]
 }

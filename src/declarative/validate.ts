@@ -11,6 +11,8 @@ import {ValidationError} from '../domain/errors.js'
 import * as rules from '../domain/validation.js'
 import {isUsableHost} from '../domain/ip.js'
 import {
+  type CertSource,
+  type DesiredCert,
   type DesiredFile,
   type DesiredMember,
   type DesiredMonitor,
@@ -84,9 +86,11 @@ export function validateApplyFile(value: unknown, safeConnectionLimit: number): 
   const checker = new Checker()
   if (!isRecord(value)) return {problems: [{path: '(file)', message: 'must be a mapping with apiVersion, stack, subnets, monitors and pools'}]}
   const stack = checker.check('stack', () => rules.stackName(value.stack))
+  const certs = listAt(value.certs).map((item, index) => certOf(checker, item, `certs[${index}]`))
   const subnets = listAt(value.subnets).map((item, index) => subnetOf(checker, item, `subnets[${index}]`))
   const monitors = listAt(value.monitors).map((item, index) => monitorOf(checker, item, `monitors[${index}]`))
   const pools = listAt(value.pools).map((item, index) => poolOf(checker, item, `pools[${index}]`, safeConnectionLimit))
+  uniqueNames(checker, 'certs', certs.map((cert) => cert?.name))
   uniqueNames(checker, 'subnets', subnets.map((subnet) => subnet?.name))
   uniqueNames(checker, 'monitors', monitors.map((monitor) => monitor?.name))
   uniqueNames(checker, 'pools', pools.map((pool) => pool?.name))
@@ -97,7 +101,7 @@ export function validateApplyFile(value: unknown, safeConnectionLimit: number): 
   const problems = [...checker.problems].map(([path, message]) => ({path, message}))
   if (problems.length > 0 || stack === undefined) return {problems}
   return {
-    file: {stack, subnets: subnets as DesiredSubnet[], monitors: monitors as DesiredMonitor[], pools: pools as DesiredPool[]},
+    file: {stack, certs: certs as DesiredCert[], subnets: subnets as DesiredSubnet[], monitors: monitors as DesiredMonitor[], pools: pools as DesiredPool[]},
     problems: [],
   }
 }
@@ -111,6 +115,51 @@ function uniqueNames(checker: Checker, list: string, names: (string | undefined)
     if (first === undefined) seen.set(name, index)
     else checker.add(`${list}[${index}]${suffix}`, `${JSON.stringify(name)} is already used by ${list}[${first}]`)
   })
+}
+
+const FILE_KEYS = ['cert_file', 'key_file', 'chain_file'] as const
+const PEM_KEYS = ['cert_pem', 'key_pem', 'chain_pem'] as const
+const FINGERPRINT = /^[0-9a-f]{64}$/
+
+/** Shape only: the material is read and checked (src/tls, as `cert create`) by the service. */
+function certOf(checker: Checker, item: unknown, path: string): DesiredCert | undefined {
+  if (!isRecord(item)) return undefined
+  const name = checker.check(join(path, 'name'), () => rules.certificateName(item.name))
+  const text = (key: string) => {
+    const value = item[key]
+    if (value === undefined) return undefined
+    if (typeof value !== 'string' || value.length === 0) {
+      checker.add(join(path, key), 'must be a non-empty string')
+      return undefined
+    }
+    if (value.includes('\0')) {
+      checker.add(join(path, key), 'must not contain a NUL byte')
+      return undefined
+    }
+    return value
+  }
+  const files = FILE_KEYS.map(text)
+  const pems = PEM_KEYS.map(text)
+  const hasFiles = FILE_KEYS.some((key) => item[key] !== undefined)
+  const hasPems = PEM_KEYS.some((key) => item[key] !== undefined)
+  const fingerprint = item.fingerprint_sha256
+  if (fingerprint !== undefined && (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint))) {
+    checker.add(join(path, 'fingerprint_sha256'), 'must be a SHA-256 fingerprint as `cert show` prints it (64 hex digits)')
+  }
+  if (hasFiles && hasPems) checker.add(path, 'give either cert_file/key_file[/chain_file] or cert_pem/key_pem[/chain_pem], not both')
+  if ((hasFiles || hasPems) && fingerprint !== undefined) checker.add(join(path, 'fingerprint_sha256'), 'goes only with a reference (a name alone); the material gives the fingerprint')
+  let source: CertSource | undefined
+  if (hasFiles && !hasPems) {
+    if (item.cert_file === undefined) checker.add(join(path, 'cert_file'), 'required with key_file')
+    if (item.key_file === undefined) checker.add(join(path, 'key_file'), 'required with cert_file')
+    if (files[0] !== undefined && files[1] !== undefined) source = {kind: 'files', cert_file: files[0], key_file: files[1], ...(files[2] === undefined ? {} : {chain_file: files[2]})}
+  } else if (hasPems && !hasFiles) {
+    if (item.cert_pem === undefined) checker.add(join(path, 'cert_pem'), 'required with key_pem')
+    if (item.key_pem === undefined) checker.add(join(path, 'key_pem'), 'required with cert_pem')
+    if (pems[0] !== undefined && pems[1] !== undefined) source = {kind: 'inline', cert_pem: pems[0], key_pem: pems[1], ...(pems[2] === undefined ? {} : {chain_pem: pems[2]})}
+  }
+  if (name === undefined) return undefined
+  return {name, ...(source ? {source} : {}), ...(typeof fingerprint === 'string' && !hasFiles && !hasPems ? {fingerprint_sha256: fingerprint} : {})}
 }
 
 function subnetOf(checker: Checker, item: unknown, path: string): DesiredSubnet | undefined {
@@ -186,10 +235,13 @@ function vipOf(
   pool: {protocol?: DesiredPool['protocol']; subnet?: string},
   safeConnectionLimit: number,
 ): DesiredVip | undefined {
-  const protocol = item.protocol === undefined ? pool.protocol : checker.check(join(path, 'protocol'), () => rules.protocol(item.protocol))
-  if (protocol !== undefined && pool.protocol !== undefined && protocol !== pool.protocol) {
+  const protocol = item.protocol === undefined ? pool.protocol : checker.check(join(path, 'protocol'), () => rules.vipProtocol(item.protocol))
+  if (protocol === 'TERMINATED_HTTPS' && pool.protocol !== undefined && pool.protocol !== 'HTTP') {
+    checker.add(join(path, 'protocol'), `TERMINATED_HTTPS needs an HTTP pool; the pool is ${pool.protocol}`)
+  } else if (protocol !== undefined && protocol !== 'TERMINATED_HTTPS' && pool.protocol !== undefined && protocol !== pool.protocol) {
     checker.add(join(path, 'protocol'), `${protocol} does not match the pool's protocol ${pool.protocol}`)
   }
+  const tls = tlsOf(checker, item, path, protocol === 'TERMINATED_HTTPS')
   const vip = {
     name: checker.check(join(path, 'name'), () => rules.displayName(item.name)),
     description: checker.optional(item, 'description', path, (value) => rules.freeText('description', value), ''),
@@ -198,9 +250,30 @@ function vipOf(
     protocol_port: checker.check(join(path, 'protocol_port'), () => rules.protocolPort(item.protocol_port)),
     connection_limit: checker.optional(item, 'connection_limit', path, (value) => rules.connectionLimit(value, safeConnectionLimit), -1),
     session_persistence: checker.optional(item, 'session_persistence', path, rules.sessionPersistence, null),
+    syslog: checker.optional(item, 'syslog', path, rules.syslogAddress, null),
     admin_state_up: checker.optional(item, 'admin_state_up', path, (value) => rules.bool('admin_state_up', value), true),
   }
   const address = checker.optional(item, 'address', path, (value) => rules.ipAddress('address', value).address, undefined)
-  if (Object.values(vip).includes(undefined)) return undefined
-  return {...(vip as Omit<DesiredVip, 'address'>), ...(address === undefined ? {} : {address})}
+  if (Object.values(vip).includes(undefined) || tls === undefined) return undefined
+  return {...(vip as Omit<DesiredVip, 'address' | keyof typeof tls>), ...tls, ...(address === undefined ? {} : {address})}
+}
+
+/** default_cert, sni_certs, redirect_http: TERMINATED_HTTPS only, and then a default certificate is required. */
+function tlsOf(checker: Checker, item: Record_, path: string, terminated: boolean): Pick<DesiredVip, 'default_cert' | 'sni_certs' | 'redirect_http'> | undefined {
+  if (!terminated) {
+    for (const key of ['default_cert', 'sni_certs', 'redirect_http']) {
+      if (item[key] !== undefined && item[key] !== null) checker.add(join(path, key), 'only a TERMINATED_HTTPS VIP takes certificates')
+    }
+    return {default_cert: null, sni_certs: [], redirect_http: false}
+  }
+  if (item.default_cert === undefined || item.default_cert === null) {
+    checker.add(join(path, 'default_cert'), 'required for a TERMINATED_HTTPS VIP (a certificate name)')
+    return undefined
+  }
+  const defaultCert = checker.check(join(path, 'default_cert'), () => rules.certificateName(item.default_cert))
+  const sni = listAt(item.sni_certs).map((name, index) => checker.check(`${path}.sni_certs[${index}]`, () => rules.certificateName(name)))
+  uniqueNames(checker, `${path}.sni_certs`, sni, '')
+  const redirect = checker.optional(item, 'redirect_http', path, (value) => rules.bool('redirect_http', value), false)
+  if (defaultCert === undefined || sni.includes(undefined) || redirect === undefined) return undefined
+  return {default_cert: defaultCert, sni_certs: sni as string[], redirect_http: redirect}
 }

@@ -110,6 +110,8 @@ export interface Vip {
   default_cert: string | null
   sni_certs: string[]
   redirect_http: boolean
+  /** Access log copy (SPEC §10): a syslog server as `IPv4:PORT` or `[IPv6]:PORT`; null: the ring only. */
+  syslog: string | null
   admin_state_up: boolean
   status: ProvisioningStatus
   status_description: string | null

@@ -164,6 +164,12 @@ export function ipEndpoint(field: string, value: unknown): {address: string; por
   return {address: parsed.address, port, family: parsed.family, text: parsed.family === 6 ? `[${parsed.address}]:${port}` : `${parsed.address}:${port}`}
 }
 
+/** A VIP's syslog server (SPEC §10): `IPv4:PORT` or `[IPv6]:PORT`, canonical; `none` or null clears it. No host names. */
+export function syslogAddress(value: unknown): string | null {
+  if (value === null || value === 'none') return null
+  return ipEndpoint('syslog', value).text
+}
+
 /** A subnet's CIDR: IPv4 up to /30, IPv6 up to /126 (room for a gateway and a VIP). */
 export function subnetCidr(cidr: unknown): Network {
   if (typeof cidr !== 'string') throw new ValidationError('cidr', 'cidr must be a string such as 198.18.0.0/24')

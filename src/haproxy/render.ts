@@ -80,6 +80,7 @@ export function globalSection(global: GlobalView): string[] {
     directive`hard-stop-after ${formatDuration(global.hardStopAfter)}`,
   ]
   if (global.logTarget) body.push(directive`log ${global.logTarget} local0`)
+  if (global.syslog) body.push(`log ${endpoint(global.syslog.address, global.syslog.port)} format rfc5424 local0`)
   return ['global', ...indent(body)]
 }
 

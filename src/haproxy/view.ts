@@ -13,7 +13,7 @@ import {RuntimeFailure, UsageError} from '../domain/errors.js'
 import {canonicalAddress} from '../domain/ip.js'
 import {drivingMonitor} from '../domain/status.js'
 import type {CertificateBundle, Member, Monitor, PoolGraph, Protocol, Vip} from '../domain/types.js'
-import {expandExpectedCodes} from '../domain/validation.js'
+import {expandExpectedCodes, ipEndpoint} from '../domain/validation.js'
 
 /** Durations are milliseconds; the renderer writes whole seconds as `Ns`. */
 export type Milliseconds = number
@@ -48,6 +48,8 @@ export interface GlobalView {
   hardStopAfter: Milliseconds
   /** `log <target> local0`, e.g. `ring@lbaas-log`; null: no logging. */
   logTarget: string | null
+  /** The VIP's syslog server (SPEC §10): a second `log` line, RFC 5424 over UDP. Absent: the ring only. */
+  syslog?: {address: string; port: number}
 }
 
 /** `peers` section: stick tables pushed to the other HA peer, so persistence survives a failover. */
@@ -486,6 +488,12 @@ export function buildPoolView(graph: PoolGraph, options: RenderOptions): Haproxy
     persistence: persistenceOf(graph, servers, warnings),
     servers,
     disabled: !pool.admin_state_up,
+  }
+
+  // A copy of the access log for the VIP's syslog server; only where there is logging at all.
+  if (vip?.syslog && process.logRing) {
+    const {address, port} = ipEndpoint('syslog', vip.syslog)
+    process.global.syslog = {address, port}
   }
 
   const frontends: FrontendView[] = []

@@ -1,6 +1,6 @@
 /**
- * The one place that starts programs. argv arrays only (never a shell), a timeout on
- * every call, stderr kept for the error message, `LC_ALL=C` so messages such as
+ * The one place that starts programs, through execa. argv arrays only (never a shell), a
+ * timeout on every call, stderr kept for the error message, `LC_ALL=C` so messages such as
  * "File exists" can be recognised.
  *
  * Contract of `run`: resolves with stdout/stderr/exit code when the program exits 0 (or
@@ -8,18 +8,31 @@
  * stderr) on a non-zero exit, a timeout (the program is killed) or a program that could
  * not be started. A timeout or a failed start throws even with `allowFailure`.
  *
- * node:child_process rather than execa: importing execa costs ~80 ms, which every command
- * that runs a program would pay (BENCHMARKS.md).
+ * execa is imported on the first program run, not at start-up: its module graph costs
+ * 180-450 ms to load on this machine, so the build pre-bundles it into one file
+ * (dist/vendor/execa.js, BENCHMARKS.md) and the source tree falls back to the package.
  *
  * Tracing: `LBAAS_DEBUG=1` prints every command with its duration to stderr;
  * `recordCommands()` / `onCommand()` let the CLI count or list what ran.
  */
-import {spawn} from 'node:child_process'
 import {closeSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {ExternalCommandError} from '../domain/errors.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {formatArgv} from '../util/argv.js'
+
+type Execa = typeof import('execa')
+type StdioOption = import('execa').Options['stdio']
+let execaModule: Promise<Execa> | undefined
+
+/** The bundled execa of the build (dist/vendor/execa.js), else the package (tests run the sources). */
+function loadExeca(): Promise<Execa> {
+  execaModule ??= (import(new URL('../../vendor/execa.js', import.meta.url).href) as Promise<Execa>).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error
+    return import('execa')
+  })
+  return execaModule
+}
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 /** After a timeout the program gets SIGTERM, then SIGKILL this much later. */
@@ -119,69 +132,39 @@ export interface FinishedCommand {
 export async function startCommand(argv: readonly string[], options: Omit<RunOptions, 'allowFailure'> = {}): Promise<RunningCommand> {
   const full = fullArgv(argv, options.netns)
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const {execa} = await loadExeca()
   const started = performance.now()
-  const child = spawn(full[0], full.slice(1), {
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    env: {...process.env, LC_ALL: 'C'},
+  const subprocess = execa(full[0], full.slice(1), {
+    ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}),
+    env: {LC_ALL: 'C'},
+    timeout: timeoutMs,
+    forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+    reject: false,
+    // No exit hooks: signal-exit handlers would change how Ctrl-C reaches the CLI.
+    cleanup: false,
   })
-  const stdout: Buffer[] = []
-  const stderr: Buffer[] = []
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk))
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
-  if (options.input !== undefined) {
-    // A program that exits without reading its input must not crash us with EPIPE.
-    child.stdin?.on('error', () => undefined)
-    child.stdin?.end(options.input)
-  }
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    child.kill('SIGTERM')
-    setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_AFTER_MS).unref()
-  }, timeoutMs)
-  timer.unref()
-
-  const finished = new Promise<FinishedCommand>((resolve, reject) => {
-    let settled = false
-    const record = (exitCode: number | undefined, outcome: CommandRecord['outcome']) =>
-      emit({argv: full, input: options.input, exitCode, durationMs: performance.now() - started, outcome})
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      if (settled || child.pid !== undefined) return
-      settled = true
-      clearTimeout(timer)
-      record(undefined, 'not-started')
-      const detail = error.code === 'ENOENT' ? `${full[0]}: program not found (is it installed and on PATH?)` : error.message
-      reject(new ExternalCommandError(full, undefined, detail, options.what))
-    })
-    // 'close': the program has exited and its output pipes are drained.
-    child.once('close', (code, signal) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      const result = {
-        stdout: withoutFinalNewline(Buffer.concat(stdout).toString()),
-        stderr: withoutFinalNewline(Buffer.concat(stderr).toString()),
-        exitCode: code ?? undefined,
-        signal: signal ?? undefined,
-      }
-      record(result.exitCode, timedOut ? 'timed-out' : signal ? 'signalled' : 'exited')
-      if (timedOut) {
-        reject(new ExternalCommandError(full, undefined, result.stderr, `${options.what ?? formatArgv(full)} (timed out after ${timeoutMs} ms)`))
-      } else resolve(result)
-    })
+  const finished = subprocess.then((result): FinishedCommand => {
+    const durationMs = performance.now() - started
+    const notStarted = result.failed && result.exitCode === undefined && result.signal === undefined && !result.timedOut
+    if (notStarted) {
+      emit({argv: full, input: options.input, exitCode: undefined, durationMs, outcome: 'not-started'})
+      const detail = result.code === 'ENOENT' ? `${full[0]}: program not found (is it installed and on PATH?)` : result.originalMessage ?? 'could not be started'
+      throw new ExternalCommandError(full, undefined, detail, options.what)
+    }
+    const outcome = result.timedOut ? 'timed-out' : result.signal ? 'signalled' : 'exited'
+    emit({argv: full, input: options.input, exitCode: result.exitCode, durationMs, outcome})
+    if (result.timedOut) {
+      throw new ExternalCommandError(full, undefined, result.stderr ?? '', `${options.what ?? formatArgv(full)} (timed out after ${timeoutMs} ms)`)
+    }
+    return {stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal}
   })
   // A caller that only reads `pid` must not see an unhandled rejection.
   finished.catch(() => undefined)
   return {
-    pid: child.pid,
-    kill: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
+    pid: subprocess.pid,
+    kill: (signal) => subprocess.exitCode === null && subprocess.signalCode === null && subprocess.kill(signal),
     finished,
   }
-}
-
-/** Output without its last line break, as callers compare and split it. */
-function withoutFinalNewline(text: string): string {
-  return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text
 }
 
 /** Runs a program to completion; see the module contract. */
@@ -217,22 +200,26 @@ export async function spawnDetached(argv: readonly string[], options: DetachedOp
   const full = fullArgv(argv, options.netns)
   makePrivateDirs(dirname(options.logFile))
   const log = openSync(options.logFile, 'a', 0o600)
+  const {execa} = await loadExeca()
   const started = performance.now()
   try {
-    const child = spawn(full[0], full.slice(1), {
+    const subprocess = execa(full[0], full.slice(1), {
       detached: true,
-      stdio: ['ignore', log, log],
-      cwd: options.cwd,
-      env: {...process.env, LC_ALL: 'C', ...options.env},
+      // The log file's descriptor goes to the program itself: nothing is piped through this process.
+      stdio: ['ignore', log, log] as StdioOption,
+      ...(options.cwd === undefined ? {} : {cwd: options.cwd}),
+      env: {LC_ALL: 'C', ...options.env},
+      reject: false,
     })
     const pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid!))
-      child.once('error', (error: NodeJS.ErrnoException) => {
-        const detail = error.code === 'ENOENT' ? `${full[0]}: program not found (is it installed and on PATH?)` : error.message
+      subprocess.once('spawn', () => resolve(subprocess.pid!))
+      void subprocess.then((result) => {
+        if (subprocess.pid !== undefined) return
+        const detail = result.code === 'ENOENT' ? `${full[0]}: program not found (is it installed and on PATH?)` : result.originalMessage ?? 'could not be started'
         reject(new ExternalCommandError(full, undefined, detail))
       })
     })
-    child.unref()
+    subprocess.unref()
     emit({argv: full, exitCode: undefined, durationMs: performance.now() - started, outcome: 'detached'})
     return pid
   } catch (error) {

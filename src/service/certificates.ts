@@ -111,6 +111,12 @@ export async function updateCertificate(ctx: AppContext, ref: string, source: Ce
   const {db} = ctx.store
   const current = resolveCertificate(db, ref)
   const checked = await checkSource(source)
+  return rotateCertificate(ctx, current, checked)
+}
+
+/** `cert update` and `apply` (a `certs:` entry with new material): the one rotation path. */
+export async function rotateCertificate(ctx: AppContext, current: Certificate, checked: CheckedBundle): Promise<CertificateResult> {
+  const {db} = ctx.store
   const bundle: CertificateBundle = {id: current.id, sans: checked.facts.sans, ...checked.material}
   const rotated: {poolId: string; previous: PoolGraph}[] = []
   try {

@@ -8,6 +8,7 @@
 import {randomUUID} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
+import {dirname, resolve} from 'node:path'
 
 import {ApplyFileError, EXIT, LbaasError} from '../domain/errors.js'
 import {firstFreeHost, type Network} from '../domain/ip.js'
@@ -28,9 +29,14 @@ import {deletePoolRow, insertPool, listPools, setPoolStatus, updatePoolRow} from
 import {setStackLabel, stackLabels, type LabelledTable} from '../store/stacks.js'
 import {deleteSubnetRow, getSubnet, insertSubnet, listSubnets, subnetUsers} from '../store/subnets.js'
 import {insertVip, listVips, setVipStatus, updateVipRow} from '../store/vips.js'
+import {certificateKeyDigests, deleteCertificateRow, getCertificate, insertCertificate, listCertificates} from '../store/certificates.js'
+import {vipsUsingCert} from '../store/vips.js'
+import type {CheckedBundle} from '../tls/certificate.js'
 import {settleWithConcurrency} from '../util/concurrency.js'
 import {crashPoint} from '../util/crash-point.js'
 import {chooseAgent, undeployFrom} from './agents.js'
+import {rotateCertificate} from './certificates.js'
+import {checkFileCerts} from './declarative-certs.js'
 import {applyPool, describeFailure} from './apply.js'
 import type {AppContext} from './context.js'
 import {resolvePool} from './resolve.js'
@@ -38,6 +44,19 @@ import {resolvePool} from './resolve.js'
 export interface PlanRequest {
   text: string
   prune: boolean
+  /** Where relative `cert_file`/`key_file`/`chain_file` paths start: the file's directory (the cwd for `-f -`). */
+  baseDir?: string
+}
+
+/** The directory relative certificate paths of `-f PATH` start from. */
+export function applySourceDir(path: string): string {
+  return path === '-' ? process.cwd() : dirname(resolve(path))
+}
+
+interface Desired {
+  file: DesiredFile
+  /** Checked certificate material by name (entries with files or inline PEM). */
+  bundles: Map<string, CheckedBundle>
 }
 
 export interface ApplyRequest extends PlanRequest {
@@ -60,13 +79,15 @@ export interface PlanResult extends ChangeReport {
 
 export const defaultParallelism = (): number => 2 * availableParallelism()
 
-/** The file as a DesiredFile, or ApplyFileError with every problem. */
-export function readDesired(ctx: AppContext, text: string): DesiredFile {
+/** The file as a DesiredFile with its certificates read and checked, or ApplyFileError with every problem. */
+export function readDesired(ctx: AppContext, text: string, baseDir = process.cwd()): Desired {
   const parsed = parseApplyText(text)
   if (parsed.problems.length > 0) throw new ApplyFileError(parsed.problems)
   const {file, problems} = validateApplyFile(parsed.value, ctx.safeConnectionLimit())
   if (!file) throw new ApplyFileError(problems)
-  return file
+  const certs = checkFileCerts(file, baseDir)
+  if (certs.problems.length > 0) throw new ApplyFileError(certs.problems)
+  return {file, bundles: certs.bundles}
 }
 
 export function loadSnapshot(db: Db): StateSnapshot {
@@ -81,6 +102,10 @@ export function loadSnapshot(db: Db): StateSnapshot {
     members: listMembers(db),
     associations: listAssociations(db),
     vips: label('vips', listVips(db)),
+    certs: (() => {
+      const digests = certificateKeyDigests(db)
+      return label('certificates', listCertificates(db)).map((cert) => ({...cert, key_sha256: digests.get(cert.id) ?? ''}))
+    })(),
   }
 }
 
@@ -99,13 +124,13 @@ function reportOf(plan: Plan, errors: ChangeReport['errors'] = []): ChangeReport
 }
 
 export function planFile(ctx: AppContext, request: PlanRequest): PlanResult {
-  const desired = readDesired(ctx, request.text)
+  const {file: desired} = readDesired(ctx, request.text, request.baseDir)
   const plan = checked(ctx.store.read(() => planApply(loadSnapshot(ctx.store.db), desired, {prune: request.prune})))
   return {...reportOf(plan), destructive: plan.destructive}
 }
 
 export async function applyFile(ctx: AppContext, request: ApplyRequest): Promise<ChangeReport> {
-  const desired = readDesired(ctx, request.text)
+  const {file: desired, bundles} = readDesired(ctx, request.text, request.baseDir)
   const {db} = ctx.store
   const preview = checked(ctx.store.read(() => planApply(loadSnapshot(db), desired, {prune: request.prune})))
   if (!preview.changed) return reportOf(preview)
@@ -114,11 +139,48 @@ export async function applyFile(ctx: AppContext, request: ApplyRequest): Promise
   // Planned again inside the transaction: what is written is planned from what is there.
   const {plan, work} = ctx.store.write(() => {
     const fresh = checked(planApply(loadSnapshot(db), desired, {prune: request.prune}))
-    return {plan: fresh, work: writeRows(db, fresh, agents)}
+    return {plan: fresh, work: writeRows(db, fresh, agents, bundles)}
   })
   crashPoint('apply-after-commit')
-  const errors = await converge(ctx, plan, work, request.parallel ?? defaultParallelism())
+  const errors = await rotateCerts(ctx, plan, bundles)
+  errors.push(...(await converge(ctx, plan, work, request.parallel ?? defaultParallelism())))
+  errors.push(...pruneCerts(ctx, plan))
+  for (const action of plan.actions) {
+    if (action.kind !== 'cert' || (action.op !== 'create' && action.op !== 'update')) continue
+    for (const warning of bundles.get(action.name)?.warnings ?? []) ctx.notify.warn(`certificate ${action.name}: ${warning}`)
+  }
   return reportOf(plan, errors)
+}
+
+/** New material for existing certificates: the rotation path of `cert update` (runtime API, no reload). */
+async function rotateCerts(ctx: AppContext, plan: Plan, bundles: Map<string, CheckedBundle>): Promise<ChangeReport['errors']> {
+  const errors: ChangeReport['errors'] = []
+  for (const action of plan.actions) {
+    if (action.kind !== 'cert' || action.op === 'create' || action.op === 'delete' || Object.keys(action.fields).length === 0) continue
+    const current = ctx.store.read(() => getCertificate(ctx.store.db, action.id!))
+    if (!current) continue
+    try {
+      await rotateCertificate(ctx, current, bundles.get(action.name)!)
+    } catch (error) {
+      errors.push({kind: 'cert', name: action.name, message: describeFailure(error)})
+    }
+  }
+  return errors
+}
+
+/** Pruned certificates go once no VIP serves them (a pruned VIP is gone after its pool converged). */
+function pruneCerts(ctx: AppContext, plan: Plan): ChangeReport['errors'] {
+  const errors: ChangeReport['errors'] = []
+  for (const action of plan.actions) {
+    if (action.kind !== 'cert' || action.op !== 'delete') continue
+    const deleted = ctx.store.write(() => {
+      if (vipsUsingCert(ctx.store.db, action.id!).length > 0) return false
+      deleteCertificateRow(ctx.store.db, action.id!)
+      return true
+    })
+    if (!deleted) errors.push({kind: 'cert', name: action.name, message: 'a VIP still serves it; apply again once the VIP is gone'})
+  }
+  return errors
 }
 
 /** Agents of new pools and of moves (`auto` and agent names ask the job servers). */
@@ -154,9 +216,19 @@ interface Work {
 }
 
 /** Every row change of the plan, inside the caller's transaction. Returns what the host must do. */
-function writeRows(db: Db, plan: Plan, agents: Map<string, string>): Work {
+function writeRows(db: Db, plan: Plan, agents: Map<string, string>, bundles: Map<string, CheckedBundle>): Work {
   const stack = plan.stack
   const resolved = plan.resolved
+  for (const action of plan.actions.filter((candidate) => candidate.kind === 'cert')) {
+    if (action.op === 'create') {
+      const checked = bundles.get(action.name)!
+      const id = randomUUID()
+      insertCertificate(db, {id, name: action.name, ...checked.facts}, checked.material)
+      setStackLabel(db, 'certificates', id, stack)
+    } else if (action.op !== 'delete') setStackLabel(db, 'certificates', action.id!, stack)
+  }
+  const certIds = new Map(listCertificates(db).map((cert) => [cert.name, cert.id]))
+  const certId = (name: string | null) => (name === null ? null : certIds.get(name)!)
   const subnetIds = new Map(listSubnets(db).map((subnet) => [subnet.name, subnet.id]))
   const monitorIds = new Map(listMonitors(db).filter((monitor) => monitor.name !== null).map((monitor) => [monitor.name!, monitor.id]))
   const poolIds = new Map<string, string>()
@@ -310,9 +382,10 @@ function writeRows(db: Db, plan: Plan, agents: Map<string, string>): Work {
         protocol_port: desired.protocol_port,
         connection_limit: desired.connection_limit,
         session_persistence: desired.session_persistence,
-        default_cert: null,
-        sni_certs: [],
-        redirect_http: false,
+        default_cert: certId(desired.default_cert),
+        sni_certs: desired.sni_certs.map((name) => certId(name)!),
+        redirect_http: desired.redirect_http,
+        syslog: desired.syslog,
         admin_state_up: desired.admin_state_up,
         status: 'PENDING_CREATE',
         status_description: null,
@@ -322,8 +395,13 @@ function writeRows(db: Db, plan: Plan, agents: Map<string, string>): Work {
       if (entry) entry.vipId = vip.id
     } else {
       const changes = Object.fromEntries(Object.entries(action.fields).map(([field, change]) => [field, change.to]))
-      const {subnet: _subnet, ...rest} = changes
-      updateVipRow(db, action.id!, {...rest, subnet_id: 'subnet' in changes ? subnetId : undefined})
+      const {subnet: _subnet, default_cert, sni_certs, ...rest} = changes
+      updateVipRow(db, action.id!, {
+        ...rest,
+        subnet_id: 'subnet' in changes ? subnetId : undefined,
+        ...('default_cert' in changes ? {default_cert: certId(default_cert as string | null)} : {}),
+        ...('sni_certs' in changes ? {sni_certs: (sni_certs as string[]).map((name) => certId(name)!)} : {}),
+      })
       setStackLabel(db, 'vips', action.id!, stack)
       // PENDING_UPDATE only when the pool converges, which settles it (a rename alone does not).
       if (entry !== undefined && entry.host !== 'none') {

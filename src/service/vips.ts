@@ -11,6 +11,7 @@ import {
   ipAddress,
   protocolPort,
   sessionPersistence,
+  syslogAddress,
   vipProtocol,
 } from '../domain/validation.js'
 import type {Db} from '../store/db.js'
@@ -36,6 +37,8 @@ export interface VipInput {
   default_cert?: string
   sni_certs?: readonly string[]
   redirect_http?: unknown
+  /** Syslog server for a copy of the access log: `IPv4:PORT` or `[IPv6]:PORT`. */
+  syslog?: unknown
 }
 
 function requireSameProtocol(protocol: VipProtocol, pool: Pool): void {
@@ -115,6 +118,7 @@ export async function createVip(ctx: AppContext, poolRef: string, input: VipInpu
     session_persistence:
       input.session_persistence === undefined ? null : sessionPersistence(input.session_persistence),
     admin_state_up: input.admin_state_up === undefined ? true : bool('admin_state_up', input.admin_state_up),
+    syslog: input.syslog === undefined ? null : syslogAddress(input.syslog),
   }
   const redirect = input.redirect_http === undefined ? undefined : bool('redirect_http', input.redirect_http)
   const {db} = ctx.store
@@ -166,6 +170,8 @@ export interface VipUpdate {
   default_cert?: string
   sni_certs?: readonly string[]
   redirect_http?: unknown
+  /** Absent keeps it; `none` or null clears it. */
+  syslog?: unknown
 }
 
 export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate): Promise<Vip> {
@@ -177,13 +183,15 @@ export async function updateVip(ctx: AppContext, ref: string, update: VipUpdate)
     session_persistence:
       update.session_persistence === undefined ? undefined : (sessionPersistence(update.session_persistence) as SessionPersistence | null),
     admin_state_up: update.admin_state_up === undefined ? undefined : bool('admin_state_up', update.admin_state_up),
+    syslog: update.syslog === undefined ? undefined : syslogAddress(update.syslog),
   }
   const redirect = update.redirect_http === undefined ? undefined : bool('redirect_http', update.redirect_http)
   const tlsGiven = update.default_cert !== undefined || update.sni_certs !== undefined || redirect !== undefined
+  // null (`--syslog none`) is a change too.
   if (Object.values(changes).every((value) => value === undefined) && update.pool === undefined && !tlsGiven) {
     throw new ValidationError(
       'update',
-      'nothing to update: give at least one of --name, --description, --connection-limit, --session-persistence, --admin-state-up, --pool, --default-cert, --sni-cert, --redirect-http',
+      'nothing to update: give at least one of --name, --description, --connection-limit, --session-persistence, --admin-state-up, --pool, --default-cert, --sni-cert, --redirect-http, --syslog',
     )
   }
   const {db} = ctx.store

@@ -2,6 +2,8 @@
  * Certificates (SPEC §9). The facts columns are what `cert show` prints; the PEM columns
  * (leaf, chain, key) are read only by `getCertificateBundle`, for the executor.
  */
+import {createHash} from 'node:crypto'
+
 import type {Certificate, CertificateBundle} from '../domain/types.js'
 import type {CertificateFacts, CertificateMaterial} from '../tls/certificate.js'
 import {checkBundle, daysLeft} from '../tls/certificate.js'
@@ -73,6 +75,16 @@ export function getCertificateBundle(db: Db, id: string): CertificateBundle | un
     | (CertificateMaterial & {id: string; sans: string})
     | undefined
   return row && {id: row.id, sans: JSON.parse(row.sans) as string[], cert_pem: row.cert_pem, chain_pem: row.chain_pem, key_pem: row.key_pem}
+}
+
+/** sha256 of each certificate's stored key, by id: lets the planner see a new key without holding keys. */
+export function certificateKeyDigests(db: Db): Map<string, string> {
+  const rows = db.prepare('SELECT id, key_pem FROM certificates').all() as {id: string; key_pem: string}[]
+  return new Map(rows.map((row) => [row.id, keyDigest(row.key_pem)]))
+}
+
+export function keyDigest(keyPem: string): string {
+  return createHash('sha256').update(keyPem).digest('hex')
 }
 
 export function deleteCertificateRow(db: Db, id: string): void {

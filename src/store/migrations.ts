@@ -251,4 +251,12 @@ export const MIGRATIONS: readonly string[] = [
     address_b          TEXT NOT NULL
   );
   `,
+  // Access log copy to a syslog server (SPEC §10): null, or IPv4:PORT / [IPv6]:PORT.
+  `
+  ALTER TABLE vips ADD COLUMN syslog TEXT;
+  `,
+  // Apply files own certificates too (SPEC §8.1 `certs:`): --prune deletes only its stack's.
+  `
+  ALTER TABLE certificates ADD COLUMN stack TEXT;
+  `,
 ]

@@ -5,9 +5,9 @@
  */
 import type {Db} from './db.js'
 
-export type LabelledTable = 'subnets' | 'pools' | 'monitors' | 'vips'
+export type LabelledTable = 'subnets' | 'pools' | 'monitors' | 'vips' | 'certificates'
 
-const TABLES: readonly LabelledTable[] = ['subnets', 'pools', 'monitors', 'vips']
+const TABLES: readonly LabelledTable[] = ['subnets', 'pools', 'monitors', 'vips', 'certificates']
 
 function table(name: LabelledTable): LabelledTable {
   // Table names never come from input; this keeps it so.

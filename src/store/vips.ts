@@ -14,7 +14,7 @@ interface VipRow extends Omit<Vip, 'session_persistence' | 'admin_state_up' | 'p
 }
 
 const INSERT_COLUMNS =
-  'id, name, description, pool_id, subnet_id, address, protocol, protocol_port, connection_limit, persistence_type, cookie_name, admin_state_up, status, status_description, tls_terminated, default_cert_id, redirect_http'
+  'id, name, description, pool_id, subnet_id, address, protocol, protocol_port, connection_limit, persistence_type, cookie_name, admin_state_up, status, status_description, tls_terminated, default_cert_id, redirect_http, syslog'
 
 // SNI certificates in their order, as a JSON array (json_group_array keeps the ORDER BY of the subquery).
 const COLUMNS = `${INSERT_COLUMNS},
@@ -35,6 +35,7 @@ function toVip(row: VipRow): Vip {
     default_cert: row.default_cert_id,
     sni_certs: row.sni_cert_ids ? (JSON.parse(row.sni_cert_ids) as string[]) : [],
     redirect_http: row.redirect_http === 1,
+    syslog: row.syslog ?? null,
     admin_state_up: row.admin_state_up === 1,
     status: row.status,
     status_description: row.status_description,
@@ -65,7 +66,7 @@ export function insertVip(db: Db, vip: Vip): void {
     `INSERT INTO vips (${INSERT_COLUMNS})
      VALUES (@id, @name, @description, @pool_id, @subnet_id, @address, @protocol, @protocol_port, @connection_limit,
              @persistence_type, @cookie_name, @admin_state_up, @status, @status_description,
-             @tls_terminated, @default_cert_id, @redirect_http)`,
+             @tls_terminated, @default_cert_id, @redirect_http, @syslog)`,
   ).run({
     ...rest,
     ...persistenceColumns(persistence),
@@ -122,6 +123,7 @@ export type VipChanges = Partial<
     | 'pool_id'
     | 'subnet_id'
     | 'address'
+    | 'protocol'
     | 'protocol_port'
     | 'connection_limit'
     | 'admin_state_up'
@@ -129,12 +131,14 @@ export type VipChanges = Partial<
     | 'default_cert'
     | 'sni_certs'
     | 'redirect_http'
+    | 'syslog'
   >
 >
 
 export function updateVipRow(db: Db, id: string, changes: VipChanges): void {
-  const {session_persistence: persistence, default_cert, sni_certs, redirect_http, ...rest} = changes
+  const {session_persistence: persistence, default_cert, sni_certs, redirect_http, protocol, ...rest} = changes
   const tls = {
+    ...(protocol === undefined ? {} : protocolColumns({protocol})),
     ...(default_cert === undefined ? {} : {default_cert_id: default_cert}),
     ...(redirect_http === undefined ? {} : {redirect_http}),
   }
@@ -151,6 +155,9 @@ export function updateVipRow(db: Db, id: string, changes: VipChanges): void {
     'cookie_name',
     'default_cert_id',
     'redirect_http',
+    'syslog',
+    'protocol',
+    'tls_terminated',
   ])
   if (sql) db.prepare(`UPDATE vips SET ${sql} WHERE id = @id`).run({...values, id})
   if (sni_certs !== undefined) setSniCerts(db, id, sni_certs)

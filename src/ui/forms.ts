@@ -220,6 +220,7 @@ export async function vipForm(guide: Guide, ctx: AppContext, given: Given): Prom
       default_cert: defaultCert,
       sni_certs: sniCerts,
       redirect_http: redirectHttp,
+      syslog: text(given.syslog),
       protocol,
       protocol_port: port,
       subnet,
@@ -242,6 +243,7 @@ export async function vipForm(guide: Guide, ctx: AppContext, given: Given): Prom
       'default-cert': defaultCert,
       'sni-cert': sniCerts.length > 0 ? sniCerts : undefined,
       'redirect-http': redirectHttp,
+      syslog: text(given.syslog),
     },
   }
 }

@@ -5,7 +5,7 @@
  */
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {changesState} from '../domain/audit-scope.js'
+import {changedNothing, changesState} from '../domain/audit-scope.js'
 import {EXIT, LbaasError, MissingValueError} from '../domain/errors.js'
 import type {AppContext, Notifier} from '../service/context.js'
 import {colorEnabled, jsonRequested, reportFailure} from './failure.js'
@@ -165,12 +165,16 @@ export abstract class LbaasCommand extends Command {
     if (!this.id || !changesState(this.id, this.argv)) return
     const {recordEvent} = await import('../service/audit.js')
     const exitCode = this.failureExit ?? (error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? (error ? 1 : Number(process.exitCode ?? 0))
+    if (exitCode === 0 && changedNothing(this.runResult)) return
     const outcome = {commandId: this.id, argv: this.argv, args: this.parsedArgs, result: this.runResult, exitCode, error: exitCode === 0 ? undefined : error}
     if (this.context) return recordEvent(this.context.store, outcome)
-    // Refused before the state file was opened (bad flags): open it just to record that.
+    // Refused before the state file was opened (bad flags): open it just to record that, but
+    // never create one (a refused command leaves a host without a state file as it was).
     try {
-      const [{openStore}, {defaultStatePath}] = await Promise.all([import('../store/db.js'), import('../service/context.js')])
-      const store = openStore(this.globals?.state ?? process.env.LBAAS_STATE ?? defaultStatePath())
+      const [{openStore}, {defaultStatePath}, {existsSync}] = await Promise.all([import('../store/db.js'), import('../service/context.js'), import('node:fs')])
+      const statePath = this.globals?.state ?? (process.env.LBAAS_STATE || defaultStatePath())
+      if (!existsSync(statePath)) return
+      const store = openStore(statePath)
       try {
         recordEvent(store, outcome)
       } finally {

@@ -47,7 +47,7 @@ export const LISTINGS = {
     columns: ['id', 'name', 'address', 'protocol', 'protocol_port', 'pool_id', 'admin_state_up', 'status'],
     fields: [
       'id', 'name', 'description', 'pool_id', 'subnet_id', 'address', 'protocol', 'protocol_port', 'connection_limit',
-      'session_persistence', 'default_cert', 'sni_certs', 'redirect_http', 'admin_state_up', 'status', 'status_description',
+      'session_persistence', 'default_cert', 'sni_certs', 'redirect_http', 'syslog', 'admin_state_up', 'status', 'status_description',
     ],
   },
   cert: {

@@ -24,9 +24,11 @@ export function renderPlan(report: ChangeReport): string {
   }
   const count = (op: string) => report.actions.filter((action) => action.op === op).length
   const hosts = new Map<string, number>()
-  for (const action of report.actions) if (action.host && action.host !== 'none') hosts.set(action.host, (hosts.get(action.host) ?? 0) + 1)
+  for (const action of report.actions) if (action.kind === 'pool' && action.host && action.host !== 'none') hosts.set(action.host, (hosts.get(action.host) ?? 0) + 1)
   const hostSummary = [...hosts].map(([effect, n]) => `${n} ${effect}`).join(', ') || 'nothing'
-  lines.push('', `Plan: ${count('create')} to create, ${count('update')} to update, ${count('delete')} to delete, ${count('adopt')} to adopt; pools on the host: ${hostSummary}.`)
+  const rotations = report.actions.filter((action) => action.kind === 'cert' && action.host === 'runtime').length
+  const rotationSummary = rotations > 0 ? `; certificates rotated through the runtime API: ${rotations}` : ''
+  lines.push('', `Plan: ${count('create')} to create, ${count('update')} to update, ${count('delete')} to delete, ${count('adopt')} to adopt; pools on the host: ${hostSummary}${rotationSummary}.`)
   return `${lines.join('\n')}\n`
 }
 

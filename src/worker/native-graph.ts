@@ -35,6 +35,7 @@ import {
   protocolPort,
   sessionPersistence,
   subnetName,
+  syslogAddress,
   timeout,
   timeoutWithinDelay,
   urlPath,
@@ -175,6 +176,8 @@ function vipOf(poolId: string, value: unknown, safeConnectionLimit: number): Vip
     default_cert: raw.default_cert === null || raw.default_cert === undefined ? null : id('vip.default_cert', raw.default_cert),
     sni_certs: list('vip.sni_certs', raw.sni_certs ?? []).map((certId) => id('vip.sni_certs', certId)),
     redirect_http: bool('redirect_http', raw.redirect_http ?? false),
+    // Absent from older controllers' DEPLOY: no syslog copy.
+    syslog: syslogAddress(raw.syslog ?? null),
     admin_state_up: bool('admin_state_up', raw.admin_state_up),
     status: status('vip.status', raw.status),
     status_description: description('status_description', raw.status_description),

@@ -1,7 +1,8 @@
 import {execFile} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {stateContent} from './state-content.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -62,7 +63,8 @@ export function cliFor(dir: string, extraEnv: Record<string, string> = {}) {
       if (result.exitCode !== 0) throw new Error(`lbaas ${args.join(' ')} exited ${result.exitCode}: ${result.stderr}${result.stdout}`)
       return result.stdout.trim()
     },
-    stateBytes: () => readFileSync(env.LBAAS_STATE),
+    /** The state file's content, the audit trail aside (a refused command is recorded there, SPEC §10). */
+    stateContent: () => stateContent(env.LBAAS_STATE),
   }
 }
 

@@ -98,6 +98,7 @@ export function sampleVip(overrides: Partial<Vip> = {}): Vip {
     default_cert: null,
     sni_certs: [],
     redirect_http: false,
+    syslog: null,
     admin_state_up: true,
     status: 'ACTIVE',
     status_description: null,

@@ -91,6 +91,21 @@ export const GOLDEN_CASES: GoldenCase[] = [
     warnings: [],
   },
   {
+    // SPEC §10: the access log goes to the ring and, as RFC 5424 over UDP, to the VIP's syslog server.
+    file: 'syslog-ipv4.cfg',
+    graph: samplePoolGraph({vip: {syslog: '127.0.0.1:5514'}, members: [sampleMember(1)]}),
+    warnings: [],
+  },
+  {
+    file: 'syslog-ipv6-tcp.cfg',
+    graph: samplePoolGraph({
+      pool: {protocol: 'TCP'},
+      vip: {protocol_port: 5432, syslog: '[::1]:514'},
+      members: [sampleMember(1, {protocol_port: 5432})],
+    }),
+    warnings: [],
+  },
+  {
     file: 'connection-limit.cfg',
     graph: samplePoolGraph({
       vip: {connection_limit: 500},

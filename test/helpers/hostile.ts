@@ -8,10 +8,9 @@
  * Reproduce a failure with LBAAS_FUZZ_SEED=<seed> (fast-check prints the seed and the
  * path of a failing run); LBAAS_FUZZ_SCALE multiplies every run count (default 1).
  */
-import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
 
 import fc from 'fast-check'
+import {stateContent} from './state-content.js'
 
 import type {Monitor, PoolGraph, Vip} from '../../src/domain/types.js'
 import {renderConfig} from '../../src/haproxy/render.js'
@@ -244,24 +243,8 @@ export const validConnectionLimit = fc.oneof(fc.constant(-1), fc.integer({min: 1
 
 // ---- checks --------------------------------------------------------------------------
 
-/**
- * Hash of the state file and its WAL: a rejected input must leave both as they were. An
- * empty WAL counts as none (SQLite removes an empty one when the last connection closes).
- */
-export function stateFingerprint(statePath: string): string {
-  const hash = createHash('sha256')
-  for (const path of [statePath, `${statePath}-wal`]) {
-    let bytes: Buffer | undefined
-    try {
-      bytes = readFileSync(path)
-    } catch {
-      bytes = undefined
-    }
-    hash.update(bytes && bytes.length > 0 ? bytes : '(none)')
-    hash.update('\0')
-  }
-  return hash.digest('hex')
-}
+/** The state file's content, the audit trail aside (see state-content.ts). */
+export const stateFingerprint = stateContent
 
 /** The same graph with every free-text field (names, descriptions, status texts) replaced by plain text. */
 export function withPlainText(graph: PoolGraph): PoolGraph {

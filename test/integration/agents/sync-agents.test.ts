@@ -7,7 +7,7 @@ import type {Pool} from '../../../src/domain/types.js'
 import {deleteNamespace, namespaceExists} from '../../../src/host/netns.js'
 import {terminate} from '../../../src/host/proc.js'
 import type {AgentDetails} from '../../../src/service/agents.js'
-import type {SyncResult} from '../../../src/service/sync.js'
+import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {cliFor, errorOf} from '../../helpers/cli.js'
 import {tempDir} from '../../helpers/tmp.js'
 import {tally} from '../../helpers/traffic.js'
@@ -77,8 +77,9 @@ async function poolWithVip(name: string, agent: string, n: number | null): Promi
 
 const agentShow = (key: 'a' | 'b') => controller.json<AgentDetails>(['agent', 'show', names[key], '--json'])
 const poolShow = (name: string) => controller.json<Pool>(['pool', 'show', name, '--json'])
-const agentActions = (result: SyncResult) =>
-  result.actions.filter((action) => Object.values(pools).some((pool) => action.target.includes(pool.id)) || action.target.startsWith('agent'))
+/** `sync --dry-run --json` prints the plan as a bare array (SPEC §4.5). */
+const agentActions = (actions: readonly SyncAction[]) =>
+  actions.filter((action) => Object.values(pools).some((pool) => action.target.includes(pool.id)) || action.target.startsWith('agent'))
 
 async function answers(n: number): Promise<void> {
   const result = await tally(vipAddress(n), 80, 3)
@@ -142,7 +143,7 @@ describe('sync settles pools placed on agents', () => {
     const undeployed = await gearmanJob(gearmand.port, names.b, {lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: pools.p2!.id})
     expect(undeployed.lbaas_response).toBe('PASS')
 
-    const plan = await controller.json<SyncResult>(['sync', '--dry-run', '--json'])
+    const plan = await controller.json<SyncAction[]>(['sync', '--dry-run', '--json'])
     expect(agentActions(plan).map(({kind, target, reason}) => ({kind, target, reason}))).toEqual([
       {kind: 'deploy', target: `pool p1 (${pools.p1!.id})`, reason: expect.stringContaining('pool ERROR')},
       {kind: 'deploy', target: `pool p2 (${pools.p2!.id})`, reason: `not deployed on agent ${names.b}`},
@@ -151,7 +152,7 @@ describe('sync settles pools placed on agents', () => {
     expect(synced.failures).toEqual([])
     await answers(2)
     expect((await poolShow('p1')).status).toBe('ACTIVE')
-    expect(agentActions(await controller.json<SyncResult>(['sync', '--dry-run', '--json']))).toEqual([])
+    expect(agentActions(await controller.json<SyncAction[]>(['sync', '--dry-run', '--json']))).toEqual([])
   })
 
   it('a VIP deleted while its agent is down is recorded, and removed from the agent by sync when it returns', async () => {
@@ -165,7 +166,7 @@ describe('sync settles pools placed on agents', () => {
     await startAgent('a')
     const synced = await controller.json<SyncResult>(['sync', '--json'])
     expect(synced.failures).toEqual([])
-    expect(agentActions(synced).map((action) => action.kind)).toContain('undeploy')
+    expect(agentActions(synced.actions).map((action) => action.kind)).toContain('undeploy')
     const a = await agentShow('a')
     expect([a.hosted_pools, a.pending_undeploys]).toEqual([[], []])
     expect(existsSync(`${agentDirs.a.path}/run/${pools.p1!.id}/haproxy.pid`)).toBe(false)

@@ -88,11 +88,11 @@ describe('lbaas demo', () => {
   it('refuses a lab subnet that pools use, changing nothing', async () => {
     await cli.value(['subnet', 'create', subnet, '--cidr', cidr.cidr])
     await cli.value(['pool', 'create', '--name', 'squatter', '--subnet', subnet, '--protocol', 'TCP', '--lb-method', 'ROUND_ROBIN'])
-    const before = cli.stateBytes()
+    const before = cli.stateContent()
     const result = await cli.run(['demo', '--subnet', subnet, '--json'])
     expect(result.exitCode).toBe(4)
     expect(errorOf(result).code).toBe('in_use')
-    expect(Buffer.compare(cli.stateBytes(), before)).toBe(0)
+    expect(cli.stateContent()).toBe(before)
     const plain = await cli.run(['demo', '--subnet', subnet])
     expect(plain.stderr).toMatch(/^hint: .*lbaas demo --subnet NAME --cidr CIDR/m)
     await cli.value(['pool', 'delete', 'squatter', '--yes'])

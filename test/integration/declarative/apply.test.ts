@@ -12,6 +12,7 @@ import {stringify} from 'yaml'
 
 import type {Pool} from '../../../src/domain/types.js'
 import {namespaceExists} from '../../../src/host/netns.js'
+import {stateContent} from '../../helpers/state-content.js'
 import {backendsSeen, send, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 
@@ -151,18 +152,18 @@ describe('lbaas apply, file by file', () => {
   })
 
   it("refuses another stack's file naming these pools: a conflict (exit 4), nothing changed", async () => {
-    const bytes = stateBytes()
+    const bytes = stateContent(world.cli.statePath)
     writeFileSync(fileOf('other.yaml'), stringify({...document(pools), stack: `other-${world.suffix}`, monitors: []}).replace(`monitors:\n      - ${monitorName}`, 'monitors: []'))
     const result = await apply(fileOf('other.yaml'), ['--json'])
     expect(result.exitCode).toBe(4)
     expect(JSON.parse(result.stdout).errors.map((error: {path: string}) => error.path)).toEqual(['pools[0]', 'pools[1]'])
-    expect(stateBytes()).toBe(bytes)
+    expect(stateContent(world.cli.statePath)).toBe(bytes)
   })
 })
 
-describe('hostile files are refused with their paths, and the state file is left byte for byte', () => {
+describe('hostile files are refused with their paths, and the state is left as it was (only the audit trail records the refusal)', () => {
   it('every §1 rule broken somewhere: every problem listed, exit 2', async () => {
-    const bytes = stateBytes()
+    const bytes = stateContent(world.cli.statePath)
     const hostile = {
       apiVersion: 'lbaas/v1',
       stack: 'bad stack',
@@ -193,7 +194,7 @@ describe('hostile files are refused with their paths, and the state file is left
     const human = await apply(fileOf('hostile.json'))
     expect(human.exitCode).toBe(2)
     expect(human.stderr).toMatch(/pools\[0\]\.members\[0\]\.weight: must be between 0 and 256/)
-    expect(stateBytes()).toBe(bytes)
+    expect(stateContent(world.cli.statePath)).toBe(bytes)
   })
 
   it.each([
@@ -202,12 +203,12 @@ describe('hostile files are refused with their paths, and the state file is left
     ['an alias bomb', () => `apiVersion: lbaas/v1\nstack: s\na0: &a0 [x,x,x,x,x,x,x,x,x,x]\n${Array.from({length: 9}, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(',')}]`).join('\n')}\n`, /alias/],
     ['duplicate keys', () => `apiVersion: lbaas/v1\nstack: s\nstack: t\n`, /unique/],
   ])('%s', async (_what, text, message) => {
-    const bytes = stateBytes()
+    const bytes = stateContent(world.cli.statePath)
     writeFileSync(fileOf('hostile.yaml'), text())
     const result = await apply(fileOf('hostile.yaml'))
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toMatch(message)
-    expect(stateBytes()).toBe(bytes)
+    expect(stateContent(world.cli.statePath)).toBe(bytes)
     // The same through standard input.
     const piped = await world.cli.run(['plan', '-f', '-'], {input: readFileSync(fileOf('hostile.yaml'), 'utf8')})
     expect(piped.exitCode).toBe(2)

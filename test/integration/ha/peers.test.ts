@@ -64,10 +64,11 @@ function buildGraph(info: LabInfo): PoolGraph {
     associations: [],
     vip: {
       id: vipId, name: 'ha-vip', description: '', pool_id: poolId, subnet_id: subnet.id, address: `${info.base}.100`, protocol: 'HTTP',
-      protocol_port: 80, connection_limit: -1, session_persistence: {type: 'SOURCE_IP'}, admin_state_up: true, status: 'ACTIVE',
+      protocol_port: 80, connection_limit: -1, session_persistence: {type: 'SOURCE_IP'}, default_cert: null, sni_certs: [], redirect_http: false, syslog: null, admin_state_up: true, status: 'ACTIVE',
       status_description: null,
     },
     vipSubnet: subnet,
+    certs: [],
   }
 }
 

@@ -81,7 +81,7 @@ afterAll(async () => {
 
 describe('lbaas sync', () => {
   it('finds nothing to do on a healthy host', async () => {
-    expect(await dryRun()).toEqual({dry_run: true, actions: []})
+    expect(await dryRun()).toEqual({dry_run: true, actions: [], failures: []})
     expect(await sync()).toEqual({dry_run: false, actions: [], failures: []})
   })
 

@@ -5,7 +5,9 @@
 import {describe, expect, it} from 'vitest'
 
 import type {DesiredFile, DesiredPool} from '../../../src/declarative/file.js'
+import {exportFile} from '../../../src/declarative/export.js'
 import {planApply, type Action} from '../../../src/declarative/plan.js'
+import {validateApplyFile} from '../../../src/declarative/validate.js'
 import type {StateSnapshot} from '../../../src/declarative/state.js'
 import type {Member, Monitor, Pool, Subnet, Vip} from '../../../src/domain/types.js'
 
@@ -37,8 +39,8 @@ const member = (n: number, poolId = POOL_ID, overrides: Partial<Member> = {}): M
 
 const vip = (overrides: Partial<Vip> = {}, stack: string | null = 'shop'): StateSnapshot['vips'][number] => ({
   id: VIP_ID, name: 'web-vip', description: '', pool_id: POOL_ID, subnet_id: SUBNET_ID, address: '198.18.0.100', protocol: 'HTTP',
-  protocol_port: 80, connection_limit: -1, session_persistence: null, admin_state_up: true, status: 'ACTIVE', status_description: null,
-  ...overrides, stack,
+  protocol_port: 80, connection_limit: -1, session_persistence: null, syslog: null, admin_state_up: true, status: 'ACTIVE', status_description: null,
+  default_cert: null, sni_certs: [], redirect_http: false, ...overrides, stack,
 })
 
 /** A deployed pool `web` with two members, monitor `http-check` and VIP web-vip, all of stack shop. */
@@ -50,6 +52,7 @@ function deployedState(): StateSnapshot {
     members: [member(1), member(2)],
     associations: [{pool_id: POOL_ID, monitor_id: MONITOR_ID, status: 'ACTIVE', status_description: null, position: 1}],
     vips: [vip()],
+    certs: [],
   }
 }
 
@@ -60,7 +63,7 @@ function webPool(overrides: Partial<DesiredPool> = {}): DesiredPool {
       {address: '198.18.0.11', protocol_port: 8000, weight: 1, admin_state_up: true},
       {address: '198.18.0.12', protocol_port: 8000, weight: 1, admin_state_up: true},
     ],
-    vip: {name: 'web-vip', description: '', subnet: 'lab', protocol: 'HTTP', protocol_port: 80, connection_limit: -1, session_persistence: null, admin_state_up: true},
+    vip: {name: 'web-vip', description: '', subnet: 'lab', protocol: 'HTTP', protocol_port: 80, connection_limit: -1, session_persistence: null, syslog: null, admin_state_up: true, default_cert: null, sni_certs: [], redirect_http: false},
     ...overrides,
   }
 }
@@ -68,6 +71,7 @@ function webPool(overrides: Partial<DesiredPool> = {}): DesiredPool {
 function desired(pools: DesiredPool[] = [webPool()], overrides: Partial<DesiredFile> = {}): DesiredFile {
   return {
     stack: 'shop',
+    certs: [],
     subnets: [{name: 'lab', cidr: '198.18.0.0/24'}],
     monitors: [{name: 'http-check', type: 'HTTP', delay: 2, timeout: 1, max_retries: 2, http_method: 'GET', url_path: '/healthz', expected_codes: '200', admin_state_up: true}],
     pools,
@@ -80,7 +84,7 @@ const changes = (actions: Action[]) => actions.filter((action) => action.op !== 
 
 describe('planApply', () => {
   it('creates everything from an empty state; the new pool deploys and its VIP takes the first free address', () => {
-    const plan = planApply({subnets: [], monitors: [], pools: [], members: [], associations: [], vips: []}, desired(), {prune: false})
+    const plan = planApply({subnets: [], monitors: [], pools: [], members: [], associations: [], vips: [], certs: []}, desired(), {prune: false})
     expect(plan.problems).toEqual([])
     expect(plan.changed).toBe(true)
     expect(plan.actions.map((action) => `${action.kind} ${action.name} ${action.op}`)).toEqual([
@@ -107,6 +111,14 @@ describe('planApply', () => {
     expect(find(plan.actions, 'vip', 'web-vip')!.fields).toEqual({address: {from: '198.18.0.100', to: '198.18.0.101'}})
     expect(find(plan.actions, 'pool', 'web')!.host).toBe('replug')
     expect(plan.destructive).toEqual(['replug VIP web-vip from 198.18.0.100 to 198.18.0.101'])
+  })
+
+  it('a VIP syslog change is a field change that reloads the pool', () => {
+    const logged = webPool()
+    logged.vip = {...logged.vip!, syslog: '198.18.0.5:514'}
+    const plan = planApply(deployedState(), desired([logged]), {prune: false})
+    expect(find(plan.actions, 'vip', 'web-vip')!.fields).toEqual({syslog: {from: null, to: '198.18.0.5:514'}})
+    expect(find(plan.actions, 'pool', 'web')!.host).toBe('reload')
   })
 
   it('a weight or admin state alone goes through the runtime API', () => {
@@ -244,5 +256,109 @@ describe('planApply', () => {
     const plan = planApply(deployedState(), desired([webPool({vip: null})]), {prune: false})
     expect(find(plan.actions, 'vip', 'web-vip')!.op).toBe('delete')
     expect(find(plan.actions, 'pool', 'web')!.host).toBe('undeploy')
+  })
+})
+
+describe('planApply: certificates (SPEC §8.1 certs:)', () => {
+  const CERT_ID = '00000000-0000-4000-8000-000000000040'
+  const FP_OLD = 'a'.repeat(64)
+  const FP_NEW = 'b'.repeat(64)
+  const stateCert = (stack: string | null = 'shop', usedBy: string[] = [VIP_ID]): StateSnapshot['certs'][number] => ({
+    id: CERT_ID, name: 'shop-cert', subject: 'CN=shop.test', sans: ['shop.test'], issuer: 'CN=Lab CA', not_before: '2026-01-01T00:00:00Z',
+    not_after: '2027-01-01T00:00:00Z', days_left: 300, fingerprint_sha256: FP_OLD, key_type: 'EC P-256', used_by: usedBy, key_sha256: 'k1', stack,
+  })
+  const tlsVip = {protocol: 'TERMINATED_HTTPS' as const, protocol_port: 443, default_cert: 'shop-cert', sni_certs: [], redirect_http: false}
+  const tlsState = (stack: string | null = 'shop'): StateSnapshot => ({
+    ...deployedState(),
+    vips: [vip({protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_cert: CERT_ID})],
+    certs: [stateCert(stack)],
+  })
+  const tlsPool = () => webPool({vip: {...webPool().vip!, ...tlsVip}})
+  const withMaterial = (fingerprint: string, key = 'k1') => ({
+    name: 'shop-cert', source: {kind: 'files' as const, cert_file: 'c.pem', key_file: 'k.pem'}, checked: {fingerprint_sha256: fingerprint, key_sha256: key},
+  })
+
+  it('creates a certificate and a TERMINATED_HTTPS VIP naming it', () => {
+    const state = {...deployedState(), vips: [], pools: [pool(POOL_ID, 'web', 'shop')]}
+    const plan = planApply(state, desired([tlsPool()], {certs: [withMaterial(FP_NEW)]}), {prune: false})
+    expect(plan.problems).toEqual([])
+    expect(find(plan.actions, 'cert', 'shop-cert')).toMatchObject({op: 'create', fields: {fingerprint_sha256: {from: null, to: FP_NEW}}})
+    expect(find(plan.actions, 'vip', 'web-vip')!.fields.default_cert).toEqual({from: null, to: 'shop-cert'})
+  })
+
+  it('plans nothing for the same material, or for a reference (a name alone, as export writes)', () => {
+    for (const cert of [withMaterial(FP_OLD), {name: 'shop-cert'}, {name: 'shop-cert', fingerprint_sha256: FP_OLD}]) {
+      const plan = planApply(tlsState(), desired([tlsPool()], {certs: [cert]}), {prune: false})
+      expect(plan.problems).toEqual([])
+      expect(changes(plan.actions)).toEqual([])
+    }
+  })
+
+  it('rotates on a new fingerprint or a new key: an update with a runtime effect and no pool reload', () => {
+    for (const [cert, field] of [[withMaterial(FP_NEW), 'fingerprint_sha256'], [withMaterial(FP_OLD, 'k2'), 'key']] as const) {
+      const plan = planApply(tlsState(), desired([tlsPool()], {certs: [cert]}), {prune: false})
+      const action = find(plan.actions, 'cert', 'shop-cert')!
+      expect(action.op).toBe('update')
+      expect(action.host).toBe('runtime')
+      expect(Object.keys(action.fields)).toEqual([field])
+      expect(find(plan.actions, 'pool', 'web')!.host).toBe('none')
+      expect(JSON.stringify(plan.actions)).not.toContain('k2')
+    }
+  })
+
+  it('reloads the pool when a VIP TLS field changes', () => {
+    const pool = webPool({vip: {...webPool().vip!, ...tlsVip, redirect_http: true}})
+    const plan = planApply(tlsState(), desired([pool], {certs: [{name: 'shop-cert'}]}), {prune: false})
+    expect(find(plan.actions, 'vip', 'web-vip')!.fields.redirect_http).toEqual({from: false, to: true})
+    expect(find(plan.actions, 'pool', 'web')!.host).toBe('reload')
+  })
+
+  it('reports a reference to a missing certificate, a stale fingerprint and an unknown VIP certificate with their paths', () => {
+    const state = {...deployedState(), vips: [], pools: [pool(POOL_ID, 'web', 'shop')]}
+    const missing = planApply(state, desired([tlsPool()], {certs: [{name: 'shop-cert'}]}), {prune: false})
+    expect(missing.problems.map((problem) => problem.path)).toEqual(['certs[0]'])
+    const unnamed = planApply(state, desired([tlsPool()], {certs: []}), {prune: false})
+    expect(unnamed.problems).toEqual([{path: 'pools[0].vip.default_cert', message: 'no certificate named shop-cert in the file or the state'}])
+    const stale = planApply(tlsState(), desired([tlsPool()], {certs: [{name: 'shop-cert', fingerprint_sha256: FP_NEW}]}), {prune: false})
+    expect(stale.problems.map((problem) => problem.path)).toEqual(['certs[0].fingerprint_sha256'])
+  })
+
+  it('a certificate of another stack is a conflict (clash)', () => {
+    const plan = planApply(tlsState('other'), desired([tlsPool()], {certs: [withMaterial(FP_NEW)]}), {prune: false})
+    expect(plan.conflicts).toEqual([{path: 'certs[0]', message: `cert shop-cert (${CERT_ID}) belongs to stack other`}])
+  })
+
+  it('adopts an unlabelled certificate given with its material; a reference alone uses it without claiming it', () => {
+    const plan = planApply(tlsState(null), desired([tlsPool()], {certs: [withMaterial(FP_OLD)]}), {prune: false})
+    expect(find(plan.actions, 'cert', 'shop-cert')!.op).toBe('adopt')
+    for (const stack of [null, 'other']) {
+      const reference = planApply(tlsState(stack), desired([tlsPool()], {certs: [{name: 'shop-cert'}]}), {prune: false})
+      expect(reference.conflicts).toEqual([])
+      expect(reference.changed).toBe(false)
+    }
+  })
+
+  it('exports certificates by reference only: a name and a fingerprint, never key material; applying it plans nothing', () => {
+    const state = tlsState()
+    const {file} = exportFile(state, {stack: 'shop', poolIds: [POOL_ID]})
+    const text = JSON.stringify(file)
+    expect((file as {certs: unknown}).certs).toEqual([{name: 'shop-cert', fingerprint_sha256: FP_OLD}])
+    for (const secret of ['PRIVATE', 'BEGIN', 'key_pem', 'cert_pem', 'key_sha256', 'k1']) expect(text).not.toContain(secret)
+    expect((file as {pools: {vip: unknown}[]}).pools[0].vip).toMatchObject({protocol: 'TERMINATED_HTTPS', default_cert: 'shop-cert', sni_certs: [], redirect_http: false})
+    const {file: again, problems} = validateApplyFile(JSON.parse(text), 10_000)
+    expect(problems).toEqual([])
+    expect(planApply(state, again!, {prune: true}).changed).toBe(false)
+  })
+
+  it('--prune deletes a certificate of the stack no VIP serves any more, and only then', () => {
+    const unused: StateSnapshot = {...deployedState(), certs: [stateCert('shop', [])]}
+    expect(find(planApply(unused, desired(), {prune: true}).actions, 'cert', 'shop-cert')!.op).toBe('delete')
+    expect(find(planApply(unused, desired(), {prune: false}).actions, 'cert', 'shop-cert')).toBeUndefined()
+    // Served by a VIP outside the file: a conflict, nothing deleted.
+    const outside: StateSnapshot = {...deployedState(), pools: [pool(POOL_ID, 'web', 'shop', {vip_id: VIP_ID}), pool(POOL2_ID, 'api', 'other')], certs: [stateCert('shop', ['00000000-0000-4000-8000-000000000031'])]}
+    outside.vips = [vip(), {...vip({id: '00000000-0000-4000-8000-000000000031', name: 'api-vip', pool_id: POOL2_ID, address: '198.18.0.101', default_cert: CERT_ID, protocol: 'TERMINATED_HTTPS'}), stack: 'other'}]
+    const plan = planApply(outside, desired(), {prune: true})
+    expect(find(plan.actions, 'cert', 'shop-cert')).toBeUndefined()
+    expect(plan.conflicts.map((conflict) => conflict.message)).toEqual(['certificate shop-cert is no longer in the file but VIP api-vip use it'])
   })
 })

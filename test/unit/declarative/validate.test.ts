@@ -41,6 +41,14 @@ describe('apply file validation', () => {
     expect(file!.monitors[0]).toMatchObject({http_method: 'GET', expected_codes: '200'})
   })
 
+  it('vip.syslog: null by default, IPv4:PORT or [IPv6]:PORT, a host name refused', () => {
+    const {file} = validateApplyFile(parseApplyText(GOOD).value, 10_000)
+    expect(file!.pools[0].vip!.syslog).toBeNull()
+    const withSyslog = (value: string) => GOOD.replace('vip: {name: web-vip,', `vip: {syslog: "${value}", name: web-vip,`)
+    expect(validateApplyFile(parseApplyText(withSyslog('[2001:DB8::5]:514')).value, 10_000).file!.pools[0].vip!.syslog).toBe('[2001:db8::5]:514')
+    expect(problemsOf(withSyslog('logs.example:514'))).toEqual([expect.objectContaining({path: expect.stringContaining('syslog')})])
+  })
+
   it('reads JSON the same way', () => {
     const json = JSON.stringify({apiVersion: 'lbaas/v1', stack: 's', pools: []})
     expect(problemsOf(json)).toEqual([])

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {changedNothing} from '../../../src/domain/audit-scope.js'
 
 import {changesState, sinceTime} from '../../../src/service/audit.js'
 
@@ -20,5 +21,16 @@ describe('changesState', () => {
     for (const id of ['pool:create', 'member:update', 'vip:delete', 'monitor:associate', 'sync', 'lab:up', 'apply', 'cert:update']) expect(changesState(id, [])).toBe(true)
     for (const id of ['pool:list', 'pool:show', 'pool:stats', 'status', 'events', 'metrics', 'vip:logs', 'plan', 'doctor']) expect(changesState(id, [])).toBe(false)
     expect(changesState('sync', ['--dry-run'])).toBe(false)
+  })
+})
+
+describe('changedNothing', () => {
+  it('is true only for a successful apply with no changes or a sync with nothing to do', () => {
+    expect(changedNothing({changed: false, actions: [], errors: []})).toBe(true)
+    expect(changedNothing({dry_run: false, actions: [], failures: []})).toBe(true)
+    expect(changedNothing({changed: true, actions: [{op: 'create'}], errors: []})).toBe(false)
+    expect(changedNothing({dry_run: false, actions: [{kind: 'deploy'}], failures: []})).toBe(false)
+    expect(changedNothing({id: 'x', name: 'web'})).toBe(false)
+    expect(changedNothing(undefined)).toBe(false)
   })
 })
