@@ -188,7 +188,11 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
     })),
     allPoolIds: new Set(allPools.map((pool) => pool.id)),
     // An HA peer's link (SPEC §11) belongs to its pool too.
-    knownLinks: new Set(allPools.flatMap((pool) => [vipHostLink(pool.id), haHostLink(pool.id, 'a'), haHostLink(pool.id, 'b')])),
+    knownLinks: new Set([
+      ...allPools.flatMap((pool) => [vipHostLink(pool.id), haHostLink(pool.id, 'a'), haHostLink(pool.id, 'b')]),
+      // The Libra device's plug (serve-worker --device-subnet) is ours too.
+      ...(device ? [vipHostLink(device.id)] : []),
+    ]),
     device: device
       ? {id: device.id, target: `Libra device ${device.id}`, served: device.state === 'ACTIVE', suspended: device.state === 'SUSPENDED', configSha: deviceConfig === null ? null : sha256(deviceConfig)}
       : undefined,
@@ -240,7 +244,7 @@ function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<
         })
     case 'delete-link':
       return async () => {
-        const owners = ctx.store.read(() => listPools(db)).filter((pool) => vipHostLink(pool.id) === operation.name)
+        const owners = ctx.store.read(() => [...listPools(db).map((pool) => pool.id), getDevice(db)?.id]).filter((id) => id !== undefined && vipHostLink(id) === operation.name)
         if (owners.length > 0) return
         await deleteLink(operation.name)
       }

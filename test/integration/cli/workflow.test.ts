@@ -74,11 +74,14 @@ describe('the create pool → VIP workflow', () => {
     )
     const monitor = await cli.json<Record<string, unknown>>(['monitor', 'show', ids.monitor, '--json'])
     expect(Object.keys(monitor).sort()).toEqual(
-      ['admin_state_up', 'delay', 'expected_codes', 'http_method', 'id', 'max_retries', 'pools', 'timeout', 'type', 'url_path'].sort(),
+      ['admin_state_up', 'delay', 'expected_codes', 'http_method', 'id', 'max_retries', 'name', 'pools', 'timeout', 'type', 'url_path'].sort(),
     )
     const vip = await cli.json<Record<string, unknown>>(['vip', 'show', 'web-vip', '--json'])
     expect(Object.keys(vip).sort()).toEqual(
-      ['address', 'admin_state_up', 'connection_limit', 'description', 'id', 'name', 'pool_id', 'protocol', 'protocol_port', 'session_persistence', 'status', 'status_description', 'subnet_id'].sort(),
+      [
+        'address', 'admin_state_up', 'connection_limit', 'default_cert', 'description', 'id', 'name', 'pool_id', 'protocol', 'protocol_port',
+        'redirect_http', 'session_persistence', 'sni_certs', 'status', 'status_description', 'subnet_id', 'syslog',
+      ].sort(),
     )
   })
 

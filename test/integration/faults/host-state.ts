@@ -168,5 +168,6 @@ export async function expectConverged(world: TrafficLab, lab: LabInfo, known: {p
     devices: known.devices,
   })
   expect(problems).toEqual([])
-  expect(await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])).toEqual([])
+  const plan = await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])
+  expect(plan, `sync still plans: ${JSON.stringify(plan)}`).toEqual([])
 }

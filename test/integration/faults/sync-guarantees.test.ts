@@ -161,7 +161,8 @@ describe('one failure never stops the rest', () => {
       const fixed = await sync()
       expect(fixed.exitCode, fixed.stderr).toBe(0)
       expect((await world.cli.json<Pool>(['pool', 'show', broken.id, '--json'])).status).toBe('ACTIVE')
-      expect(await plan()).toEqual([])
+      const leftover = await plan()
+      expect(leftover, `a second sync still plans: ${JSON.stringify(leftover)}`).toEqual([])
     } finally {
       const vips = await world.cli.json<Vip[]>(['vip', 'list', '--json'])
       for (const vip of vips.filter((candidate) => candidate.name === 'sg-broken-vip')) await world.cli.run(['vip', 'delete', vip.id, '--yes'])
