@@ -94,7 +94,7 @@ describe('apply with certificates', () => {
     const result = await apply(['-f', filePath()])
     expect(result.exitCode).toBe(0)
     expect(JSON.parse(result.stdout).changed).toBe(false)
-  }, 30_000)
+  }, 240_000)
 
   it('a renewed certificate in the same file rotates through the runtime API: 0 reloads', async () => {
     const before = await reloads()
@@ -122,7 +122,7 @@ describe('apply with certificates', () => {
     expect(result.stderr + result.stdout).not.toContain('PRIVATE KEY')
     expect(await world.cli.json<Certificate[]>(['cert', 'list', '--json'])).toEqual(before)
     expect(await servedFingerprint()).toBe(before.find((cert) => cert.name === certName)!.fingerprint_sha256)
-  }, 30_000)
+  }, 240_000)
 
   it('exports the certificate by reference only, and export | apply -f - plans nothing', async () => {
     const exported = await world.cli.run(['export', '--stack', stack])
@@ -134,5 +134,5 @@ describe('apply with certificates', () => {
     expect(result.exitCode).toBe(0)
     expect(JSON.parse(result.stdout).changed).toBe(false)
     expect(await reloads()).toBe(before)
-  }, 30_000)
+  }, 240_000)
 })

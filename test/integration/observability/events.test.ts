@@ -72,7 +72,7 @@ describe('lbaas events', () => {
     const table = await cli.value(['events', '--pool', 'audited', '-n', '1'])
     expect(table).toMatch(/member delete .*member [0-9a-f-]{36}.* ok .* 0/s)
     expect((await cli.run(['events', '--since', 'last tuesday'])).exitCode).toBe(2)
-  })
+  }, 300_000)
 
   it('records a refused command with its exit code, changes no other row, and keeps no secret', async () => {
     const before = otherRows()

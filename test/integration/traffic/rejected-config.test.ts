@@ -120,9 +120,15 @@ describe('a configuration HAProxy refuses', () => {
 
   it('`lbaas sync` (with the host as it is) deploys the state file and settles the ERROR', async () => {
     const plan = await world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])
-    expect(plan).toEqual([
-      expect.objectContaining({kind: 'deploy', target: `pool web (${poolId})`, reason: expect.stringContaining('running configuration differs')}),
-    ])
+    // The redeploy, and possibly the removal of the refused candidate file HAProxy's check left.
+    expect(plan).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({kind: 'deploy', target: `pool web (${poolId})`, reason: expect.stringContaining('running configuration differs')}),
+      ]),
+    )
+    expect(plan.filter((action) => action.kind !== 'deploy'), JSON.stringify(plan)).toEqual(
+      plan.filter((action) => action.kind === 'remove-orphan' && action.target.includes(poolId)),
+    )
     await world.cli.json(['sync', '--json'])
     expect(world.config(poolId)).toContain('balance leastconn')
     expect((await world.cli.json<Pool>(['pool', 'show', poolId, '--json'])).status).toBe('ACTIVE')
