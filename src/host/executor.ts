@@ -27,7 +27,7 @@ import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
 import {fdLimitShortfall} from './fd-limit.js'
 import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
-import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
+import {isStrayRunFile, namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
 import {planVipPlug, plugVip, unplugNamespace, type PlugPlan, type PlugSpec} from './plug.js'
 
@@ -114,14 +114,19 @@ function runsConfig(paths: PoolPaths, config: string | null): boolean {
  * in between leaves them. Called once a start or reload has succeeded under the pool lock,
  * when no bind of this entry is in progress.
  */
-function removeSocketLeftovers(paths: PoolPaths): void {
+/**
+ * After a deploy that serves: what an earlier interrupted or refused deploy, or HAProxy's own
+ * socket swap, left in the entry (names.ts `isStrayRunFile`) is stale now. Removed here under
+ * the pool lock so a sync that redeploys the pool leaves nothing for the next sync to do.
+ */
+function removeRunLeftovers(paths: PoolPaths): void {
   let names: string[]
   try {
     names = readdirSync(paths.dir)
   } catch {
     return
   }
-  for (const name of names) if (/^(?:stats|master)\.sock\.\d+\.(?:bak|tmp)$/.test(name)) rmSync(`${paths.dir}/${name}`, {force: true})
+  for (const name of names) if (isStrayRunFile(name)) rmSync(`${paths.dir}/${name}`, {force: true})
 }
 
 /** Writes through a temporary file and rename, so readers never see half a file. */
@@ -271,7 +276,7 @@ export class LocalExecutor implements PoolExecutor {
       retiring?.release(replaced)
     }
     writeAtomically(paths.configApplied, sha256(config))
-    removeSocketLeftovers(paths)
+    removeRunLeftovers(paths)
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
   }
