@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(haproxy iproute2 iputils-arping gearman-job-server gearman-tools wrk socat tmux curl openssl hyperfine)
+packages=(haproxy iproute2 iputils-arping gearman-job-server gearman-tools keepalived prometheus nghttp2-client wrk socat tmux curl openssl hyperfine)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -15,6 +15,8 @@ export default function setup(): void {
     ['gearman', 'apt-get install gearman-tools'],
     ['curl', 'apt-get install curl'],
     ['openssl', 'apt-get install openssl'],
+    ['keepalived', 'apt-get install keepalived'],
+    ['promtool', 'apt-get install prometheus'],
     ['arping', 'apt-get install iputils-arping'],
   ]) {
     try {
