@@ -179,11 +179,14 @@ function certificatesRenewed(before: readonly CertificateBundle[], after: readon
 
 async function undeploy(env: NativeEnvironment, poolId: string): Promise<void> {
   const {ctx} = env
-  // A pool this agent never hosted (a controller cleaning up after a move that failed before
-  // anything reached here) has nothing of this agent's to remove; another agent or a local
-  // pool on the same host may run under that pool id, and it is not ours to touch (§4.7).
-  if (!ctx.store.read(() => isHosted(ctx.store.db, poolId)) && !existsSync(poolPaths(ctx.runDir, poolId).dir)) return
-  await ctx.withPoolLock(poolId, () => ctx.executorFor({id: poolId, agent: 'local'}).undeploy(poolId))
+  await ctx.withPoolLock(poolId, async () => {
+    // A pool this agent never hosted (a controller cleaning up after a move that failed before
+    // anything reached here) has nothing of this agent's to remove; another agent or a local
+    // pool on the same host may run under that pool id, and it is not ours to touch (§4.7).
+    // Asked under the lock, so a DEPLOY of the same pool still running is seen as hosted.
+    if (!ctx.store.read(() => isHosted(ctx.store.db, poolId)) && !existsSync(poolPaths(ctx.runDir, poolId).dir)) return
+    await ctx.executorFor({id: poolId, agent: 'local'}).undeploy(poolId)
+  })
   ctx.store.write(() => {
     deleteHostedPool(ctx.store.db, poolId)
     deleteHaLocalPeer(ctx.store.db, poolId)
