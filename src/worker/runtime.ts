@@ -21,10 +21,12 @@ import {GearmanWorker, type GearmanJob} from '../gearman/worker.js'
 import {formatServer, parseServerAddress, type ServerAddress, type TlsFiles} from '../gearman/connection.js'
 import {DEFAULT_JOB_SERVER, gearmanSettings, isFunctionName} from '../gearman/settings.js'
 import {AGENT_CLIENT_ID, QUICK_NATIVE_ACTIONS} from '../agent/protocol.js'
+import {haPeerStatus} from '../host/ha-peer.js'
 import {runningMaster} from '../host/haproxy-process.js'
 import {poolPaths} from '../host/names.js'
 import {applyPool} from '../service/apply.js'
 import type {AppContext, Notifier} from '../service/context.js'
+import {getHaLocalPeer} from '../store/ha.js'
 import {listPools} from '../store/pools.js'
 import {uploadToSwift} from './libra/archive.js'
 import {recordJobEvent} from '../service/audit.js'
@@ -53,6 +55,14 @@ const STOP_TIMEOUT_MS = 120_000
 /** How often the worker checks that the HAProxy of its device and of its hosted pools still runs. */
 export const WATCHDOG_INTERVAL_MS = 2_000
 const WATCHDOG_MAX_BACKOFF_MS = 60_000
+/**
+ * How long the watchdog leaves a dead HAProxy of an HA peer alone while its keepalived still
+ * holds MASTER: keepalived's check (1 s interval, 2 s timeout, fall 2) hands the VIP to the
+ * other peer first, and this peer comes back as BACKUP. Restarting at once would race the
+ * check and leave the VIP on a host that has just lost its traffic. Past this, the peer's
+ * keepalived is not handing over (its check or the other peer is broken): restart anyway.
+ */
+export const HA_HANDOVER_GRACE_MS = 8_000
 
 export interface ServeWorkerOptions {
   state?: string
@@ -113,6 +123,8 @@ export class WorkerRuntime {
   private watchdogTimer: NodeJS.Timeout | undefined
   /** Keys whose restore by the watchdog failed: when to try again. */
   private readonly retryAfter = new Map<string, {failures: number; at: number}>()
+  /** HA peers found without HAProxy while keepalived still held MASTER: since when. */
+  private readonly handingOver = new Map<string, number>()
 
   constructor(
     private readonly ctx: AppContext,
@@ -231,12 +243,32 @@ export class WorkerRuntime {
       if (device.state === 'ACTIVE' && !device.running) this.revive('device', device.id, () => this.device.restore())
       for (const pool of listPools(this.ctx.store.db)) {
         if (pool.agent !== 'local' || pool.vip_id === null) continue
-        if (runningMaster(poolPaths(this.ctx.runDir, pool.id)) !== undefined) continue
+        if (runningMaster(poolPaths(this.ctx.runDir, pool.id)) !== undefined) {
+          this.handingOver.delete(pool.id)
+          continue
+        }
+        if (this.awaitingHandover(pool.id)) continue
         this.revive(`pool:${pool.id}`, pool.id, () => applyPool(this.ctx, pool.id, {}))
       }
     } catch (error) {
       this.log.write('error', 'watchdog', {error: (error as Error).message})
     }
+  }
+
+  /** True while an HA peer of this host lost its HAProxy but keepalived has not yet handed the VIP over (HA_HANDOVER_GRACE_MS). */
+  private awaitingHandover(poolId: string): boolean {
+    const peer = getHaLocalPeer(this.ctx.store.db, poolId)
+    if (!peer || haPeerStatus(this.ctx.runDir, poolId, peer.role).vrrpState !== 'MASTER') {
+      this.handingOver.delete(poolId)
+      return false
+    }
+    const since = this.handingOver.get(poolId)
+    if (since === undefined) {
+      this.handingOver.set(poolId, Date.now())
+      this.log.write('warn', 'watchdog', {pool: poolId, message: 'HAProxy is not running on the MASTER peer: leaving keepalived to hand the VIP over first'})
+      return true
+    }
+    return Date.now() - since < HA_HANDOVER_GRACE_MS
   }
 
   private revive(key: string, id: string, restore: () => Promise<unknown>): void {

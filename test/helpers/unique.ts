@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 
@@ -20,9 +21,24 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The /24s (as `a.b.c`) of 198.18.0.0/15 that some route of the host's already reaches. */
+function routedTestBases(): Set<string> {
+  const routes = execFileSync('ip', ['-o', '-4', 'route', 'show', 'table', 'all'], {encoding: 'utf8'})
+  const bases = new Set<string>()
+  for (const [, second, third, length] of routes.matchAll(/\b198\.(1[89])\.(\d+)\.\d+(?:\/(\d+))?/g)) {
+    const first = (Number(second) - 18) * 256 + Number(third)
+    const span = 2 ** Math.max(0, 24 - Math.max(15, Number(length ?? 32)))
+    const from = first - (first % span)
+    for (let index = from; index < from + span; index++) bases.add(`198.${18 + (index >> 8)}.${index & 0xff}`)
+  }
+  return bases
+}
+
 /**
  * Claims a /24 inside 198.18.0.0/15 (the benchmarking range) that no other running test
- * holds, so two bridges never carry the same subnet. Release it in afterAll.
+ * holds, so two bridges never carry the same subnet. A /24 the host already routes (a bridge
+ * some killed run or other workload left) is passed over too: a second route to it would
+ * send the test's traffic to the older bridge. Release it in afterAll.
  */
 export function claimTestCidr(): {cidr: string; base: string; release: () => void} {
   mkdirSync(CIDR_CLAIMS, {recursive: true, mode: 0o700})
@@ -36,10 +52,12 @@ export function claimTestCidr(): {cidr: string; base: string; release: () => voi
       if (made !== undefined && Date.now() - made > 10_000) rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
     }
   }
+  const routed = routedTestBases()
   const start = Math.floor(Math.random() * 500) + 8
   for (let i = 0; i < 500; i++) {
     const index = ((start + i) % 500) + 8 // 198.18.8.0 … 198.19.251.0; the lowest /24s stay for the lab default
     const base = `198.${18 + (index >> 8)}.${index & 0xff}`
+    if (routed.has(base)) continue
     const claim = `${CIDR_CLAIMS}/${base}`
     try {
       mkdirSync(claim)
