@@ -10,7 +10,7 @@
  * - a success leaves every deployed pool running exactly what the state renders, with
  *   names and descriptions nowhere in it and accepted url_path/http_method/cookie_name as
  *   single words.
- * Reproduce with LBAAS_FUZZ_SEED; LBAAS_FUZZ_CLI_RUNS changes the count (default 200);
+ * Reproduce with LBAAS_FUZZ_SEED; LBAAS_FUZZ_CLI_RUNS changes the count (default 60);
  * LBAAS_FUZZ_DEBUG=1 prints every command and its answer.
  */
 import {existsSync, readFileSync} from 'node:fs'
@@ -55,7 +55,7 @@ import {
 import {confineAddresses} from '../../helpers/hostile-messages.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 
-const RUNS = Number(process.env.LBAAS_FUZZ_CLI_RUNS ?? 200)
+const RUNS = Number(process.env.LBAAS_FUZZ_CLI_RUNS ?? 60)
 const world = trafficLab('fzc')
 const cli = world.cli
 const counter = new CaseCounter()

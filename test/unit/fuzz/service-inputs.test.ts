@@ -154,7 +154,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           (subnet) => deleteSubnet(ctx, subnet.id),
         ),
       ),
-      fuzzOptions(600),
+      fuzzOptions(200),
     )
   }, TIMEOUT)
 
@@ -176,7 +176,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           (pool) => deletePool(ctx, pool.id),
         ),
       ),
-      fuzzOptions(900),
+      fuzzOptions(300),
     )
   }, TIMEOUT)
 
@@ -190,7 +190,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           (updated) => checkRendering(graphOf(updated.id)),
         ),
       ),
-      fuzzOptions(900),
+      fuzzOptions(300),
     )
   }, TIMEOUT)
 
@@ -205,7 +205,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           (member) => deleteMember(ctx, member.id),
         ),
       ),
-      fuzzOptions(1_100),
+      fuzzOptions(400),
     )
   }, TIMEOUT)
 
@@ -228,7 +228,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
             async (updated) => (updated.pool_id === ids.web ? undefined : updateMember(ctx, updated.id, {pool: ids.web})),
           ),
       ),
-      fuzzOptions(1_000),
+      fuzzOptions(350),
     )
   }, TIMEOUT)
 
@@ -261,7 +261,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           (monitor) => deleteMonitor(ctx, monitor.id),
         ),
       ),
-      fuzzOptions(1_300),
+      fuzzOptions(450),
     )
   }, TIMEOUT)
 
@@ -275,7 +275,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           () => checkRendering(graphOf(ids.web)),
         ),
       ),
-      fuzzOptions(1_100),
+      fuzzOptions(400),
     )
   }, TIMEOUT)
 
@@ -289,7 +289,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           () => disassociateMonitor(ctx, monitor, pool),
         ),
       ),
-      fuzzOptions(300),
+      fuzzOptions(100),
     )
   }, TIMEOUT)
 
@@ -317,7 +317,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
             (vip) => deleteVip(ctx, vip.id),
           ),
       ),
-      fuzzOptions(1_300),
+      fuzzOptions(450),
     )
   }, TIMEOUT)
 
@@ -345,7 +345,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
             async (updated) => (updated.pool_id === ids.web ? undefined : updateVip(ctx, updated.id, {pool: ids.web})),
           ),
       ),
-      fuzzOptions(1_100),
+      fuzzOptions(400),
     )
   }, TIMEOUT)
 
@@ -378,7 +378,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
             async (monitor) => (update ? undefined : deleteMonitor(ctx, monitor.id)),
           ),
       ),
-      fuzzOptions(1_000),
+      fuzzOptions(350),
     )
   }, TIMEOUT)
 
@@ -396,7 +396,7 @@ describe('every create and update input, valid or hostile (fast-check)', () => {
           async (vip) => (update ? undefined : deleteVip(ctx, vip.id)),
         )
       }),
-      fuzzOptions(1_000),
+      fuzzOptions(350),
     )
   }, TIMEOUT)
 
