@@ -29,7 +29,7 @@ import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy,
 import {deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {isStrayRunFile, namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {planVipPlug, plugVip, unplugNamespace, type PlugPlan, type PlugSpec} from './plug.js'
+import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
 
 export interface LocalExecutorOptions {
   runDir: string
@@ -156,18 +156,7 @@ export class LocalExecutor implements PoolExecutor {
   private plugSpec(graph: PoolGraph, vip: Vip): PlugSpec {
     const subnet = graph.vipSubnet
     if (!subnet) throw new InternalError(`VIP ${vip.id} has no subnet`)
-    const network = parseNetwork(subnet.cidr)
-    if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
-    return {
-      namespace: namespaceFor(graph.pool.id),
-      hostLink: vipHostLink(graph.pool.id),
-      bridge: subnet.bridge,
-      address: vip.address,
-      prefixLength: network.prefix,
-      gateway: subnet.gateway_ip,
-      family: network.family,
-      owner: ownerTag(this.options.runDir),
-    }
+    return vipPlugSpec(this.options.runDir, graph.pool.id, subnet, vip.address)
   }
 
   /** The VIP plug the graph asks for (throws when it has no live VIP). */
