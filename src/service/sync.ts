@@ -24,7 +24,7 @@ import {inspectableHaPeer} from '../host/ha-peer.js'
 import {inspectRunEntry, takeInventory} from '../host/inventory.js'
 import {deleteBridge, deleteLink} from '../host/links.js'
 import {acquireLock, withLock} from '../host/lock.js'
-import {haHostLink, hostLockPath, labBackendNames, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
+import {haHostLink, hostLockPath, labBackendNames, labNamespaceDir, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
 import {rmRunFiles} from '../host/run-files.js'
 import {stopBackend} from '../lab/lab-host.js'
 import {getDevice} from '../store/device.js'
@@ -257,7 +257,7 @@ function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<
       return async () => {
         const wanted = ctx.store.read(() => listLabBackends(db)).some((row) => labBackendNames(row.subnet_id, row.position).namespace === operation.name)
         if (wanted) return
-        await stopBackend({namespace: operation.name, controlDir: `${ctx.runDir}/lab/${operation.name}`})
+        await stopBackend({namespace: operation.name, controlDir: labNamespaceDir(ctx.runDir, operation.name)})
       }
   }
 }
