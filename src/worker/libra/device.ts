@@ -124,7 +124,7 @@ export class LibraDevice {
     const row = this.row()
     if (row.mode === placement.mode && row.subnet_id === placement.subnet_id && row.address === placement.address) return
     await this.ctx.withPoolLock(row.id, async () => {
-      await this.executor.removeProcess(row.id, row.mode === 'namespace' ? namespaceFor(row.id) : null, vipHostLink(row.id))
+      await this.removeFromHost(row)
       const current = this.row()
       this.ctx.store.write(() => saveDevice(db, {...current, ...placement, updated_at: new Date().toISOString()}))
     })
@@ -144,6 +144,11 @@ export class LibraDevice {
     }
     const plug = vipPlugSpec(this.ctx.runDir, row.id, this.subnetOf(row), row.address!)
     return {id: row.id, view: buildDeviceView(spec, {bindAddress: row.address!, deviceId: row.id}, options), namespace: plug.namespace, plug}
+  }
+
+  /** Stops HAProxy and removes its files, and its namespace and plug in namespace mode. */
+  private removeFromHost(row: DeviceRow): Promise<void> {
+    return this.executor.removeProcess(row.id, row.mode === 'namespace' ? namespaceFor(row.id) : null, vipHostLink(row.id))
   }
 
   private subnetOf(row: DeviceRow): Subnet {
@@ -199,9 +204,7 @@ export class LibraDevice {
     const row = this.row()
     await this.ctx.withPoolLock(row.id, async () => {
       const current = this.row()
-      await this.counters.acrossStop(current, () =>
-        this.executor.removeProcess(current.id, current.mode === 'namespace' ? namespaceFor(current.id) : null, vipHostLink(current.id)),
-      )
+      await this.counters.acrossStop(current, () => this.removeFromHost(current))
       this.lastArchivedLine = null
       this.setState('DELETED', null)
     })
@@ -225,9 +228,7 @@ export class LibraDevice {
       }
       const leftovers = running || existsSync(paths.dir) || (current.mode === 'namespace' && namespaceExists(namespaceFor(current.id)))
       if (leftovers) {
-        await this.counters.acrossStop(current, () =>
-          this.executor.removeProcess(current.id, current.mode === 'namespace' ? namespaceFor(current.id) : null, vipHostLink(current.id)),
-        )
+        await this.counters.acrossStop(current, () => this.removeFromHost(current))
       }
       return {state: current.state, changed: leftovers}
     })
