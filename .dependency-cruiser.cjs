@@ -48,6 +48,14 @@ module.exports = {
       to: {path: ['^(node:)?child_process$', '(^|/)node_modules/execa/']},
     },
     {
+      name: 'services-decide-host-acts',
+      severity: 'error',
+      comment:
+        'Services decide, host/ acts: a service calls a host/ function that names what it does (host/limits probeProgram, host/links deleteLink), never runs a program itself, not even through host/run.ts.',
+      from: {path: '^src/service/'},
+      to: {path: ['^src/host/run[.]ts$', '^(node:)?child_process$', '(^|/)node_modules/execa/']},
+    },
+    {
       name: 'commands-import-service-and-ui',
       severity: 'error',
       comment: 'A command parses flags, calls one service function and hands the result to ui/. Types of the domain are its vocabulary.',

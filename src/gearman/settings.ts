@@ -37,8 +37,3 @@ export function gearmanSettings(input: GearmanSettingsInput): GearmanSettings {
   loadTlsMaterial(tls)
   return {servers, tls}
 }
-
-/** A Gearman function name as lbaas uses it (an agent's name): 1-255 characters, no spaces or NUL. */
-export function isFunctionName(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && name.length <= 255 && !/[\s\0]/.test(name)
-}

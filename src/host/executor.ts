@@ -18,7 +18,6 @@ import {replaceSslCertificate, setServerState, setServerWeight, showServersState
 import {haproxyPem} from '../tls/certificate.js'
 import {EMPTY_SERVER_STATE, retainMatchingServerState} from '../haproxy/stats.js'
 import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
-import {parseNetwork} from '../domain/ip.js'
 import {liveVip} from '../domain/status.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats, Notifier, PoolExecutor} from '../executor/port.js'
 import {crashPoint} from '../util/crash-point.js'
@@ -26,10 +25,10 @@ import {makePrivateDirs} from '../util/fs.js'
 import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
 import {fdLimitShortfall} from './fd-limit.js'
 import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
-import {deleteBridge, ensureBridge, inspectLink} from './links.js'
+import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {isStrayRunFile, namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {planVipPlug, plugVip, unplugNamespace, type PlugPlan, type PlugSpec} from './plug.js'
+import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
 
 export interface LocalExecutorOptions {
   runDir: string
@@ -156,18 +155,7 @@ export class LocalExecutor implements PoolExecutor {
   private plugSpec(graph: PoolGraph, vip: Vip): PlugSpec {
     const subnet = graph.vipSubnet
     if (!subnet) throw new InternalError(`VIP ${vip.id} has no subnet`)
-    const network = parseNetwork(subnet.cidr)
-    if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
-    return {
-      namespace: namespaceFor(graph.pool.id),
-      hostLink: vipHostLink(graph.pool.id),
-      bridge: subnet.bridge,
-      address: vip.address,
-      prefixLength: network.prefix,
-      gateway: subnet.gateway_ip,
-      family: network.family,
-      owner: ownerTag(this.options.runDir),
-    }
+    return vipPlugSpec(this.options.runDir, graph.pool.id, subnet, vip.address)
   }
 
   /** The VIP plug the graph asks for (throws when it has no live VIP). */
@@ -463,9 +451,7 @@ export class LocalExecutor implements PoolExecutor {
 
   async ensureSubnet(subnet: Subnet): Promise<void> {
     if (subnet.managed) {
-      const network = parseNetwork(subnet.cidr)
-      if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
-      await ensureBridge(subnet.bridge, {gatewayCidr: `${subnet.gateway_ip}/${network.prefix}`, owner: ownerTag(this.options.runDir)})
+      await ensureBridge(subnet.bridge, {gatewayCidr: bridgeGatewayCidr(subnet), owner: ownerTag(this.options.runDir)})
       return
     }
     const link = inspectLink(subnet.bridge)

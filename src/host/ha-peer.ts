@@ -12,7 +12,6 @@
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 
 import {RuntimeFailure} from '../domain/errors.js'
-import {parseNetwork} from '../domain/ip.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
 import {renderConfig} from '../haproxy/render.js'
 import {buildPoolView, DEFAULT_PEERS_PORT} from '../haproxy/view.js'
@@ -38,9 +37,9 @@ import {
   stopKeepalived,
   validateKeepalivedConfig,
 } from './keepalived-process.js'
-import {haHostLink, haNamespaceFor, keepalivedPaths, ownerTag, poolPaths, VIP_INTERFACE, type HaPeerRole, type KeepalivedPaths} from './names.js'
+import {haHostLink, haNamespaceFor, keepalivedPaths, poolPaths, VIP_INTERFACE, type HaPeerRole, type KeepalivedPaths} from './names.js'
 import {namespaceExists} from './netns.js'
-import {plugVip, type PlugSpec} from './plug.js'
+import {plugVip, subnetPlugSpec, type PlugSpec} from './plug.js'
 import {run} from './run.js'
 
 /** What an agent is told about its part in an HA pool. */
@@ -80,25 +79,18 @@ export function haPeerSpec(runDir: string, graph: PoolGraph, assignment: HaPeerA
   const vip = liveVip(graph)
   const subnet = graph.vipSubnet
   if (!vip || !subnet) throw new RuntimeFailure('internal_error', `internal error: HA pool ${graph.pool.id} has no live VIP or VIP subnet`)
-  const network = parseNetwork(subnet.cidr)
-  if ('error' in network) throw new RuntimeFailure('internal_error', `internal error: subnet ${subnet.id}: ${network.error}`)
   const {role} = assignment
-  const namespace = haNamespaceFor(graph.pool.id, role)
   const paths = poolPaths(runDir, graph.pool.id)
   const kpaths = keepalivedPaths(runDir, graph.pool.id)
+  const plug = subnetPlugSpec(runDir, subnet, {
+    namespace: haNamespaceFor(graph.pool.id, role),
+    hostLink: haHostLink(graph.pool.id, role),
+    address: assignment.addresses[role],
+    // keepalived adds and removes the VIP; a redeploy must never take it from the MASTER.
+    foreignAddresses: [vip.address],
+  })
   return {
-    plug: {
-      namespace,
-      hostLink: haHostLink(graph.pool.id, role),
-      bridge: subnet.bridge,
-      address: assignment.addresses[role],
-      prefixLength: network.prefix,
-      gateway: subnet.gateway_ip,
-      family: network.family,
-      owner: ownerTag(runDir),
-      // keepalived adds and removes the VIP; a redeploy must never take it from the MASTER.
-      foreignAddresses: [vip.address],
-    },
+    plug,
     keepalived: {
       poolId: graph.pool.id,
       role,
@@ -108,7 +100,7 @@ export function haPeerSpec(runDir: string, graph: PoolGraph, assignment: HaPeerA
       peerAddress: assignment.addresses[role],
       otherPeerAddress: assignment.addresses[OTHER[role]],
       vipAddress: vip.address,
-      prefixLength: network.prefix,
+      prefixLength: plug.prefixLength,
       advertCentiseconds: DEFAULT_ADVERT_CENTISECONDS,
       check: {argv: [kpaths.checkScript, paths.statsSocket], intervalSeconds: 1, timeoutSeconds: 2, fall: 2, rise: 2},
       notifyArgv: [kpaths.notifyScript, kpaths.stateFile],

@@ -74,6 +74,19 @@ async function checkLinkTypes(): Promise<PrerequisiteCheck> {
   }
 }
 
+/** What running a program showed: it started (whatever its exit code) and its first line of output, or why it did not. */
+export type ProgramProbe = {present: true; firstLine: string | undefined} | {present: false; error: string}
+
+/** Runs `argv` once to see whether the program is installed; never throws. */
+export async function probeProgram(argv: readonly string[]): Promise<ProgramProbe> {
+  try {
+    const result = await run(argv, {allowFailure: true})
+    return {present: true, firstLine: `${result.stdout}\n${result.stderr}`.split('\n').find((line) => line.trim())?.trim()}
+  } catch (error) {
+    return {present: false, error: (error as Error).message}
+  }
+}
+
 /** Parses `haproxy -v` output: "HAProxy version 2.6.12-1+deb12u4 2026/10/17 - …". */
 export function parseHaproxyVersion(text: string): string | undefined {
   return /HA-?Proxy version (\S+)/.exec(text)?.[1]

@@ -11,7 +11,8 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {basename} from 'node:path'
 import {InternalError, RuntimeFailure} from '../domain/errors.js'
-import {canonicalAddress, type Family} from '../domain/ip.js'
+import {canonicalAddress, parseNetwork, type Family} from '../domain/ip.js'
+import type {Subnet} from '../domain/types.js'
 import {ipBatch, ipJsonBatch} from './ip-batch.js'
 import {assertInterfaceName, assertOwnedLink, assertOwnedPrefix} from './names.js'
 
@@ -201,6 +202,13 @@ export async function planBridge(name: string, options: BridgeOptions = {}): Pro
   // The owner tag is bookkeeping, not a change worth reporting.
   if (options.owner !== undefined && info.alias !== options.owner) lines.push(`link set ${name} alias ${options.owner}`)
   return {lines, changes}
+}
+
+/** What a managed subnet's bridge holds: its gateway with the subnet's prefix. Throws InternalError for a CIDR that does not parse. */
+export function bridgeGatewayCidr(subnet: Subnet): string {
+  const network = parseNetwork(subnet.cidr)
+  if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
+  return `${subnet.gateway_ip}/${network.prefix}`
 }
 
 /**

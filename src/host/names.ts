@@ -258,7 +258,12 @@ export function poolIdsIn(entries: readonly string[]): string[] {
 
 /** Control dir of one lab backend (pid file, log, the `unhealthy` switch), mode 0700. */
 export function labBackendDir(runDir: string, subnetId: string, index: number): string {
-  return `${checkedRunDir(runDir)}/lab/${labBackendNames(subnetId, index).namespace}`
+  return labNamespaceDir(runDir, labBackendNames(subnetId, index).namespace)
+}
+
+/** The control dir named after a lab namespace (what `sync` looks in for an orphan's server). */
+export function labNamespaceDir(runDir: string, namespace: string): string {
+  return `${checkedRunDir(runDir)}/lab/${namespace}`
 }
 
 /** Files a run-dir entry holds while its HAProxy serves (poolPaths). */

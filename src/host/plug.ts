@@ -14,10 +14,11 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 import {InternalError, RuntimeFailure} from '../domain/errors.js'
-import {canonicalAddress, type Family} from '../domain/ip.js'
+import {canonicalAddress, parseNetwork, type Family} from '../domain/ip.js'
+import type {Subnet} from '../domain/types.js'
 import {ipBatch, ipJsonBatch, isFileExists} from './ip-batch.js'
 import {addAddressLine, addressUsable, deleteLink, inspectLink, waitForLinkGone, type AddressEntry, type LinkEntry, type LinkInfo} from './links.js'
-import {assertInterfaceName, assertOwnedLink, assertOwnedNamespace, VIP_INTERFACE} from './names.js'
+import {assertInterfaceName, assertOwnedLink, assertOwnedNamespace, namespaceFor, ownerTag, VIP_INTERFACE, vipHostLink} from './names.js'
 import {deleteNamespace, namespaceExists} from './netns.js'
 import {readProcessStat, blockedSignals} from './proc.js'
 import {startCommand} from './run.js'
@@ -39,6 +40,41 @@ export interface PlugSpec {
   owner?: string
   /** Addresses someone else manages on the interface and the plug must leave alone (an HA peer's VIP, held by keepalived while MASTER). */
   foreignAddresses?: readonly string[]
+}
+
+/** Which namespace, through which host link, holds which address of the subnet. */
+export interface PlugPlacement {
+  namespace: string
+  hostLink: string
+  address: string
+  foreignAddresses?: readonly string[]
+}
+
+/**
+ * The plug of a namespace into `subnet`'s bridge: the one place its prefix, family, gateway
+ * and owner tag are derived, for a pool's VIP, an HA peer and the Libra device alike.
+ * Throws InternalError for a subnet whose CIDR does not parse (the state file validated it).
+ */
+export function subnetPlugSpec(runDir: string, subnet: Subnet, placement: PlugPlacement): PlugSpec {
+  const network = parseNetwork(subnet.cidr)
+  if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
+  const {namespace, hostLink, address, foreignAddresses} = placement
+  return {
+    namespace,
+    hostLink,
+    bridge: subnet.bridge,
+    address,
+    prefixLength: network.prefix,
+    gateway: subnet.gateway_ip,
+    family: network.family,
+    owner: ownerTag(runDir),
+    ...(foreignAddresses ? {foreignAddresses} : {}),
+  }
+}
+
+/** The VIP plug of the run-dir entry `id` (a pool, or the Libra device): namespace `lbaas-<id>`, host link `lbv…`. */
+export function vipPlugSpec(runDir: string, id: string, subnet: Subnet, address: string): PlugSpec {
+  return subnetPlugSpec(runDir, subnet, {namespace: namespaceFor(id), hostLink: vipHostLink(id), address})
 }
 
 export interface InterfaceSpec extends PlugSpec {

@@ -4,8 +4,7 @@
 import {existsSync, statSync} from 'node:fs'
 
 import {haproxyAccount} from '../host/haproxy-process.js'
-import {checkKernelFeatures, readFdLimit, safeMaxConn, type PrerequisiteCheck} from '../host/limits.js'
-import {run} from '../host/run.js'
+import {checkKernelFeatures, probeProgram, readFdLimit, safeMaxConn, type PrerequisiteCheck} from '../host/limits.js'
 import {openStore} from '../store/db.js'
 import {recordedHostLimits, recordHostLimits} from '../store/host-limits.js'
 import type {Certificate} from '../domain/types.js'
@@ -36,13 +35,9 @@ function privatePath(name: string, path: string, expectedMode: number, kind: 'fi
 
 /** A program that is present (it ran, whatever its exit code), with its first line of output. */
 async function checkProgram(name: string, argv: string[], fix: string, showOutput = true): Promise<PrerequisiteCheck> {
-  try {
-    const result = await run(argv, {allowFailure: true})
-    const firstLine = `${result.stdout}\n${result.stderr}`.split('\n').find((line) => line.trim())?.trim()
-    return {name, status: 'ok', detail: (showOutput && firstLine) || `${argv[0]} is installed`}
-  } catch (error) {
-    return {name, status: 'warning', detail: (error as Error).message, fix}
-  }
+  const probe = await probeProgram(argv)
+  if (!probe.present) return {name, status: 'warning', detail: probe.error, fix}
+  return {name, status: 'ok', detail: (showOutput && probe.firstLine) || `${argv[0]} is installed`}
 }
 
 function describeLimit(limit: number): string {

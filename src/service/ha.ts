@@ -11,6 +11,7 @@
  */
 import {AgentUnreachableError, ConflictError, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import {firstFreeHost} from '../domain/ip.js'
+import {isFunctionName} from '../gearman/function-name.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
 import {addPendingUndeploy} from '../store/agents.js'
 import type {Db, Store} from '../store/db.js'
@@ -33,7 +34,7 @@ export function haAgents(ha: unknown, agents: unknown): [string, string] | undef
   if (names.length !== 2) throw new ValidationError('agents', '--agents needs exactly two agent names, e.g. --agents host1,host2')
   if (names[0] === names[1]) throw new ValidationError('agents', 'the two peers of an HA pool must run on two different agents')
   for (const name of names) {
-    if (name.length > 255 || /[\s\0]/.test(name) || name === 'local' || name === 'auto') {
+    if (!isFunctionName(name) || name === 'local' || name === 'auto') {
       throw new ValidationError('agents', `agent ${JSON.stringify(name)} must be an agent name (lbaas agent list), not local or auto`)
     }
   }

@@ -8,7 +8,8 @@ import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js
 import {fromBigInt, toBigInt} from '../domain/ip.js'
 import type {Subnet} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
-import {labBackendNames, ownerTag} from '../host/names.js'
+import {labBackendNames} from '../host/names.js'
+import {subnetPlugSpec} from '../host/plug.js'
 import {backendStatus, ensureLabCertificate, setBackendHealth, startBackend, stopBackend} from '../lab/lab-host.js'
 import {deleteLabBackends, getLabBackend, insertLabBackend, listLabBackends, type LabBackendRow} from '../store/lab.js'
 import {findSubnetsByName, getSubnet, subnetUsers} from '../store/subnets.js'
@@ -68,20 +69,13 @@ function tlsFiles(ctx: AppContext, subnetId: string): Promise<{certFile: string;
 }
 
 async function startOne(ctx: AppContext, row: LabBackendRow, subnet: Subnet): Promise<void> {
-  const network = subnetNetwork(subnet.cidr)
   const names = labBackendNames(subnet.id, row.position)
   await startBackend({
-    namespace: names.namespace,
-    hostLink: names.hostLink,
-    bridge: subnet.bridge,
-    address: row.address,
-    prefixLength: network.prefix,
-    gateway: subnet.gateway_ip,
+    ...subnetPlugSpec(ctx.runDir, subnet, {namespace: names.namespace, hostLink: names.hostLink, address: row.address}),
     name: row.name,
     port: row.port,
     controlDir: controlDir(ctx, row),
     tls: row.tls ? await tlsFiles(ctx, subnet.id) : undefined,
-    owner: ownerTag(ctx.runDir),
   })
 }
 

@@ -22,9 +22,9 @@ import type {PoolGraph} from '../domain/types.js'
 import {liveVip} from '../domain/status.js'
 import {inspectableHaPeer} from '../host/ha-peer.js'
 import {inspectRunEntry, takeInventory} from '../host/inventory.js'
-import {deleteBridge, deleteLink} from '../host/links.js'
+import {bridgeGatewayCidr, deleteBridge, deleteLink} from '../host/links.js'
 import {acquireLock, withLock} from '../host/lock.js'
-import {haHostLink, hostLockPath, labBackendNames, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
+import {haHostLink, hostLockPath, labBackendNames, labNamespaceDir, namespaceFor, poolPaths, vipHostLink} from '../host/names.js'
 import {rmRunFiles} from '../host/run-files.js'
 import {stopBackend} from '../lab/lab-host.js'
 import {getDevice} from '../store/device.js'
@@ -174,7 +174,7 @@ export async function planActions(ctx: AppContext): Promise<PlannedAction[]> {
       }
     }),
     haPeers: served.filter((graph) => haPeers.has(graph.pool.id)).map((graph) => ({poolId: graph.pool.id, role: haPeers.get(graph.pool.id)!.role})),
-    bridges: subnets.map((subnet) => ({name: subnet.bridge, managed: subnet.managed, gatewayCidr: `${subnet.gateway_ip}/${subnet.cidr.split('/')[1]}`})),
+    bridges: subnets.map((subnet) => ({name: subnet.bridge, managed: subnet.managed, gatewayCidr: bridgeGatewayCidr(subnet)})),
   })
   const deviceConfig = device && device.state === 'ACTIVE' ? await ctx.device.renderStored() : null
   const wants: SyncWants = {
@@ -257,7 +257,7 @@ function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<
       return async () => {
         const wanted = ctx.store.read(() => listLabBackends(db)).some((row) => labBackendNames(row.subnet_id, row.position).namespace === operation.name)
         if (wanted) return
-        await stopBackend({namespace: operation.name, controlDir: `${ctx.runDir}/lab/${operation.name}`})
+        await stopBackend({namespace: operation.name, controlDir: labNamespaceDir(ctx.runDir, operation.name)})
       }
   }
 }

@@ -114,8 +114,8 @@ export function openAppContext(options: ContextOptions): AppContext {
     notify: options.notify,
     // The worker's modules load only when a device is there.
     device: {
-      restore: async () => void (await (await import('../worker/device.js')).restoreDevice(context)),
-      renderStored: async () => (await import('../worker/device.js')).renderStoredDevice(context),
+      restore: async () => void (await (await import('../worker/libra/device.js')).restoreDevice(context)),
+      renderStored: async () => (await import('../worker/libra/device.js')).renderStoredDevice(context),
     },
   }
   return context

@@ -35,18 +35,19 @@ describe('the import rules', () => {
     expect(violations.map(describeViolation)).toEqual([])
   }, 120_000)
 
-  it('catch a forbidden import (a domain module reading a file, a service running a program)', async () => {
+  it('catch a forbidden import (a domain module reading a file, a service running a program, directly or through host/run.ts)', async () => {
     const suffix = uniqueSuffix()
     const domainProbe = `src/domain/probe-${suffix}.ts`
     const serviceProbe = `src/service/probe-${suffix}.ts`
     try {
       writeFileSync(domainProbe, "import {readFileSync} from 'node:fs'\nimport {openStore} from '../store/db.js'\nexport const probe = [readFileSync, openStore]\n")
-      writeFileSync(serviceProbe, "import {execFileSync} from 'node:child_process'\nexport const probe = execFileSync\n")
+      writeFileSync(serviceProbe, "import {execFileSync} from 'node:child_process'\nimport {run} from '../host/run.js'\nexport const probe = [execFileSync, run]\n")
       const rules = (await cruiseWithRules([domainProbe, serviceProbe])).map((violation) => `${violation.rule.name} ${violation.from}`)
       expect(rules).toEqual(expect.arrayContaining([
         `domain-no-io ${domainProbe}`,
         `domain-imports-nothing ${domainProbe}`,
         `only-host-runs-programs ${serviceProbe}`,
+        `services-decide-host-acts ${serviceProbe}`,
       ]))
     } finally {
       rmSync(domainProbe, {force: true})

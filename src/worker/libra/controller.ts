@@ -22,7 +22,8 @@ import {
   type LibraRequest,
   type LibraResponse,
 } from './messages.js'
-import type {DeviceStatus, MetricsReport} from '../device.js'
+import type {MetricsReport} from './counters.js'
+import type {DeviceStatus} from './device.js'
 import {disableAllNodes, parseUpdate, type DeviceSpec} from './update.js'
 
 /** What the controller needs from the device (LibraDevice in production, a fake in unit tests). */

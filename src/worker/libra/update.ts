@@ -52,6 +52,11 @@ export interface DeviceSpec {
   loadBalancers: DeviceLoadBalancer[]
 }
 
+/** The spec of the last accepted UPDATE, as the device row stores it (JSON); null before the first. */
+export function storedSpec(row: {config: string | null}): DeviceSpec | null {
+  return row.config === null ? null : (JSON.parse(row.config) as DeviceSpec)
+}
+
 /** `http` or `tcp`: the section names and the METRICS protocol (GALERA runs as tcp). */
 export function proxyFamily(protocol: LibraProtocol): 'http' | 'tcp' {
   return protocol === 'HTTP' ? 'http' : 'tcp'

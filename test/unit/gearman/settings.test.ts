@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {gearmanSettings, isFunctionName} from '../../../src/gearman/settings.js'
+import {gearmanSettings} from '../../../src/gearman/settings.js'
 import {codeOf} from '../../helpers/errors.js'
 
 describe('gearmanSettings (shared by serve-worker and the controller)', () => {
@@ -18,10 +18,5 @@ describe('gearmanSettings (shared by serve-worker and the controller)', () => {
     expect(gearmanSettings({env: {}}).tls).toBeUndefined()
     expect(gearmanSettings({env: {LBAAS_GEARMAN_TLS_CA: '/x'}, tls: {}}).tls).toBeUndefined()
     expect(codeOf(() => gearmanSettings({env: {LBAAS_GEARMAN_TLS_CA: '/nonexistent/ca.pem'}}))).toBe('tls_options_incomplete')
-  })
-
-  it('checks function names one way', () => {
-    expect(isFunctionName('lb-01.example')).toBe(true)
-    for (const bad of ['', 'a b', 'a\0b', 'x'.repeat(256), 7]) expect(isFunctionName(bad)).toBe(false)
   })
 })

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {MAX_SAFE_MAXCONN, parseFdLimit, parseHaproxyVersion, readFdLimit, safeMaxConn} from '../../../src/host/limits.js'
+import {MAX_SAFE_MAXCONN, parseFdLimit, parseHaproxyVersion, probeProgram, readFdLimit, safeMaxConn} from '../../../src/host/limits.js'
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -85,5 +85,18 @@ describe('fdLimitShortfall', () => {
     expect(message).toContain(`maxconn ${safeMaxConn(20000)}`)
     expect(message).toContain('ulimit -Hn')
     expect(message).toContain('lbaas doctor --record-limits')
+  })
+})
+
+describe("doctor's program probe", () => {
+  it('a program that runs is present, whatever its exit code, with its first line of output', async () => {
+    expect(await probeProgram([process.execPath, '--version'])).toEqual({present: true, firstLine: process.version})
+    expect(await probeProgram([process.execPath, '-e', 'console.error("\\n  failing on purpose"); process.exit(3)'])).toEqual({present: true, firstLine: 'failing on purpose'})
+  })
+
+  it('a program that cannot start is absent, with why (never a throw)', async () => {
+    const probe = await probeProgram(['/nonexistent/lbaas-probe-program', '--version'])
+    expect(probe.present).toBe(false)
+    expect(probe.present === false && probe.error).toContain('/nonexistent/lbaas-probe-program')
   })
 })

@@ -1,6 +1,9 @@
 import {describe, expect, it} from 'vitest'
 import type {AddressEntry, LinkInfo} from '../../../src/host/links.js'
-import {planPlug, type InterfaceSpec, type PlugObservation} from '../../../src/host/plug.js'
+import type {Subnet} from '../../../src/domain/types.js'
+import {namespaceFor, ownerTag, vipHostLink} from '../../../src/host/names.js'
+import {planPlug, subnetPlugSpec, vipPlugSpec, type InterfaceSpec, type PlugObservation} from '../../../src/host/plug.js'
+import {codeOf} from '../../helpers/errors.js'
 
 const SPEC: InterfaceSpec = {
   namespace: 'lbaas-6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab',
@@ -190,5 +193,36 @@ describe('planPlug', () => {
       seen.inside!.defaultRoutes = [{family: 6, gateway: 'fd00:18::1', dev: 'vip0'}]
       expect(planPlug(V6, seen).changes).toEqual([])
     })
+  })
+})
+
+describe('the plug spec of a subnet (one derivation for a pool, an HA peer and the Libra device)', () => {
+  const RUN_DIR = '/var/lib/lbaas/run'
+  const POOL = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab'
+  const V4: Subnet = {id: 'a1b2c3d4-0000-4000-8000-000000000001', name: 'web', cidr: '198.18.0.0/24', gateway_ip: '198.18.0.1', bridge: 'lbbr-a1b2c3d4', managed: true}
+  const V6: Subnet = {...V4, cidr: 'fd00:18::/64', gateway_ip: 'fd00:18::1'}
+
+  it("takes bridge, prefix, family and gateway from the subnet, the owner tag from the run dir, names from names.ts", () => {
+    expect(vipPlugSpec(RUN_DIR, POOL, V4, '198.18.0.10')).toEqual({
+      namespace: namespaceFor(POOL),
+      hostLink: vipHostLink(POOL),
+      bridge: 'lbbr-a1b2c3d4',
+      address: '198.18.0.10',
+      prefixLength: 24,
+      gateway: '198.18.0.1',
+      family: 4,
+      owner: ownerTag(RUN_DIR),
+    })
+    expect(vipPlugSpec(RUN_DIR, POOL, V6, 'fd00:18::10')).toMatchObject({prefixLength: 64, family: 6, gateway: 'fd00:18::1'})
+  })
+
+  it('keeps the addresses someone else manages (an HA peer\'s VIP) only when given', () => {
+    const placement = {namespace: 'lbaas-x-a', hostLink: 'lbvxa', address: '198.18.0.2'}
+    expect(subnetPlugSpec(RUN_DIR, V4, placement)).not.toHaveProperty('foreignAddresses')
+    expect(subnetPlugSpec(RUN_DIR, V4, {...placement, foreignAddresses: ['198.18.0.10']}).foreignAddresses).toEqual(['198.18.0.10'])
+  })
+
+  it('a subnet whose CIDR does not parse is an internal error', () => {
+    expect(codeOf(() => vipPlugSpec(RUN_DIR, POOL, {...V4, cidr: 'nonsense'}, '198.18.0.10'))).toBe('internal_error')
   })
 })

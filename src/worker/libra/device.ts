@@ -9,43 +9,33 @@
  * Contract: every changing operation holds the device lock (the pool lock of the device
  * id), so the worker, `lbaas sync` and a second worker on the same state file serialise.
  * STATS, METRICS and log reads take no lock; METRICS coordinates with reloads (see
- * `metrics`). Failures throw LbaasError (ConfigRejectedError when HAProxy refused the
+ * counters.ts). Failures throw LbaasError (ConfigRejectedError when HAProxy refused the
  * configuration: the running one is untouched).
  */
 import {randomUUID} from 'node:crypto'
 import {existsSync} from 'node:fs'
 
-import {InternalError, NotFoundError, RuntimeFailure, UsageError, ValidationError} from '../domain/errors.js'
-import {canonicalAddress, isUsableHost, parseNetwork} from '../domain/ip.js'
-import type {Subnet} from '../domain/types.js'
-import {renderConfig} from '../haproxy/render.js'
-import {sendCommand, showInfo, showStat} from '../haproxy/runtime.js'
-import type {ShowStat} from '../haproxy/stats.js'
-import {LOG_RING_NAME, type RenderOptions} from '../haproxy/view.js'
-import type {ProcessHost, ProcessSpec} from '../host/executor.js'
-import {haproxyAccount, runningMaster, stopHaproxy} from '../host/haproxy-process.js'
-import {namespaceFor, ownerTag, poolLockPath, poolPaths, vipHostLink, type PoolPaths} from '../host/names.js'
-import {namespaceExists} from '../host/netns.js'
-import {liveLockHolder} from '../host/lock.js'
-import type {AppContext} from '../service/context.js'
-import type {DeployOutcome, ExecutorHooks} from '../executor/port.js'
-import {resolveSubnet} from '../service/resolve.js'
-import {getDevice, listLedger, saveDevice, saveLedgerEntry, type DeviceMode, type DeviceRow, type DeviceState} from '../store/device.js'
-import {getSubnet} from '../store/subnets.js'
-import {crashPoint} from '../util/crash-point.js'
-import {backendName, buildDeviceView, frontendName} from './libra/device-view.js'
-import {
-  EMPTY_ENTRY,
-  fold,
-  formatLibraTime,
-  METRICS_PROTOCOLS,
-  nowMicros,
-  observe,
-  report,
-  type Ledger,
-  type MetricsProtocol,
-} from './libra/metrics.js'
-import {proxyFamily, type DeviceSpec} from './libra/update.js'
+import {InternalError, NotFoundError, RuntimeFailure, UsageError, ValidationError} from '../../domain/errors.js'
+import {canonicalAddress, isUsableHost, parseNetwork} from '../../domain/ip.js'
+import type {Subnet} from '../../domain/types.js'
+import {renderConfig} from '../../haproxy/render.js'
+import {sendCommand} from '../../haproxy/runtime.js'
+import type {ShowStat} from '../../haproxy/stats.js'
+import {LOG_RING_NAME, type RenderOptions} from '../../haproxy/view.js'
+import type {ProcessHost, ProcessSpec} from '../../host/executor.js'
+import {haproxyAccount, runningMaster, stopHaproxy} from '../../host/haproxy-process.js'
+import {namespaceFor, poolPaths, vipHostLink, type PoolPaths} from '../../host/names.js'
+import {namespaceExists} from '../../host/netns.js'
+import {vipPlugSpec} from '../../host/plug.js'
+import type {AppContext} from '../../service/context.js'
+import type {DeployOutcome} from '../../executor/port.js'
+import {resolveSubnet} from '../../service/resolve.js'
+import {getDevice, saveDevice, type DeviceMode, type DeviceRow, type DeviceState} from '../../store/device.js'
+import {getSubnet} from '../../store/subnets.js'
+import {crashPoint} from '../../util/crash-point.js'
+import {DeviceCounters, type MetricsReport} from './counters.js'
+import {backendName, buildDeviceView, frontendName} from './device-view.js'
+import {storedSpec, type DeviceSpec} from './update.js'
 
 /** Where the device runs, as the operator asked (`--device-subnet/--device-address`). */
 export type DevicePlacementRequest = {mode: 'host'} | {mode: 'namespace'; subnet: string; address: string}
@@ -56,12 +46,6 @@ export type DeviceStatus =
   | {kind: 'down'}
   | {kind: 'running'; servers: {nodeServer: string; status: string}[]}
 
-export interface MetricsReport {
-  utcStart: string
-  utcEnd: string
-  loadBalancers: {protocol: MetricsProtocol; bytes_out: number}[]
-}
-
 export interface DeviceDescription {
   id: string
   mode: DeviceMode
@@ -71,19 +55,9 @@ export interface DeviceDescription {
   running: boolean
 }
 
-function libraFamily(backend: string): MetricsProtocol | undefined {
-  return backend === 'http-servers' ? 'http' : backend === 'tcp-servers' ? 'tcp' : undefined
-}
-
-function specOf(row: DeviceRow): DeviceSpec | null {
-  return row.config === null ? null : (JSON.parse(row.config) as DeviceSpec)
-}
-
 export class LibraDevice {
   private readonly executor: ProcessHost
-  private reloadEpoch = 0
-  private reloading: Promise<void> | null = null
-  private pendingStat: Promise<ShowStat> | null = null
+  private readonly counters: DeviceCounters
   /** Server states of the last STATS, answered again while a reload hands the stats socket over. */
   private lastServers: {nodeServer: string; status: string}[] | null = null
   /** The last log line uploaded by ARCHIVE, so the next upload starts after it. */
@@ -94,6 +68,7 @@ export class LibraDevice {
     executor: ProcessHost,
   ) {
     this.executor = executor
+    this.counters = new DeviceCounters(ctx, () => this.row())
   }
 
   /** The device row, created (state NONE) on first use. */
@@ -149,7 +124,7 @@ export class LibraDevice {
     const row = this.row()
     if (row.mode === placement.mode && row.subnet_id === placement.subnet_id && row.address === placement.address) return
     await this.ctx.withPoolLock(row.id, async () => {
-      await this.executor.removeProcess(row.id, row.mode === 'namespace' ? namespaceFor(row.id) : null, vipHostLink(row.id))
+      await this.removeFromHost(row)
       const current = this.row()
       this.ctx.store.write(() => saveDevice(db, {...current, ...placement, updated_at: new Date().toISOString()}))
     })
@@ -167,24 +142,13 @@ export class LibraDevice {
     if (row.mode === 'host') {
       return {id: row.id, view: buildDeviceView(spec, {bindAddress: '0.0.0.0', deviceId: row.id}, options), namespace: null, plug: null}
     }
-    const subnet = this.subnetOf(row)
-    const network = parseNetwork(subnet.cidr)
-    if ('error' in network) throw new InternalError(`subnet ${subnet.id}: ${network.error}`)
-    return {
-      id: row.id,
-      view: buildDeviceView(spec, {bindAddress: row.address!, deviceId: row.id}, options),
-      namespace: namespaceFor(row.id),
-      plug: {
-        namespace: namespaceFor(row.id),
-        hostLink: vipHostLink(row.id),
-        bridge: subnet.bridge,
-        address: row.address!,
-        prefixLength: network.prefix,
-        gateway: subnet.gateway_ip,
-        family: network.family,
-        owner: ownerTag(this.ctx.runDir),
-      },
-    }
+    const plug = vipPlugSpec(this.ctx.runDir, row.id, this.subnetOf(row), row.address!)
+    return {id: row.id, view: buildDeviceView(spec, {bindAddress: row.address!, deviceId: row.id}, options), namespace: plug.namespace, plug}
+  }
+
+  /** Stops HAProxy and removes its files, and its namespace and plug in namespace mode. */
+  private removeFromHost(row: DeviceRow): Promise<void> {
+    return this.executor.removeProcess(row.id, row.mode === 'namespace' ? namespaceFor(row.id) : null, vipHostLink(row.id))
   }
 
   private subnetOf(row: DeviceRow): Subnet {
@@ -216,7 +180,7 @@ export class LibraDevice {
     const row = this.row()
     await this.ctx.withPoolLock(row.id, async () => {
       const current = this.row()
-      const spec = specOf(current)
+      const spec = storedSpec(current)
       if (!spec || current.state === 'DELETED' || current.state === 'NONE') {
         throw new RuntimeFailure('device_not_configured', 'No configuration to enable: send UPDATE first')
       }
@@ -229,9 +193,9 @@ export class LibraDevice {
   async suspend(): Promise<void> {
     const row = this.row()
     await this.ctx.withPoolLock(row.id, async () => {
-      await this.stopCounting(this.row(), (paths) => stopHaproxy(paths))
+      await this.counters.acrossStop(this.row(), (paths) => stopHaproxy(paths))
       const current = this.row()
-      if (current.state === 'ACTIVE') this.setState('SUSPENDED', specOf(current))
+      if (current.state === 'ACTIVE') this.setState('SUSPENDED', storedSpec(current))
     })
   }
 
@@ -240,9 +204,7 @@ export class LibraDevice {
     const row = this.row()
     await this.ctx.withPoolLock(row.id, async () => {
       const current = this.row()
-      await this.stopCounting(current, () =>
-        this.executor.removeProcess(current.id, current.mode === 'namespace' ? namespaceFor(current.id) : null, vipHostLink(current.id)),
-      )
+      await this.counters.acrossStop(current, () => this.removeFromHost(current))
       this.lastArchivedLine = null
       this.setState('DELETED', null)
     })
@@ -255,20 +217,18 @@ export class LibraDevice {
       const current = this.row()
       const paths = this.paths(current)
       const running = runningMaster(paths) !== undefined
-      const spec = specOf(current)
+      const spec = storedSpec(current)
       if (current.state === 'ACTIVE' && spec) {
         const outcome = await this.deploy(current, spec)
         return {state: current.state, changed: outcome.reloaded}
       }
       if (current.state === 'SUSPENDED') {
-        if (running) await this.stopCounting(current, (stopPaths) => stopHaproxy(stopPaths))
+        if (running) await this.counters.acrossStop(current, (stopPaths) => stopHaproxy(stopPaths))
         return {state: current.state, changed: running}
       }
       const leftovers = running || existsSync(paths.dir) || (current.mode === 'namespace' && namespaceExists(namespaceFor(current.id)))
       if (leftovers) {
-        await this.stopCounting(current, () =>
-          this.executor.removeProcess(current.id, current.mode === 'namespace' ? namespaceFor(current.id) : null, vipHostLink(current.id)),
-        )
+        await this.counters.acrossStop(current, () => this.removeFromHost(current))
       }
       return {state: current.state, changed: leftovers}
     })
@@ -282,111 +242,11 @@ export class LibraDevice {
     })
   }
 
-  // ---- counters across reloads and stops ----------------------------------------------
-
-  /**
-   * Deploys, and folds the final counters of the process it replaced into the ledger, but
-   * only once the process really changed: a refused or rolled-back reload keeps the old
-   * process counting, and folding then would count its bytes twice (Libra's defect).
-   */
+  /** Deploys; the counters fold what the replaced process served (counters.ts). */
   private async deploy(row: DeviceRow, spec: DeviceSpec): Promise<DeployOutcome> {
     if (row.mode === 'namespace') await this.executor.ensureSubnet(this.subnetOf(row))
     const processSpec = this.processSpec(row, spec)
-    const paths = this.paths(row)
-    const before = await this.workerPid(paths)
-    const finals = new Map<MetricsProtocol, number>()
-    let settle: (() => void) | undefined
-    const hooks: ExecutorHooks = {
-      countersBeforeReload: (raw, backend) => {
-        this.beginCounterChange((release) => (settle = release))
-        const family = libraFamily(backend)
-        if (family) finals.set(family, raw.bytes_out)
-      },
-    }
-    try {
-      return await this.executor.deployProcess(processSpec, hooks)
-    } finally {
-      try {
-        const after = await this.workerPid(paths)
-        if (after !== before) this.foldLedger(finals)
-      } finally {
-        settle?.()
-      }
-    }
-  }
-
-  /** Stops (or removes) the process, folding its final counters when it is gone. */
-  private async stopCounting(row: DeviceRow, stop: (paths: PoolPaths) => Promise<void>): Promise<void> {
-    const paths = this.paths(row)
-    const before = await this.workerPid(paths)
-    const finals = before === undefined ? new Map<MetricsProtocol, number>() : await this.readBytesOut(paths).catch(() => new Map())
-    let settle: (() => void) | undefined
-    this.beginCounterChange((release) => (settle = release))
-    try {
-      await stop(paths)
-    } finally {
-      try {
-        if (before !== undefined && (await this.workerPid(paths)) === undefined) this.foldLedger(finals)
-      } finally {
-        settle?.()
-      }
-    }
-  }
-
-  private beginCounterChange(onRelease: (release: () => void) => void): void {
-    if (this.reloading) return
-    this.reloadEpoch++
-    let release!: () => void
-    const done = new Promise<void>((resolve) => (release = resolve))
-    this.reloading = done
-    onRelease(() => {
-      if (this.reloading === done) this.reloading = null
-      release()
-    })
-  }
-
-  private foldLedger(finals: ReadonlyMap<MetricsProtocol, number>): void {
-    const {db} = this.ctx.store
-    this.ctx.store.write(() => {
-      const ledger = loadLedger(db)
-      for (const protocol of METRICS_PROTOCOLS) {
-        const next = fold(ledger[protocol], finals.get(protocol) ?? 0)
-        saveLedgerEntry(db, {protocol, base: next.base, last_raw: next.lastRaw, reported: next.reported})
-      }
-    })
-  }
-
-  /** The PID of the worker answering the stats socket; undefined when HAProxy is not running. */
-  private async workerPid(paths: PoolPaths): Promise<number | undefined> {
-    if (runningMaster(paths) === undefined) return undefined
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        return (await showInfo(paths.statsSocket, {timeoutMs: 2_000})).pid
-      } catch {
-        // a worker being replaced; ask once more
-      }
-    }
-    return undefined
-  }
-
-  private async readBytesOut(paths: PoolPaths): Promise<Map<MetricsProtocol, number>> {
-    const stat = await this.sharedShowStat(paths)
-    const bytes = new Map<MetricsProtocol, number>()
-    for (const backend of stat.backends) {
-      const family = libraFamily(backend.name)
-      if (family) bytes.set(family, backend.bytes_out)
-    }
-    return bytes
-  }
-
-  /** One `show stat` for all callers asking at the same moment (STATS pings come in bursts). */
-  private sharedShowStat(paths: PoolPaths): Promise<ShowStat> {
-    if (this.pendingStat) return this.pendingStat
-    const pending = showStat(paths.statsSocket, {timeoutMs: 3_000}).finally(() => {
-      if (this.pendingStat === pending) this.pendingStat = null
-    })
-    this.pendingStat = pending
-    return pending
+    return this.counters.acrossDeploy(row, (hooks) => this.executor.deployProcess(processSpec, hooks))
   }
 
   // ---- quick reads -------------------------------------------------------------------
@@ -394,17 +254,17 @@ export class LibraDevice {
   /** STATS: node health as HAProxy sees it. Takes no lock. */
   async status(): Promise<DeviceStatus> {
     const row = this.row()
-    const spec = specOf(row)
+    const spec = storedSpec(row)
     if (!spec || row.state === 'DELETED' || row.state === 'NONE') return {kind: 'deleted'}
     if (row.state === 'SUSPENDED') return {kind: 'suspended', nodeIds: spec.loadBalancers.flatMap((lb) => lb.nodes.map((node) => node.id))}
     // During a reload the new worker takes the stats socket only once it has parsed its
     // configuration (tens of ms for 1,000 servers): a ping answers what it saw just before.
-    if (this.reloading && this.lastServers) return {kind: 'running', servers: this.lastServers}
+    if (this.counters.changing && this.lastServers) return {kind: 'running', servers: this.lastServers}
     const paths = this.paths(row)
     if (runningMaster(paths) === undefined) return {kind: 'down'}
     let stat: ShowStat
     try {
-      stat = await this.sharedShowStat(paths)
+      stat = await this.counters.showStat(paths)
     } catch {
       throw new RuntimeFailure('haproxy_socket', "HAProxy 'show stat' query failed.")
     }
@@ -414,60 +274,9 @@ export class LibraDevice {
     return {kind: 'running', servers}
   }
 
-  /**
-   * METRICS: bytes_out per protocol since the last report. A reading that overlaps a reload
-   * of this process is thrown away and taken again; a reload by another process (`sync`)
-   * is waited for through the device lock. The ledger advances in one transaction.
-   */
-  async metrics(): Promise<MetricsReport | 'deleted'> {
-    const row = this.row()
-    await this.waitForOtherProcess(row)
-    for (let attempt = 0; ; attempt++) {
-      if (this.reloading) await this.reloading
-      const epoch = this.reloadEpoch
-      const current = this.row()
-      const spec = specOf(current)
-      if (!spec || current.state === 'DELETED' || current.state === 'NONE') return 'deleted'
-      const paths = this.paths(current)
-      let raw: Map<MetricsProtocol, number> | null = null
-      if (current.state === 'ACTIVE' && runningMaster(paths) !== undefined) {
-        try {
-          raw = await this.readBytesOut(paths)
-        } catch {
-          throw new RuntimeFailure('haproxy_socket', "HAProxy 'show stat' query failed.")
-        }
-      }
-      if ((epoch !== this.reloadEpoch || this.reloading) && attempt < 20) continue
-      return this.recordReport(spec, raw)
-    }
-  }
-
-  private recordReport(spec: DeviceSpec, raw: ReadonlyMap<MetricsProtocol, number> | null): MetricsReport {
-    const {db} = this.ctx.store
-    return this.ctx.store.write(() => {
-      const current = getDevice(db)!
-      const end = nowMicros()
-      const start = current.metrics_end_us === null ? end : Math.min(end, current.metrics_end_us + 1)
-      const ledger = loadLedger(db)
-      const configured = new Set(spec.loadBalancers.map((lb) => proxyFamily(lb.protocol)))
-      const loadBalancers: MetricsReport['loadBalancers'] = []
-      for (const protocol of METRICS_PROTOCOLS) {
-        let entry = ledger[protocol]
-        const reading = raw?.get(protocol)
-        if (reading !== undefined) entry = observe(entry, reading)
-        const {bytes, next} = report(entry)
-        saveLedgerEntry(db, {protocol, base: next.base, last_raw: next.lastRaw, reported: next.reported})
-        if (configured.has(protocol) || bytes > 0) loadBalancers.push({protocol, bytes_out: bytes})
-      }
-      saveDevice(db, {...current, metrics_end_us: end})
-      return {utcStart: formatLibraTime(start), utcEnd: formatLibraTime(end), loadBalancers}
-    })
-  }
-
-  private async waitForOtherProcess(row: DeviceRow): Promise<void> {
-    const holder = liveLockHolder(poolLockPath(this.ctx.runDir, row.id))
-    if (!holder || holder.pid === process.pid) return
-    await this.ctx.withPoolLock(row.id, async () => undefined)
+  /** METRICS: bytes_out per protocol since the last report (counters.ts). */
+  metrics(): Promise<MetricsReport | 'deleted'> {
+    return this.counters.metrics()
   }
 
   /** ARCHIVE: the log lines of one protocol in HAProxy's log ring since the last upload; null when there are none. */
@@ -493,12 +302,6 @@ export class LibraDevice {
   markArchived(lines: readonly string[]): void {
     this.lastArchivedLine = lines.at(-1) ?? this.lastArchivedLine
   }
-}
-
-function loadLedger(db: AppContext['store']['db']): Ledger {
-  const ledger: Ledger = {http: {...EMPTY_ENTRY}, tcp: {...EMPTY_ENTRY}}
-  for (const row of listLedger(db)) ledger[row.protocol] = {base: row.base, lastRaw: row.last_raw, reported: row.reported}
-  return ledger
 }
 
 function checkDeviceAddress(subnet: Subnet, address: string): string {
