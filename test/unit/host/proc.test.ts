@@ -83,10 +83,12 @@ describe('liveness', () => {
   })
 
   it('treats a zombie as dead', async () => {
-    // Node reaps its children from the event loop; a busy-waiting parent leaves the child a zombie for a moment.
-    const child = startChild('process.exit(0)')
+    // Node reaps its children from the event loop; a busy-waiting parent leaves the child a
+    // zombie until the loop runs again. `true` exits at once, even on a loaded machine.
+    const child = spawn('true', [], {stdio: 'ignore'})
+    children.push(child)
     const pid = child.pid!
-    const until = Date.now() + 5_000
+    const until = Date.now() + 15_000
     let sawZombie = false
     while (Date.now() < until && !sawZombie) {
       const stat = readProcessStat(pid)
