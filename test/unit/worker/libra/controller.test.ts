@@ -1,10 +1,10 @@
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {RuntimeFailure} from '../../../src/domain/errors.js'
-import type {DeviceStatus, MetricsReport} from '../../../src/worker/device.js'
-import type {SwiftTarget} from '../../../src/worker/libra/archive.js'
-import {handleLibra, libraNodeStatus, type LibraDeviceBackend, type LibraControllerOptions} from '../../../src/worker/libra/controller.js'
-import type {DeviceSpec} from '../../../src/worker/libra/update.js'
+import {RuntimeFailure} from '../../../../src/domain/errors.js'
+import type {DeviceStatus, MetricsReport} from '../../../../src/worker/device.js'
+import type {SwiftTarget} from '../../../../src/worker/libra/archive.js'
+import {handleLibra, libraNodeStatus, type LibraDeviceBackend, type LibraControllerOptions} from '../../../../src/worker/libra/controller.js'
+import type {DeviceSpec} from '../../../../src/worker/libra/update.js'
 
 class FakeDevice implements LibraDeviceBackend {
   calls: string[] = []

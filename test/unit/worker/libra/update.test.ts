@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {disableAllNodes, parseUpdate, type UpdateOutcome} from '../../../src/worker/libra/update.js'
+import {disableAllNodes, parseUpdate, type UpdateOutcome} from '../../../../src/worker/libra/update.js'
 
 const node = (extra: Record<string, unknown> = {}) => ({id: 1, address: '10.0.0.1', port: 80, ...extra})
 const update = (loadBalancers: unknown) => ({hpcs_action: 'UPDATE', loadBalancers})

@@ -1,9 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {renderConfig} from '../../../src/haproxy/render.js'
-import type {RenderOptions} from '../../../src/haproxy/view.js'
-import {buildDeviceView, nodeIdOf} from '../../../src/worker/libra/device-view.js'
-import {parseUpdate, type DeviceSpec} from '../../../src/worker/libra/update.js'
+import {renderConfig} from '../../../../src/haproxy/render.js'
+import type {RenderOptions} from '../../../../src/haproxy/view.js'
+import {buildDeviceView, nodeIdOf} from '../../../../src/worker/libra/device-view.js'
+import {parseUpdate, type DeviceSpec} from '../../../../src/worker/libra/update.js'
 
 const options: RenderOptions = {
   statsSocket: '/run/lbaas/00000000-0000-4000-8000-000000000001/stats.sock',

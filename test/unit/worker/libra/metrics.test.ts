@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {EMPTY_ENTRY, fold, formatLibraTime, observe, report, total, type LedgerEntry} from '../../../src/worker/libra/metrics.js'
+import {EMPTY_ENTRY, fold, formatLibraTime, observe, report, total, type LedgerEntry} from '../../../../src/worker/libra/metrics.js'
 
 /** One METRICS call: observe the running process (if any), then report. */
 function metricsCall(entry: LedgerEntry, raw: number | undefined): {bytes: number; next: LedgerEntry} {
