@@ -15,8 +15,8 @@ import {backendsSeen, send, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {waitFor} from '../gearman/wait.js'
 import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /**
  * Pools on many hosts (SPEC §6): two `serve-worker` processes with their own function names

@@ -9,7 +9,7 @@ import {GearmanProtocolError} from '../../../src/gearman/errors.js'
 import {GearmanWorker} from '../../../src/gearman/worker.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from './gearmand-process.js'
-import {waitFor} from './wait.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const run = promisify(execFile)
 

@@ -8,7 +8,7 @@ import {GearmanJobFailedError, GearmanTimeoutError, GearmanUnavailableError} fro
 import {GearmanWorker, type GearmanJob} from '../../../src/gearman/worker.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {freePort, Gearmand} from './gearmand-process.js'
-import {waitFor} from './wait.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /** Our client against our worker through a real gearmand. */
 describe('GearmanClient with GearmanWorker', () => {

@@ -6,7 +6,7 @@ import {GearmanUnavailableError} from '../../../src/gearman/errors.js'
 import {GearmanWorker, type GearmanJob} from '../../../src/gearman/worker.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {freePort, Gearmand} from './gearmand-process.js'
-import {waitFor} from './wait.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /** Job servers that die, restart, or are missing: the worker must keep going. */
 describe('Gearman failover', () => {

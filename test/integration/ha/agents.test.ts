@@ -21,6 +21,7 @@ import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
 import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {waitFor} from '../../helpers/wait.js'
 
 type Role = 'a' | 'b'
 interface HaPool extends Pool {
@@ -41,16 +42,6 @@ let lab: LabInfo
 let pool: HaPool
 let vip: string
 const other = (role: Role): Role => (role === 'a' ? 'b' : 'a')
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 async function answers(): Promise<string | undefined> {
   try {

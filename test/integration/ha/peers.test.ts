@@ -22,6 +22,7 @@ import {run} from '../../../src/host/run.js'
 import {silentNotifier} from '../../../src/service/context.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {send} from '../../helpers/traffic.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('ha')
 const poolId = randomUUID()
@@ -86,16 +87,6 @@ async function holders(): Promise<HaPeerRole[]> {
     if (shown.stdout.includes(` ${vip}/`)) found.push(role)
   }
   return found
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
 }
 
 async function master(): Promise<HaPeerRole> {

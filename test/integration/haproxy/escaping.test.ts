@@ -16,12 +16,12 @@ import {
   curl,
   startHaproxy,
   startRecordingBackends,
-  waitUntil,
   type RecordingBackends,
   type RunningHaproxy,
   type TestNamespace,
 } from '../../helpers/haproxy-process.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const CHECK_PATH = `/health#check?a='b'&c="d"\\e$HOME{x}`
 const COOKIE = "s'id#1$x`|~"
@@ -74,14 +74,14 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('escaped values reac
   })
 
   it('health checks request exactly the configured path ($HOME not expanded, # not a comment)', async () => {
-    const check = await waitUntil('a health check to arrive', () =>
+    const check = await waitFor('a health check to arrive', () =>
       backends!.records().find((record) => record.requestLine.startsWith('GET /health')),
     )
     expect(check.requestLine).toBe(`GET ${CHECK_PATH} HTTP/1.0`)
   })
 
   it('the APP_COOKIE stick table learns and matches the exact cookie name', async () => {
-    await waitUntil('both members to be UP', async () => {
+    await waitFor('both members to be UP', async () => {
       const servers = (await showStat(statsSocket)).servers
       return servers.length === 2 && servers.every((server) => server.status === 'UP') ? true : undefined
     })

@@ -11,9 +11,9 @@ import {send, tally, backendsSeen} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {waitFor} from '../gearman/wait.js'
 import {gearmanJob, retireWorker, ServeWorkerProcess} from './serve-worker-process.js'
 import {SwiftServer} from './swift-server.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /**
  * Libra conformance (SPEC §5, reference/libra.md §2): a real gearmand, `lbaas serve-worker`

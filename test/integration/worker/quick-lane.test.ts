@@ -9,8 +9,8 @@ import {acquirePoolLock, type Lock} from '../../../src/host/lock.js'
 import {tempDir} from '../../helpers/tmp.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {waitFor} from '../gearman/wait.js'
 import {ServeWorkerProcess} from './serve-worker-process.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /**
  * SPEC §5: pings never starve. 100 slow jobs wait (UNDEPLOYs of one pool whose lock this

@@ -11,9 +11,9 @@ import {tempDir} from '../../helpers/tmp.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {send} from '../../helpers/traffic.js'
 import {freePort, Gearmand} from '../gearman/gearmand-process.js'
-import {waitFor} from '../gearman/wait.js'
 import {gearmanJob, gearmanJobFromStdin, removeDeviceLeftovers, ServeWorkerProcess} from './serve-worker-process.js'
 import {SwiftServer} from './swift-server.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /**
  * The worker process never exits on bad input, survives its job servers going away, and
