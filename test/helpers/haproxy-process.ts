@@ -143,6 +143,17 @@ export async function startHaproxy(namespace: TestNamespace, dir: string, config
   }
 }
 
+/** Tears down what a test file started, HAProxy first; the backends, namespace and dir go even if stopping HAProxy fails. */
+export async function stopHaproxyRig(parts: {haproxy?: RunningHaproxy; backends?: RecordingBackends; namespace?: TestNamespace; dir: {cleanup(): void}}): Promise<void> {
+  try {
+    await parts.haproxy?.stop()
+  } finally {
+    parts.backends?.stop()
+    await parts.namespace?.remove()
+    parts.dir.cleanup()
+  }
+}
+
 export async function curl(namespace: TestNamespace, url: string, headers: string[] = []): Promise<{status: number; body: string}> {
   const argv = ['curl', '-s', '-m', '5', '-o', '-', '-w', '\n%{http_code}']
   for (const header of headers) argv.push('-H', header)

@@ -14,9 +14,9 @@ import {waitUntilDead} from '../../../src/host/proc.js'
 import type {SyncResult} from '../../../src/service/sync.js'
 import {send, startLoad, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 import {expectConverged} from './host-state.js'
 import {outageProbe, reportFigures} from './outage.js'
-import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('hakill')
 let lab: LabInfo

@@ -19,12 +19,12 @@ import {waitUntilDead} from '../../../src/host/proc.js'
 import {showProc} from '../../../src/haproxy/runtime.js'
 import {send, startLoad} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
 import {retireWorker, ServeWorkerProcess} from '../worker/serve-worker-process.js'
 import {expectConverged} from './host-state.js'
 import {deployMessage, nativePoolIds, type NativePool} from './native-pool.js'
 import {outageProbe, reportFigures} from './outage.js'
-import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('wfault')
 const functionName = `lbt-wfault-${world.suffix}`

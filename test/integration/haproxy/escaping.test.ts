@@ -16,6 +16,7 @@ import {
   curl,
   startHaproxy,
   startRecordingBackends,
+  stopHaproxyRig,
   type RecordingBackends,
   type RunningHaproxy,
   type TestNamespace,
@@ -59,15 +60,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('escaped values reac
     haproxy = await startHaproxy(namespace, runDir, configPath)
   })
 
-  afterAll(async () => {
-    try {
-      await haproxy?.stop()
-    } finally {
-      backends?.stop()
-      await namespace?.remove()
-      dir.cleanup()
-    }
-  })
+  afterAll(() => stopHaproxyRig({haproxy, backends, namespace, dir}))
 
   it('the stats socket lives at the escaped path', async () => {
     expect((await showStat(statsSocket)).backends.map((backend) => backend.name)).toContain(POOL_ID)

@@ -28,6 +28,7 @@ import {
   processAlive,
   startHaproxy,
   startRecordingBackends,
+  stopHaproxyRig,
   type RecordingBackends,
   type RunningHaproxy,
   type TestNamespace,
@@ -110,15 +111,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
     haproxy = await startHaproxy(namespace, runDir, configPath)
   })
 
-  afterAll(async () => {
-    try {
-      await haproxy?.stop()
-    } finally {
-      backends?.stop()
-      await namespace?.remove()
-      dir.cleanup()
-    }
-  })
+  afterAll(() => stopHaproxyRig({haproxy, backends, namespace, dir}))
 
   it('starts as master + one worker; show info and show stat come from that worker', async () => {
     const proc = await showProc(haproxy!.masterSocket)

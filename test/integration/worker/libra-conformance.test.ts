@@ -10,10 +10,10 @@ import {lbaasVersion} from '../../../src/worker/version.js'
 import {send, tally, backendsSeen} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
+import {waitFor} from '../../helpers/wait.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
 import {gearmanJob, retireWorker, ServeWorkerProcess} from './serve-worker-process.js'
 import {SwiftServer} from './swift-server.js'
-import {waitFor} from '../../helpers/wait.js'
 
 /**
  * Libra conformance (SPEC §5, reference/libra.md §2): a real gearmand, `lbaas serve-worker`

@@ -10,10 +10,10 @@ import {errorOf, lbaas} from '../../helpers/cli.js'
 import {tempDir} from '../../helpers/tmp.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
 import {send} from '../../helpers/traffic.js'
+import {waitFor} from '../../helpers/wait.js'
 import {freePort, Gearmand} from '../gearman/gearmand-process.js'
 import {gearmanJob, gearmanJobFromStdin, removeDeviceLeftovers, ServeWorkerProcess} from './serve-worker-process.js'
 import {SwiftServer} from './swift-server.js'
-import {waitFor} from '../../helpers/wait.js'
 
 /**
  * The worker process never exits on bad input, survives its job servers going away, and

@@ -13,7 +13,7 @@ import {createVip, deleteVip, showVip} from '../../../src/service/vips.js'
 import {planAgentSync} from '../../../src/service/sync-agents.js'
 import {pendingUndeploys} from '../../../src/store/agents.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
-import {FakeNetwork, respond} from '../../helpers/fake-agents.js'
+import {FakeNetwork, respond, runAgentSync} from '../../helpers/fake-agents.js'
 import {rejectionOf} from '../../helpers/errors.js'
 
 
@@ -325,18 +325,7 @@ describe('agent list / agent show', () => {
 })
 
 describe('sync on a controller (planAgentSync)', () => {
-  async function runPlan(options: Parameters<typeof planAgentSync>[1] = {}) {
-    const actions = await planAgentSync(ctx, options)
-    const failures: string[] = []
-    for (const action of actions) {
-      try {
-        await action.apply?.()
-      } catch (error) {
-        failures.push(`${action.target}: ${(error as Error).message}`)
-      }
-    }
-    return {actions: actions.map(({kind, target, reason}) => ({kind, target, reason})), failures}
-  }
+  const runPlan = (options: Parameters<typeof planAgentSync>[1] = {}) => runAgentSync(ctx, options)
 
   it('knows no agents: plans nothing and asks no one', async () => {
     expect(await planAgentSync(ctx)).toEqual([])
