@@ -1,6 +1,7 @@
 import {AgentUnreachableError} from '../../src/domain/errors.js'
 import type {NativeRequest} from '../../src/agent/protocol.js'
 import type {AgentRegistry, AgentTransport} from '../../src/agent/transport.js'
+import {planAgentSync} from '../../src/service/sync-agents.js'
 
 /** Agents behind a make-believe job server, for the controller's unit tests. */
 export type Handler = (message: NativeRequest) => unknown
@@ -92,4 +93,18 @@ export function respond(agent: FakeAgent, message: NativeRequest): unknown {
         },
       }
   }
+}
+
+/** `lbaas sync` on a controller, in process: plans, applies every action, and collects the failures. */
+export async function runAgentSync(...[ctx, options = {}]: Parameters<typeof planAgentSync>) {
+  const actions = await planAgentSync(ctx, options)
+  const failures: string[] = []
+  for (const action of actions) {
+    try {
+      await action.apply?.()
+    } catch (error) {
+      failures.push(`${action.target}: ${(error as Error).message}`)
+    }
+  }
+  return {actions: actions.map(({kind, target, reason}) => ({kind, target, reason})), failures}
 }

@@ -5,10 +5,10 @@
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync} from 'node:fs'
-import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {run as runProgram} from '../../src/host/run.js'
 import {uniqueSuffix} from './unique.js'
+import {waitFor} from './wait.js'
 
 export interface RunResult {
   exitCode: number | undefined
@@ -33,22 +33,6 @@ export function processAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
-  }
-}
-
-/** Polls `probe` until it returns a value; bounded by `timeoutMs`. */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, pauseMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error) {
-      lastError = error
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`)
-    await sleep(pauseMs)
   }
 }
 
@@ -114,7 +98,7 @@ export async function startRecordingBackends(
     if (child.pid !== undefined && processAlive(child.pid)) process.kill(child.pid, 'SIGTERM')
   }
   try {
-    await waitUntil('the test backends to listen', () => (listening.size === backends.length ? true : undefined), 10_000, 20)
+    await waitFor('the test backends to listen', () => (listening.size === backends.length ? true : undefined), 10_000, 20)
   } catch (error) {
     stop()
     throw error
@@ -149,13 +133,24 @@ export async function startHaproxy(namespace: TestNamespace, dir: string, config
     stop: async () => {
       const workers = children()
       if (processAlive(masterPid)) process.kill(masterPid, 'SIGTERM')
-      await waitUntil('the HAProxy master to exit', () => (processAlive(masterPid) ? undefined : true), 10_000, 50).catch(() => {
+      await waitFor('the HAProxy master to exit', () => (processAlive(masterPid) ? undefined : true), 10_000, 50).catch(() => {
         if (processAlive(masterPid)) process.kill(masterPid, 'SIGKILL')
       })
       for (const pid of workers) {
         if (processAlive(pid)) process.kill(pid, 'SIGKILL')
       }
     },
+  }
+}
+
+/** Tears down what a test file started, HAProxy first; the backends, namespace and dir go even if stopping HAProxy fails. */
+export async function stopHaproxyRig(parts: {haproxy?: RunningHaproxy; backends?: RecordingBackends; namespace?: TestNamespace; dir: {cleanup(): void}}): Promise<void> {
+  try {
+    await parts.haproxy?.stop()
+  } finally {
+    parts.backends?.stop()
+    await parts.namespace?.remove()
+    parts.dir.cleanup()
   }
 }
 

@@ -7,8 +7,8 @@ import {execFileSync} from 'node:child_process'
 import {rmSync} from 'node:fs'
 
 import {uniqueSuffix} from './unique.js'
+import {waitFor} from './wait.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export class TmuxSession {
   private socketPath?: string
@@ -59,13 +59,13 @@ export class TmuxSession {
 
   /** Polls the screen until `expected` appears (bounded); returns the screen. */
   async waitFor(expected: string | RegExp, timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
+    const shows = (screen: string) => (typeof expected === 'string' ? screen.includes(expected) : expected.test(screen))
+    return waitFor(String(expected), () => {
       const screen = this.screen()
-      if (typeof expected === 'string' ? screen.includes(expected) : expected.test(screen)) return screen
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(expected)}; the screen:\n${screen}`)
-      await sleep(100)
-    }
+      return shows(screen) ? screen : undefined
+    }, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}; the screen:\n${this.screen()}`)
+    })
   }
 
   /** Ends the session and its private server (and so the command, if still running). */

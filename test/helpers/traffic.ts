@@ -162,22 +162,6 @@ export function hold(host: string, port: number, firstBytes?: string, timeoutMs 
   })
 }
 
-/** Polls `probe` until it returns a value other than undefined; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (error) {
-      last = error
-    }
-    if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-    await sleep(intervalMs)
-  }
-}
-
 export interface LoadOptions {
   host: string
   port: number

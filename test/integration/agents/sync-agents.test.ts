@@ -1,20 +1,16 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 
 import Database from 'better-sqlite3'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import type {Pool} from '../../../src/domain/types.js'
-import {deleteNamespace, namespaceExists} from '../../../src/host/netns.js'
-import {terminate} from '../../../src/host/proc.js'
 import type {AgentDetails} from '../../../src/service/agents.js'
 import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
-import {cliFor, errorOf} from '../../helpers/cli.js'
-import {tempDir} from '../../helpers/tmp.js'
+import {agentsWorld, type AgentKey} from '../../helpers/agents-world.js'
+import {errorOf} from '../../helpers/cli.js'
 import {tally} from '../../helpers/traffic.js'
-import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
-import {claimTestCidr, uniqueSuffix} from '../../helpers/unique.js'
-import {Gearmand} from '../gearman/gearmand-process.js'
-import {gearmanJob, ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {claimTestCidr} from '../../helpers/unique.js'
+import {gearmanJob} from '../worker/serve-worker-process.js'
 
 /**
  * `lbaas sync` on a controller (SPEC §4.5 "Agent pools too", §6 "No pool is stranded"), with
@@ -22,60 +18,31 @@ import {gearmanJob, ServeWorkerProcess} from '../worker/serve-worker-process.js'
  * for its host dying: the worker stops and its HAProxy and namespace go with it; starting it
  * again on the same state file is the host coming back (it restores what it hosted).
  */
-const world = trafficLab('agsync')
-const suffix = uniqueSuffix()
-const names = {a: `lbs-a-${suffix}`, b: `lbs-b-${suffix}`}
-const agentDirs = {a: tempDir('lbs-agent-a-'), b: tempDir('lbs-agent-b-')}
-let gearmand: Gearmand
-let controller: ReturnType<typeof cliFor>
-let lab: LabInfo
-const workers: Partial<Record<'a' | 'b', ServeWorkerProcess>> = {}
+const agents = agentsWorld({label: 'agsync', prefix: 'lbs', backends: 1, reviveAgentsForCleanup: true})
+const {controller, names, dirs: agentDirs, startAgent, suffix} = agents
 const pools: Record<string, Pool> = {}
-const vipAddress = (n: number) => `${lab.base}.${40 + n}`
+const vipAddress = (n: number) => `${agents.lab.base}.${40 + n}`
 
-function hostedPoolIds(dir: string): string[] {
-  if (!existsSync(`${dir}/state.db`)) return []
-  const db = new Database(`${dir}/state.db`, {readonly: true})
-  try {
-    return db.prepare('SELECT id FROM pools').pluck().all() as string[]
-  } finally {
-    db.close()
-  }
-}
-
-/** What a dead host loses: the HAProxy and namespace of every pool its agent hosted. */
-async function removeHostedLeftovers(dir: string): Promise<void> {
-  for (const poolId of hostedPoolIds(dir)) {
-    const pidFile = `${dir}/run/${poolId}/haproxy.pid`
-    if (existsSync(pidFile)) await terminate(Number(readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]), {graceMs: 1_000}).catch(() => undefined)
-    if (namespaceExists(`lbaas-${poolId}`) && world.poolIds.has(poolId)) await deleteNamespace(`lbaas-${poolId}`).catch(() => undefined)
-  }
-}
-
-async function startAgent(key: 'a' | 'b'): Promise<void> {
-  workers[key] = await ServeWorkerProcess.start({dir: agentDirs[key].path, ports: [gearmand.port], functionName: names[key]})
-}
-
-async function killHost(key: 'a' | 'b'): Promise<void> {
-  expect(await workers[key]!.stop()).toBe(0)
-  await removeHostedLeftovers(agentDirs[key].path)
+async function killHost(key: AgentKey): Promise<void> {
+  expect(await agents.workers[key]!.stop()).toBe(0)
+  await agents.removeHostedLeftovers(key)
 }
 
 async function poolWithVip(name: string, agent: string, n: number | null): Promise<Pool> {
-  const pool = await controller.json<Pool>(['pool', 'create', '--name', name, '--subnet', lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN', '--agent', agent, '--json'])
-  world.poolIds.add(pool.id)
+  const pool = await controller.json<Pool>(['pool', 'create', '--name', name, '--subnet', agents.lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN', '--agent', agent, '--json'])
+  agents.world.poolIds.add(pool.id)
   pools[name] = pool
-  await controller.json(['member', 'create', name, '--address', lab.backend(1).address, '--protocol-port', '8000', '--json'])
+  await controller.json(['member', 'create', name, '--address', agents.lab.backend(1).address, '--protocol-port', '8000', '--json'])
   if (n !== null) {
     const vip = await controller.json<{status: string}>([
-      'vip', 'create', name, '--name', `${name}-vip`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', lab.subnet, '--address', vipAddress(n), '--json',
+      'vip', 'create', name, '--name', `${name}-vip`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', agents.lab.subnet, '--address', vipAddress(n), '--json',
     ])
     expect(vip.status).toBe('ACTIVE')
   }
   return pool
 }
 
-const agentShow = (key: 'a' | 'b') => controller.json<AgentDetails>(['agent', 'show', names[key], '--json'])
+const agentShow = (key: AgentKey) => controller.json<AgentDetails>(['agent', 'show', names[key], '--json'])
 const poolShow = (name: string) => controller.json<Pool>(['pool', 'show', name, '--json'])
 /** `sync --dry-run --json` prints the plan as a bare array (SPEC §4.5). */
 const agentActions = (actions: readonly SyncAction[]) =>
@@ -86,40 +53,14 @@ async function answers(n: number): Promise<void> {
   expect(result.errors).toEqual([])
 }
 
-beforeAll(async () => {
-  gearmand = await Gearmand.start()
-  controller = cliFor(world.dir, {LBAAS_GEARMAN_SERVERS: `127.0.0.1:${gearmand.port}`})
-  lab = await world.lab(1)
-  // One at a time: on a loaded machine two starting workers can miss the registration deadline.
-  await startAgent('a')
-  await startAgent('b')
-})
-
-afterAll(async () => {
-  try {
-    // The controller removes its pools from the agents (both alive again for that).
-    for (const key of ['a', 'b'] as const) if (!workers[key]?.running) await startAgent(key).catch(() => undefined)
-    const vips = (await controller.run(['vip', 'list', '-f', 'value', '-c', 'id'])).stdout.split('\n').filter(Boolean)
-    for (const id of vips) await controller.run(['vip', 'delete', id, '--yes'])
-    const poolIds = (await controller.run(['pool', 'list', '-f', 'value', '-c', 'id'])).stdout.split('\n').filter(Boolean)
-    for (const id of poolIds) await controller.run(['pool', 'delete', id, '--yes'])
-    for (const worker of Object.values(workers)) await worker?.stop()
-    for (const dir of Object.values(agentDirs)) await removeHostedLeftovers(dir.path)
-  } finally {
-    await world.cleanup()
-    await gearmand?.stop()
-    for (const dir of Object.values(agentDirs)) dir.cleanup()
-  }
-})
-
 describe('sync settles pools placed on agents', () => {
   it('a failed move leaves nothing on the destination, and the pool keeps serving where it was', async () => {
     // Agent b's host has a subnet of its own with the name of the controller's subnet, in use:
     // b refuses the pool's DEPLOY (duplicate_name), as a host with other tenants would.
-    const onB = cliFor(agentDirs.b.path)
+    const onB = agents.agentCli('b')
     const claim = claimTestCidr()
-    await onB.json(['subnet', 'create', lab.subnet, '--cidr', claim.cidr, '--json'])
-    await onB.json(['pool', 'create', '--name', 'own', '--subnet', lab.subnet, '--protocol', 'TCP', '--lb-method', 'ROUND_ROBIN', '--json'])
+    await onB.json(['subnet', 'create', agents.lab.subnet, '--cidr', claim.cidr, '--json'])
+    await onB.json(['pool', 'create', '--name', 'own', '--subnet', agents.lab.subnet, '--protocol', 'TCP', '--lb-method', 'ROUND_ROBIN', '--json'])
     try {
       await poolWithVip('p1', names.a, 1)
       const move = await controller.run(['pool', 'update', 'p1', '--agent', names.b, '--json'])
@@ -133,14 +74,14 @@ describe('sync settles pools placed on agents', () => {
       await answers(1)
     } finally {
       await onB.run(['pool', 'delete', 'own', '--yes'])
-      await onB.run(['subnet', 'delete', lab.subnet, '--yes'])
+      await onB.run(['subnet', 'delete', agents.lab.subnet, '--yes'])
       claim.release()
     }
   })
 
   it('a pool undeployed on its agent behind the controller is redeployed; ERROR is settled; the next sync has nothing to do', async () => {
     await poolWithVip('p2', names.b, 2)
-    const undeployed = await gearmanJob(gearmand.port, names.b, {lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: pools.p2!.id})
+    const undeployed = await gearmanJob(agents.gearmand.port, names.b, {lbaas_action: 'UNDEPLOY', lbaas_version: 1, pool_id: pools.p2!.id})
     expect(undeployed.lbaas_response).toBe('PASS')
 
     const plan = await controller.json<SyncAction[]>(['sync', '--dry-run', '--json'])

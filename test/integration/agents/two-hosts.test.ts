@@ -1,22 +1,17 @@
 import {existsSync, readFileSync} from 'node:fs'
 
-import Database from 'better-sqlite3'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import type {Member, Pool} from '../../../src/domain/types.js'
 import {showProc} from '../../../src/haproxy/runtime.js'
-import {deleteNamespace, namespaceExists} from '../../../src/host/netns.js'
+import {deleteNamespace} from '../../../src/host/netns.js'
 import {terminate} from '../../../src/host/proc.js'
 import type {AgentDetails, AgentSummary} from '../../../src/service/agents.js'
 import {lbaasVersion} from '../../../src/worker/version.js'
-import {cliFor, errorOf} from '../../helpers/cli.js'
-import {tempDir} from '../../helpers/tmp.js'
+import {agentsWorld} from '../../helpers/agents-world.js'
+import {errorOf} from '../../helpers/cli.js'
 import {backendsSeen, send, tally} from '../../helpers/traffic.js'
-import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
-import {uniqueSuffix} from '../../helpers/unique.js'
-import {Gearmand} from '../gearman/gearmand-process.js'
-import {waitFor} from '../gearman/wait.js'
-import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {waitFor} from '../../helpers/wait.js'
 
 /**
  * Pools on many hosts (SPEC §6): two `serve-worker` processes with their own function names
@@ -25,57 +20,10 @@ import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
  * commands fail cleanly (exit 1, ERROR with the reason, never PENDING_*), and moving the
  * pool to the live agent restores service.
  */
-const world = trafficLab('agents')
-const suffix = uniqueSuffix()
-const names = {a: `lbt-a-${suffix}`, b: `lbt-b-${suffix}`}
-const agentDirs = {a: tempDir('lbt-agent-a-'), b: tempDir('lbt-agent-b-')}
-let gearmand: Gearmand
-let controller: ReturnType<typeof cliFor>
-let lab: LabInfo
-const workers: Partial<Record<'a' | 'b', ServeWorkerProcess>> = {}
+const agents = agentsWorld({label: 'agents', prefix: 'lbt', backends: 2})
+const {controller, names, dirs: agentDirs, workers, world} = agents
 const pools: Record<string, Pool> = {}
-const vipAddress = (n: number) => `${lab.base}.${20 + n}`
-
-/** Stops what an agent left running for pools it hosted (a failed test, or the simulated dead host). */
-async function removeHostedLeftovers(dir: string): Promise<void> {
-  if (!existsSync(`${dir}/state.db`)) return
-  const db = new Database(`${dir}/state.db`, {readonly: true})
-  let poolIds: string[]
-  try {
-    poolIds = db.prepare('SELECT id FROM pools').pluck().all() as string[]
-  } finally {
-    db.close()
-  }
-  for (const poolId of poolIds) {
-    const pidFile = `${dir}/run/${poolId}/haproxy.pid`
-    if (existsSync(pidFile)) await terminate(Number(readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]), {graceMs: 1_000}).catch(() => undefined)
-    if (namespaceExists(`lbaas-${poolId}`) && world.poolIds.has(poolId)) await deleteNamespace(`lbaas-${poolId}`).catch(() => undefined)
-  }
-}
-
-beforeAll(async () => {
-  gearmand = await Gearmand.start()
-  controller = cliFor(world.dir, {LBAAS_GEARMAN_SERVERS: `127.0.0.1:${gearmand.port}`})
-  lab = await world.lab(2)
-  for (const key of ['a', 'b'] as const) {
-    workers[key] = await ServeWorkerProcess.start({dir: agentDirs[key].path, ports: [gearmand.port], functionName: names[key]})
-  }
-})
-
-afterAll(async () => {
-  try {
-    const vips = (await controller.run(['vip', 'list', '-f', 'value', '-c', 'id'])).stdout.split('\n').filter(Boolean)
-    for (const id of vips) await controller.run(['vip', 'delete', id, '--yes'])
-    const poolIds = (await controller.run(['pool', 'list', '-f', 'value', '-c', 'id'])).stdout.split('\n').filter(Boolean)
-    for (const id of poolIds) await controller.run(['pool', 'delete', id, '--yes'])
-    for (const worker of Object.values(workers)) await worker?.stop()
-    for (const dir of Object.values(agentDirs)) await removeHostedLeftovers(dir.path)
-  } finally {
-    await world.cleanup()
-    await gearmand?.stop()
-    for (const dir of Object.values(agentDirs)) dir.cleanup()
-  }
-})
+const vipAddress = (n: number) => `${agents.lab.base}.${20 + n}`
 
 describe('two agents', () => {
   it('agent list finds both, alive, with their version', async () => {
@@ -89,7 +37,7 @@ describe('two agents', () => {
 
   it('pool create --agent auto spreads the pools over the agents', async () => {
     for (const name of ['p1', 'p2']) {
-      pools[name] = await controller.json<Pool>(['pool', 'create', '--name', name, '--subnet', lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN', '--agent', 'auto', '--json'])
+      pools[name] = await controller.json<Pool>(['pool', 'create', '--name', name, '--subnet', agents.lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN', '--agent', 'auto', '--json'])
       world.poolIds.add(pools[name].id)
     }
     expect([pools.p1!.agent, pools.p2!.agent]).toEqual([names.a, names.b])
@@ -98,11 +46,11 @@ describe('two agents', () => {
   it('members and VIPs deploy on each pool\'s agent, and traffic flows through both VIPs', async () => {
     for (const [index, name] of ['p1', 'p2'].entries()) {
       for (const n of [1, 2]) {
-        const member = await controller.json<Member>(['member', 'create', name, '--address', lab.backend(n).address, '--protocol-port', '8000', '--json'])
+        const member = await controller.json<Member>(['member', 'create', name, '--address', agents.lab.backend(n).address, '--protocol-port', '8000', '--json'])
         expect(member.status).toBe('ACTIVE')
       }
       const vip = await controller.json<{status: string}>([
-        'vip', 'create', name, '--name', `${name}-vip`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', lab.subnet,
+        'vip', 'create', name, '--name', `${name}-vip`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', agents.lab.subnet,
         '--address', vipAddress(index + 1), '--json',
       ])
       expect(vip.status).toBe('ACTIVE')
@@ -110,7 +58,7 @@ describe('two agents', () => {
     for (const n of [1, 2]) {
       const result = await tally(vipAddress(n), 80, 6)
       expect(result.errors).toEqual([])
-      expect(backendsSeen(result).sort()).toEqual([lab.backend(1).name, lab.backend(2).name])
+      expect(backendsSeen(result).sort()).toEqual([agents.lab.backend(1).name, agents.lab.backend(2).name])
     }
     // The HAProxy of each pool runs from its agent's run dir, not the controller's.
     expect(existsSync(`${agentDirs.a.path}/run/${pools.p1!.id}/haproxy.cfg`)).toBe(true)
@@ -129,7 +77,7 @@ describe('two agents', () => {
     ])
     const shown = await controller.json<AgentDetails>(['agent', 'show', names.a, '--json'])
     expect(shown.hosted_pools.map((pool) => [pool.id, pool.running])).toEqual([[pools.p1!.id, true]])
-    expect(shown.servers).toEqual([`127.0.0.1:${gearmand.port}`])
+    expect(shown.servers).toEqual([`127.0.0.1:${agents.gearmand.port}`])
   })
 
   it("a monitor's health and a member's weight reach the agent (DEPLOY, then RUNTIME without a reload)", async () => {
@@ -207,7 +155,7 @@ describe('an agent goes away', () => {
     expect([moved.agent, moved.status, moved.status_description]).toEqual([names.b, 'ACTIVE', null])
     const result = await tally(vipAddress(1), 80, 6)
     expect(result.errors).toEqual([])
-    expect(backendsSeen(result).sort()).toEqual([lab.backend(1).name, lab.backend(2).name])
+    expect(backendsSeen(result).sort()).toEqual([agents.lab.backend(1).name, agents.lab.backend(2).name])
     const shown = await controller.json<AgentDetails>(['agent', 'show', names.a, '--json'])
     expect(shown.pending_undeploys).toEqual([pools.p1!.id])
     expect((await controller.json<AgentSummary[]>(['agent', 'list', '--json'])).find((agent) => agent.name === names.b)?.pools).toBe(2)

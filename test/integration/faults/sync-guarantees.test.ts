@@ -24,6 +24,7 @@ import {errorOf} from '../../helpers/cli.js'
 import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {claimTestCidr} from '../../helpers/unique.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('syncg')
 let lab: LabInfo
@@ -196,7 +197,7 @@ describe('safe beside other commands', () => {
     const claim = claimTestCidr()
     try {
       const syncing = world.cli.run(['sync', '--json'], {env: {LBAAS_TEST_PAUSE_AT: `sync-after-state-read:${gate}`}})
-      for (let tries = 0; tries < 600 && !existsSync(`${gate}.reached`); tries++) await new Promise((resolve) => setTimeout(resolve, 50))
+      await waitFor('sync to reach its gate', () => existsSync(`${gate}.reached`), 30_000, 50)
       expect(existsSync(`${gate}.reached`)).toBe(true)
 
       // Sync has read the state file; these complete before it looks at the host.

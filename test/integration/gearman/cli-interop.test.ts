@@ -8,8 +8,8 @@ import {GearmanClient} from '../../../src/gearman/client.js'
 import {GearmanProtocolError} from '../../../src/gearman/errors.js'
 import {GearmanWorker} from '../../../src/gearman/worker.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
+import {waitFor} from '../../helpers/wait.js'
 import {Gearmand} from './gearmand-process.js'
-import {waitFor} from './wait.js'
 
 const run = promisify(execFile)
 

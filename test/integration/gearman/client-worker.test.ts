@@ -7,8 +7,8 @@ import {GearmanConnection} from '../../../src/gearman/connection.js'
 import {GearmanJobFailedError, GearmanTimeoutError, GearmanUnavailableError} from '../../../src/gearman/errors.js'
 import {GearmanWorker, type GearmanJob} from '../../../src/gearman/worker.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
+import {waitFor} from '../../helpers/wait.js'
 import {freePort, Gearmand} from './gearmand-process.js'
-import {waitFor} from './wait.js'
 
 /** Our client against our worker through a real gearmand. */
 describe('GearmanClient with GearmanWorker', () => {

@@ -5,8 +5,8 @@ import {GearmanClient} from '../../../src/gearman/client.js'
 import {GearmanUnavailableError} from '../../../src/gearman/errors.js'
 import {GearmanWorker, type GearmanJob} from '../../../src/gearman/worker.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
+import {waitFor} from '../../helpers/wait.js'
 import {freePort, Gearmand} from './gearmand-process.js'
-import {waitFor} from './wait.js'
 
 /** Job servers that die, restart, or are missing: the worker must keep going. */
 describe('Gearman failover', () => {

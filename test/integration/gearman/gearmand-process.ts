@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {freePort} from '../../helpers/ports.js'
+import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
 /**
  * A private gearmand on a loopback port for one test file. Stopped by its own PID only
@@ -74,11 +75,11 @@ export class Gearmand {
       exitedEarly = true
       if (this.child === child) this.child = undefined
     })
-    for (let attempt = 0; attempt < 200; attempt++) {
-      if (exitedEarly) break
-      if (await accepts(this.port)) return
-      await sleep(25)
-    }
+    const started = await waitFor(`gearmand to accept on port ${this.port}`, async () => {
+      if (exitedEarly) throw new StopWaiting('gearmand exited')
+      return accepts(this.port)
+    }, 10_000, 25).catch(() => false)
+    if (started) return
     await this.kill()
     throw new Error(`gearmand did not start on port ${this.port}:\n${this.log()}`)
   }

@@ -7,22 +7,15 @@
  * bridge this file made.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import type {Pool} from '../../../src/domain/types.js'
 import {haNamespaceFor, poolPaths} from '../../../src/host/names.js'
-import {deleteNamespace, namespaceExists} from '../../../src/host/netns.js'
-import {findProcesses, terminate} from '../../../src/host/proc.js'
-import {run} from '../../../src/host/run.js'
-import {cliFor} from '../../helpers/cli.js'
-import {tempDir} from '../../helpers/tmp.js'
-import {send} from '../../helpers/traffic.js'
-import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
-import {uniqueSuffix} from '../../helpers/unique.js'
-import {Gearmand} from '../gearman/gearmand-process.js'
-import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
+import {namespaceExists} from '../../../src/host/netns.js'
+import {agentsWorld, AGENT_KEYS, type AgentKey as Role} from '../../helpers/agents-world.js'
+import {killHaproxyOf, killPeerHost, otherPeer as other, vipAnswer, vipHolders} from '../../helpers/ha-peers.js'
+import {waitFor} from '../../helpers/wait.js'
 
-type Role = 'a' | 'b'
 interface HaPool extends Pool {
   ha: string
   virtual_router_id: number
@@ -30,92 +23,38 @@ interface HaPool extends Pool {
   master?: Role | null
 }
 
-const world = trafficLab('ha-agents')
-const suffix = uniqueSuffix()
-const names: Record<Role, string> = {a: `lbt-ha-a-${suffix}`, b: `lbt-ha-b-${suffix}`}
-const agentDirs = {a: tempDir('lbt-ha-agent-a-'), b: tempDir('lbt-ha-agent-b-')}
-const workers: Partial<Record<Role, ServeWorkerProcess>> = {}
-let gearmand: Gearmand
-let controller: ReturnType<typeof cliFor>
-let lab: LabInfo
 let pool: HaPool
 let vip: string
-const other = (role: Role): Role => (role === 'a' ? 'b' : 'a')
+const agents = agentsWorld({
+  label: 'ha-agents',
+  prefix: 'lbt-ha',
+  backends: 2,
+  // The peers' namespaces (lbaas-<pool>-a|b) and what still runs in them.
+  cleanup: async () => {
+    if (pool) for (const role of AGENT_KEYS) await killPeerHost(pool.id, role).catch(() => undefined)
+  },
+})
+const {controller, names, dirs: agentDirs, workers, world, suffix} = agents
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
-}
+beforeAll(() => {
+  vip = `${agents.lab.base}.100`
+})
 
-async function answers(): Promise<string | undefined> {
-  try {
-    const reply = await send(vip, 80, {timeoutMs: 500})
-    return reply.status === 200 ? reply.backend : undefined
-  } catch {
-    return undefined
-  }
-}
-
-async function holders(): Promise<Role[]> {
-  const found: Role[] = []
-  for (const role of ['a', 'b'] as const) {
-    const namespace = haNamespaceFor(pool.id, role)
-    if (!namespaceExists(namespace)) continue
-    const shown = await run(['ip', '-o', 'addr', 'show', 'dev', 'vip0'], {netns: namespace, allowFailure: true})
-    if (shown.stdout.includes(` ${vip}/`)) found.push(role)
-  }
-  return found
-}
+const answers = () => vipAnswer(vip)
+const holders = () => vipHolders(pool.id, vip)
 
 async function shown(): Promise<HaPool> {
   return controller.json<HaPool>(['pool', 'show', pool.id, '--json'])
 }
 
 async function masterFromShow(): Promise<Role> {
-  return waitFor('pool show to name one MASTER', async () => (await shown()).master ?? undefined, 20_000)
+  return waitFor('pool show to name one MASTER', async () => (await shown()).master, 20_000)
 }
-
-/** Kills whatever still runs in an HA peer namespace of this file's pool and deletes it. */
-async function removePeerNamespace(role: Role): Promise<void> {
-  const namespace = haNamespaceFor(pool.id, role)
-  if (!namespaceExists(namespace)) return
-  const pids = (await run(['ip', 'netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).map(Number)
-  for (const pid of pids) await terminate(pid, {signal: 'SIGKILL', graceMs: 2_000}).catch(() => undefined)
-  await deleteNamespace(namespace)
-}
-
-beforeAll(async () => {
-  gearmand = await Gearmand.start()
-  controller = cliFor(world.dir, {LBAAS_GEARMAN_SERVERS: `127.0.0.1:${gearmand.port}`})
-  lab = await world.lab(2)
-  vip = `${lab.base}.100`
-  for (const role of ['a', 'b'] as const) {
-    workers[role] = await ServeWorkerProcess.start({dir: agentDirs[role].path, ports: [gearmand.port], functionName: names[role]})
-  }
-}, 120_000)
-
-afterAll(async () => {
-  try {
-    await controller.run(['vip', 'delete', `ha-vip-${suffix}`, '--yes'])
-    if (pool) await controller.run(['pool', 'delete', pool.id, '--yes'])
-    for (const worker of Object.values(workers)) await worker?.stop()
-    if (pool) for (const role of ['a', 'b'] as const) await removePeerNamespace(role).catch(() => undefined)
-  } finally {
-    await world.cleanup()
-    await gearmand?.stop()
-    for (const dir of Object.values(agentDirs)) dir.cleanup()
-  }
-}, 120_000)
 
 describe('an active/standby pool on two agents (SPEC §11)', () => {
   it('pool create --ha gives each agent a peer with its own address and a router id', async () => {
     pool = await controller.json<HaPool>([
-      'pool', 'create', '--name', `ha-${suffix}`, '--subnet', lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN',
+      'pool', 'create', '--name', `ha-${suffix}`, '--subnet', agents.lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN',
       '--ha', 'active-standby', '--agents', `${names.a},${names.b}`, '--json',
     ])
     world.poolIds.add(pool.id)
@@ -127,7 +66,7 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
 
   it('refuses --ha with the same agent twice (exit 2, nothing created)', async () => {
     const result = await controller.run([
-      'pool', 'create', '--name', `bad-${suffix}`, '--subnet', lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN',
+      'pool', 'create', '--name', `bad-${suffix}`, '--subnet', agents.lab.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN',
       '--ha', 'active-standby', '--agents', `${names.a},${names.a}`,
     ])
     expect(result.exitCode).toBe(2)
@@ -136,10 +75,10 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
 
   it('deploys both peers; the VIP answers; exactly one namespace holds it at every sample', async () => {
     for (const n of [1, 2]) {
-      await controller.json(['member', 'create', pool.id, '--address', lab.backend(n).address, '--protocol-port', '8000', '--json'])
+      await controller.json(['member', 'create', pool.id, '--address', agents.lab.backend(n).address, '--protocol-port', '8000', '--json'])
     }
     const created = await controller.json<{status: string}>([
-      'vip', 'create', pool.id, '--name', `ha-vip-${suffix}`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', lab.subnet,
+      'vip', 'create', pool.id, '--name', `ha-vip-${suffix}`, '--protocol', 'HTTP', '--protocol-port', '80', '--subnet', agents.lab.subnet,
       '--address', vip, '--session-persistence', 'SOURCE_IP', '--json',
     ])
     expect(created.status).toBe('ACTIVE')
@@ -168,9 +107,7 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
     const backend = await waitFor('the VIP to answer', answers, 10_000)
     const config = poolPaths(`${agentDirs[master].path}/run`, pool.id).config
     const started = performance.now()
-    for (const found of findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.includes(config))) {
-      await terminate(found.pid, {signal: 'SIGKILL', startTime: found.startTime, graceMs: 2_000})
-    }
+    await killHaproxyOf(config)
     await waitFor('the VIP to answer again', answers, 15_000)
     console.log(`HA failover through agents, MASTER HAProxy killed: ${Math.round(performance.now() - started)} ms`)
     expect(await answers()).toBe(backend)
@@ -196,7 +133,7 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
 
   it('lbaas sync on each agent inspects its peer where it runs (lbaas-<id>-<a|b>, keepalived) and plans nothing', async () => {
     for (const role of ['a', 'b'] as const) {
-      const agentCli = cliFor(agentDirs[role].path)
+      const agentCli = agents.agentCli(role)
       const plan = await agentCli.json<{kind: string; target: string; reason: string}[]>(['sync', '--dry-run', '--json'])
       expect(plan.filter((step) => step.target.includes(pool.id))).toEqual([])
     }
@@ -206,7 +143,7 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
     const master = (await shown()).master!
     const started = performance.now()
     await workers[master]!.stop()
-    await removePeerNamespace(master)
+    await killPeerHost(pool.id, master)
     await waitFor('the VIP to answer again', answers, 15_000)
     console.log(`HA failover through agents, MASTER host gone: ${Math.round(performance.now() - started)} ms`)
     expect(await holders()).toEqual([other(master)])

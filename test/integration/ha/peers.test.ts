@@ -16,22 +16,20 @@ import {haproxyAccount} from '../../../src/host/haproxy-process.js'
 import {deployHaPeer, haPeerStatus, installKeepalivedConfig, removeHaPeer, type HaPeerAssignment} from '../../../src/host/ha-peer.js'
 import {KeepalivedRejectedError, runningKeepalived} from '../../../src/host/keepalived-process.js'
 import {haNamespaceFor, keepalivedPaths, poolPaths, type HaPeerRole} from '../../../src/host/names.js'
-import {deleteNamespace, namespaceExists} from '../../../src/host/netns.js'
-import {findProcesses, terminate} from '../../../src/host/proc.js'
-import {run} from '../../../src/host/run.js'
+import {namespaceExists} from '../../../src/host/netns.js'
 import {silentNotifier} from '../../../src/service/context.js'
+import {HA_ROLES, killHaproxyOf, killPeerHost, otherPeer as other, vipAnswer, vipHolders} from '../../helpers/ha-peers.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
-import {send} from '../../helpers/traffic.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('ha')
 const poolId = randomUUID()
-const ROLES: HaPeerRole[] = ['a', 'b']
+const ROLES: HaPeerRole[] = [...HA_ROLES]
 const runDirs: Record<HaPeerRole, string> = {a: `${world.dir}/agent-a`, b: `${world.dir}/agent-b`}
 const hooks = {countersBeforeReload() {}}
 const executors = Object.fromEntries(
   ROLES.map((role) => [role, new LocalExecutor({runDir: runDirs[role], maxconn: 2_000, ...haproxyAccount(), notify: silentNotifier})]),
 ) as Record<HaPeerRole, LocalExecutor>
-const other = (role: HaPeerRole): HaPeerRole => (role === 'a' ? 'b' : 'a')
 
 let lab: LabInfo
 let graph: PoolGraph
@@ -76,27 +74,9 @@ async function deploy(role: HaPeerRole): Promise<void> {
   await deployHaPeer(executors[role], runDirs[role], graph, {...assignment, role}, hooks)
 }
 
-/** Which peer namespaces hold the VIP address right now. */
-async function holders(): Promise<HaPeerRole[]> {
-  const found: HaPeerRole[] = []
-  for (const role of ROLES) {
-    const namespace = haNamespaceFor(poolId, role)
-    if (!namespaceExists(namespace)) continue
-    const shown = await run(['ip', '-o', 'addr', 'show', 'dev', 'vip0'], {netns: namespace, allowFailure: true})
-    if (shown.stdout.includes(` ${vip}/`)) found.push(role)
-  }
-  return found
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(50)
-  }
-}
+const holders = () => vipHolders(poolId, vip)
+const answers = () => vipAnswer(vip)
+const killHaproxy = (role: HaPeerRole) => killHaproxyOf(poolPaths(runDirs[role], poolId).config)
 
 async function master(): Promise<HaPeerRole> {
   return waitFor('one MASTER holding the VIP', async () => {
@@ -104,30 +84,6 @@ async function master(): Promise<HaPeerRole> {
     const role = held.length === 1 ? held[0] : undefined
     return role && haPeerStatus(runDirs[role], poolId, role).vrrpState === 'MASTER' ? role : undefined
   }, 15_000)
-}
-
-async function answers(): Promise<string | undefined> {
-  try {
-    const reply = await send(vip, 80, {timeoutMs: 500})
-    return reply.status === 200 ? reply.backend : undefined
-  } catch {
-    return undefined
-  }
-}
-
-async function killHaproxy(role: HaPeerRole): Promise<void> {
-  const config = poolPaths(runDirs[role], poolId).config
-  for (const found of findProcesses((argv) => argv[0]?.endsWith('haproxy') === true && argv.includes(config))) {
-    await terminate(found.pid, {signal: 'SIGKILL', startTime: found.startTime, graceMs: 2_000})
-  }
-}
-
-/** The host "dies": every process in the peer's namespace is killed, then the namespace goes. */
-async function killPeerHost(role: HaPeerRole): Promise<void> {
-  const namespace = haNamespaceFor(poolId, role)
-  const pids = (await run(['ip', 'netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).map(Number)
-  for (const pid of pids) await terminate(pid, {signal: 'SIGKILL', graceMs: 2_000}).catch(() => undefined)
-  await deleteNamespace(namespace)
 }
 
 beforeAll(async () => {
@@ -222,7 +178,7 @@ describe('HA peers on one host (SPEC §11)', () => {
   it("moves the VIP back when the MASTER's whole namespace is gone (its host died)", async () => {
     const dying = other(first)
     const started = performance.now()
-    await killPeerHost(dying)
+    await killPeerHost(poolId, dying)
     await waitFor('the VIP to answer', answers, 15_000)
     gaps.hostDied = Math.round(performance.now() - started)
     expect(await master()).toBe(first)

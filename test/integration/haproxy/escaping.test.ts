@@ -16,12 +16,13 @@ import {
   curl,
   startHaproxy,
   startRecordingBackends,
-  waitUntil,
+  stopHaproxyRig,
   type RecordingBackends,
   type RunningHaproxy,
   type TestNamespace,
 } from '../../helpers/haproxy-process.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const CHECK_PATH = `/health#check?a='b'&c="d"\\e$HOME{x}`
 const COOKIE = "s'id#1$x`|~"
@@ -59,29 +60,21 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('escaped values reac
     haproxy = await startHaproxy(namespace, runDir, configPath)
   })
 
-  afterAll(async () => {
-    try {
-      await haproxy?.stop()
-    } finally {
-      backends?.stop()
-      await namespace?.remove()
-      dir.cleanup()
-    }
-  })
+  afterAll(() => stopHaproxyRig({haproxy, backends, namespace, dir}))
 
   it('the stats socket lives at the escaped path', async () => {
     expect((await showStat(statsSocket)).backends.map((backend) => backend.name)).toContain(POOL_ID)
   })
 
   it('health checks request exactly the configured path ($HOME not expanded, # not a comment)', async () => {
-    const check = await waitUntil('a health check to arrive', () =>
+    const check = await waitFor('a health check to arrive', () =>
       backends!.records().find((record) => record.requestLine.startsWith('GET /health')),
     )
     expect(check.requestLine).toBe(`GET ${CHECK_PATH} HTTP/1.0`)
   })
 
   it('the APP_COOKIE stick table learns and matches the exact cookie name', async () => {
-    await waitUntil('both members to be UP', async () => {
+    await waitFor('both members to be UP', async () => {
       const servers = (await showStat(statsSocket)).servers
       return servers.length === 2 && servers.every((server) => server.status === 'UP') ? true : undefined
     })

@@ -28,12 +28,13 @@ import {
   processAlive,
   startHaproxy,
   startRecordingBackends,
-  waitUntil,
+  stopHaproxyRig,
   type RecordingBackends,
   type RunningHaproxy,
   type TestNamespace,
 } from '../../helpers/haproxy-process.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const M1 = memberId(1)
 const M2 = memberId(2)
@@ -110,15 +111,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
     haproxy = await startHaproxy(namespace, runDir, configPath)
   })
 
-  afterAll(async () => {
-    try {
-      await haproxy?.stop()
-    } finally {
-      backends?.stop()
-      await namespace?.remove()
-      dir.cleanup()
-    }
-  })
+  afterAll(() => stopHaproxyRig({haproxy, backends, namespace, dir}))
 
   it('starts as master + one worker; show info and show stat come from that worker', async () => {
     const proc = await showProc(haproxy!.masterSocket)
@@ -126,7 +119,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
     expect(proc.master.failed_reloads).toBe(0)
     expect(proc.workers).toHaveLength(1)
     expect((await showInfo(statsSocket)).pid).toBe(proc.workers[0].pid)
-    const statuses = await waitUntil('the checks to settle', async () => {
+    const statuses = await waitFor('the checks to settle', async () => {
       const rows = await servers()
       const settled = [M1, M2, M3].every((id) => rows[id]?.status === 'UP') && rows[M4]?.status === 'DOWN'
       return settled ? rows : undefined
@@ -168,7 +161,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
     rows = await servers()
     expect(rows[M2].status).toBe('MAINT')
     await setServerState(statsSocket, POOL_ID, M2, 'ready')
-    await waitUntil('m2 to be UP again', async () => ((await servers())[M2].status === 'UP' ? true : undefined))
+    await waitFor('m2 to be UP again', async () => ((await servers())[M2].status === 'UP' ? true : undefined))
     await setServerState(statsSocket, POOL_ID, M2, 'maint')
   })
 
@@ -211,7 +204,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
     updateMember(3, {admin_state_up: true}) // `disabled` in the old config only
     setGraph()
     expect((await deploy()).ok).toBe(true)
-    await waitUntil('m2 and m3 to be UP', async () => {
+    await waitFor('m2 and m3 to be UP', async () => {
       const rows = await servers()
       return rows[M2].status === 'UP' && rows[M3].status === 'UP' ? true : undefined
     })
@@ -222,7 +215,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
     expect((await deploy()).ok).toBe(true)
     expect((await servers())[M1].status).toBe('MAINT')
     await setServerState(statsSocket, POOL_ID, M1, 'ready')
-    await waitUntil('m1 to be UP', async () => ((await servers())[M1].status === 'UP' ? true : undefined))
+    await waitFor('m1 to be UP', async () => ((await servers())[M1].status === 'UP' ? true : undefined))
   })
 
   it('HAProxy 2.6 keeps the saved port of a server whose port changed; retainMatchingServerState prevents it', async () => {
@@ -281,7 +274,7 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
 
   it('old workers leave after the reload (they have no connections left)', async () => {
     const proc = await showProc(haproxy!.masterSocket)
-    await waitUntil('old workers to exit', async () => {
+    await waitFor('old workers to exit', async () => {
       const current = await showProc(haproxy!.masterSocket)
       return current.old_workers.length === 0 ? true : undefined
     })

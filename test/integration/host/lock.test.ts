@@ -10,6 +10,7 @@ import {acquirePoolLock} from '../../../src/host/lock.js'
 import {poolLockPath} from '../../../src/host/names.js'
 import {isAlive, terminate} from '../../../src/host/proc.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const POOL = '0e9d8c7b-6a5f-4e3d-9c2b-1a0f9e8d7c6b'
 const OTHER_POOL = '1e9d8c7b-6a5f-4e3d-9c2b-1a0f9e8d7c6b'
@@ -40,14 +41,10 @@ function holder(runDir: string, pool: string, name: string, holdMs: number, time
 }
 
 async function waitForLine(file: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : ''
-    const line = text.split('\n').find((candidate) => pattern.test(candidate))
-    if (line) return line
-    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} in ${file}: ${JSON.stringify(text)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
+  const text = () => (existsSync(file) ? readFileSync(file, 'utf8') : '')
+  return waitFor(`a line matching ${pattern} in ${file}`, () => text().split('\n').find((candidate) => pattern.test(candidate)), timeoutMs, 20).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(text())}`)
+  })
 }
 
 describe('pool lock across processes', () => {

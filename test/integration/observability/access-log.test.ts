@@ -9,8 +9,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {VipLogEntry} from '../../../src/service/access-log.js'
 import {BIN} from '../../helpers/cli.js'
-import {send, tally, waitFor} from '../../helpers/traffic.js'
+import {send, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('vlogs')
 let lab: LabInfo

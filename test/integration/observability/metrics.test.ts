@@ -13,8 +13,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {PoolStats} from '../../../src/domain/types.js'
 import {readPidFile, waitUntilDead} from '../../../src/host/proc.js'
 import {BIN} from '../../helpers/cli.js'
-import {tally, waitFor} from '../../helpers/traffic.js'
+import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('metrics')
 let lab: LabInfo

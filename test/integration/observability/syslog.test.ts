@@ -12,8 +12,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseAccessLogLine, type AccessLogEntry} from '../../../src/haproxy/access-log.js'
 import type {VipLogEntry} from '../../../src/service/access-log.js'
 import type {Vip} from '../../../src/domain/types.js'
-import {send, waitFor} from '../../helpers/traffic.js'
+import {send} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('vsyslog')
 let lab: LabInfo

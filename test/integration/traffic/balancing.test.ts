@@ -7,8 +7,9 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Member, Vip} from '../../../src/domain/types.js'
-import {backendsSeen, CookieJar, hold, keepAliveAgent, send, tally, waitFor, type HeldConnection} from '../../helpers/traffic.js'
+import {backendsSeen, CookieJar, hold, keepAliveAgent, send, tally, type HeldConnection} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo, type RecordingBackend} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('balance')
 let lab: LabInfo

@@ -7,8 +7,9 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {PoolStats} from '../../../src/domain/types.js'
-import {hold, waitFor, type HeldConnection} from '../../helpers/traffic.js'
+import {hold, type HeldConnection} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('counters')
 let lab: LabInfo

@@ -8,8 +8,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Member, Monitor, PoolStats} from '../../../src/domain/types.js'
 import type {PoolStatusTree} from '../../../src/service/status.js'
-import {backendsSeen, tally, waitFor} from '../../helpers/traffic.js'
+import {backendsSeen, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('health')
 let lab: LabInfo

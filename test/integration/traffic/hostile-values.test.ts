@@ -11,8 +11,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Member, Monitor} from '../../../src/domain/types.js'
 import {errorOf} from '../../helpers/cli.js'
-import {tally, waitFor} from '../../helpers/traffic.js'
+import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo, type RecordingBackend} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('hostile')
 let lab: LabInfo

@@ -9,8 +9,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Pool} from '../../../src/domain/types.js'
 import type {PoolStatusTree} from '../../../src/service/status.js'
-import {hold, send, tally, waitFor, type HeldConnection} from '../../helpers/traffic.js'
+import {hold, send, tally, type HeldConnection} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('limits')
 let lab: LabInfo

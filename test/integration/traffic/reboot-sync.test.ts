@@ -15,8 +15,9 @@ import {isAlive, readPidFile, waitUntilDead} from '../../../src/host/proc.js'
 import {linkExists} from '../../../src/host/links.js'
 import {run} from '../../../src/host/run.js'
 import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
-import {backendsSeen, tally, waitFor} from '../../helpers/traffic.js'
+import {backendsSeen, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const world = trafficLab('reboot')
 let lab: LabInfo

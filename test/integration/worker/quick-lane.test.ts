@@ -8,8 +8,8 @@ import {GearmanClient} from '../../../src/gearman/client.js'
 import {acquirePoolLock, type Lock} from '../../../src/host/lock.js'
 import {tempDir} from '../../helpers/tmp.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
+import {waitFor} from '../../helpers/wait.js'
 import {Gearmand} from '../gearman/gearmand-process.js'
-import {waitFor} from '../gearman/wait.js'
 import {ServeWorkerProcess} from './serve-worker-process.js'
 
 /**

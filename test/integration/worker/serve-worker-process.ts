@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 
 import {adminStatus} from '../../../src/gearman/admin.js'
 import {BIN} from '../../helpers/cli.js'
+import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
 const execFileAsync = promisify(execFile)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -79,23 +80,17 @@ export class ServeWorkerProcess {
 
   /** Waits until every given job server lists a worker for the function. */
   async waitRegistered(ports: number[], timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      if (!this.running) throw new Error(`serve-worker exited with ${this.exitCode}:\n${this.log()}`)
-      const registered = await Promise.all(
-        ports.map(async (port) => {
-          try {
-            const status = await adminStatus({host: '127.0.0.1', port}, {timeoutMs: 1_000})
-            return (status.find((entry) => entry.function === this.options.functionName)?.availableWorkers ?? 0) > 0
-          } catch {
-            return false
-          }
-        }),
-      )
-      if (registered.every(Boolean)) return
-      if (Date.now() > deadline) throw new Error(`serve-worker did not register ${this.options.functionName}:\n${this.log()}`)
-      await sleep(50)
+    const registeredOn = async (port: number) => {
+      const status = await adminStatus({host: '127.0.0.1', port}, {timeoutMs: 1_000})
+      return (status.find((entry) => entry.function === this.options.functionName)?.availableWorkers ?? 0) > 0
     }
+    await waitFor(`serve-worker to register ${this.options.functionName}`, async () => {
+      if (!this.running) throw new StopWaiting(`serve-worker exited with ${this.exitCode}:\n${this.log()}`)
+      return (await Promise.all(ports.map(registeredOn))).every(Boolean)
+    }, timeoutMs, 50).catch((error: Error) => {
+      if (error instanceof StopWaiting) throw error
+      throw new Error(`serve-worker did not register ${this.options.functionName}:\n${this.log()}`)
+    })
   }
 
   /** Signals this worker and waits for it to exit; SIGKILL after `graceMs`. Returns the exit code. */

@@ -9,7 +9,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {LbaasError} from '../../../src/domain/errors.js'
 import {
   reload,
   reloadAndWait,
@@ -20,6 +19,7 @@ import {
   showProc,
   showServersState,
 } from '../../../src/haproxy/runtime.js'
+import {refusalOf} from '../../helpers/errors.js'
 
 let dir: string
 const servers: Server[] = []
@@ -80,16 +80,6 @@ function masterSocket(path: string, answer: (command: string) => string): Promis
   })
 }
 
-async function failure(promise: Promise<unknown>): Promise<LbaasError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof LbaasError) return error
-    throw error
-  }
-  throw new Error('expected a failure')
-}
-
 describe('sendCommand (stats socket)', () => {
   it('reads the whole answer to EOF, however it is split', async () => {
     const path = join(dir, 'stats.sock')
@@ -111,13 +101,13 @@ describe('sendCommand (stats socket)', () => {
 
   it('refuses to send what would be more than one command', async () => {
     for (const command of ['show stat; shutdown frontend x', 'show stat\nshutdown frontend x', '']) {
-      expect((await failure(sendCommand(join(dir, 'stats.sock'), command))).code).toBe('haproxy_command')
+      expect((await refusalOf(sendCommand(join(dir, 'stats.sock'), command))).code).toBe('haproxy_command')
     }
   })
 
   it('names the socket and the command when nothing listens', async () => {
     const path = join(dir, 'missing.sock')
-    const error = await failure(sendCommand(path, 'show stat'))
+    const error = await refusalOf(sendCommand(path, 'show stat'))
     expect(error.code).toBe('haproxy_socket')
     expect(error.message).toContain(path)
     expect(error.message).toContain('show stat')
@@ -127,7 +117,7 @@ describe('sendCommand (stats socket)', () => {
   it('times out when the answer never ends', async () => {
     const path = join(dir, 'stuck.sock')
     await listen(path, (socket) => socket.write('partial'))
-    const error = await failure(sendCommand(path, 'show stat', {timeoutMs: 100}))
+    const error = await refusalOf(sendCommand(path, 'show stat', {timeoutMs: 100}))
     expect(error.code).toBe('haproxy_socket')
     expect(error.message).toMatch(/within 100 ms/)
   })
@@ -139,7 +129,7 @@ describe('sendMasterCommand', () => {
     await masterSocket(path, (command) => `answer to ${command}\n`)
     expect(await sendMasterCommand(path, 'show proc')).toBe('answer to show proc\n')
     // Without the half-close the same socket never answers.
-    expect((await failure(sendCommand(path, 'show proc', {timeoutMs: 150}))).code).toBe('haproxy_socket')
+    expect((await refusalOf(sendCommand(path, 'show proc', {timeoutMs: 150}))).code).toBe('haproxy_socket')
   })
 
   it('retries while the socket is missing (the master re-executes on reload)', async () => {
@@ -173,7 +163,7 @@ describe('sendMasterCommand', () => {
   })
 
   it('gives up after the retry window', async () => {
-    const error = await failure(sendMasterCommand(join(dir, 'gone.sock'), 'show proc', {connectRetryMs: 100}))
+    const error = await refusalOf(sendMasterCommand(join(dir, 'gone.sock'), 'show proc', {connectRetryMs: 100}))
     expect(error.code).toBe('haproxy_socket')
   })
 })
@@ -191,16 +181,16 @@ describe('set commands', () => {
   it("turn HAProxy's refusal into haproxy_runtime_refused", async () => {
     const path = join(dir, 'stats.sock')
     await statsSocket(path, () => "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n")
-    const error = await failure(setServerWeight(path, 'pool-1', 'member-1', 5))
+    const error = await refusalOf(setServerWeight(path, 'pool-1', 'member-1', 5))
     expect(error.code).toBe('haproxy_runtime_refused')
     expect(error.message).toContain('static LB algorithm')
   })
 
   it('refuse names that could address something else, and bad weights', async () => {
     const path = join(dir, 'stats.sock')
-    expect((await failure(setServerWeight(path, 'pool/x', 'member-1', 1))).code).toBe('haproxy_command')
-    expect((await failure(setServerState(path, 'pool-1', 'member 1', 'maint'))).code).toBe('haproxy_command')
-    expect((await failure(setServerWeight(path, 'pool-1', 'member-1', 257))).code).toBe('haproxy_command')
+    expect((await refusalOf(setServerWeight(path, 'pool/x', 'member-1', 1))).code).toBe('haproxy_command')
+    expect((await refusalOf(setServerState(path, 'pool-1', 'member 1', 'maint'))).code).toBe('haproxy_command')
+    expect((await refusalOf(setServerWeight(path, 'pool-1', 'member-1', 257))).code).toBe('haproxy_command')
   })
 })
 
@@ -211,7 +201,7 @@ describe('showServersState', () => {
     expect(await showServersState(path)).toBe('1\n# be_id be_name\n')
     const other = join(dir, 'other.sock')
     await statsSocket(other, () => 'Unknown command.\n')
-    expect((await failure(showServersState(other))).code).toBe('haproxy_output')
+    expect((await refusalOf(showServersState(other))).code).toBe('haproxy_output')
   })
 })
 

@@ -15,6 +15,7 @@ import {
   type RecordedIdentity,
 } from '../../../src/host/identity.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const dir = tempDir('lbaas-identity-')
 afterAll(() => dir.cleanup())
@@ -93,7 +94,7 @@ describe('identity records', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)', `${dir.path}/marker`], {stdio: 'ignore'})
     await new Promise((resolve) => child.once('spawn', resolve))
     // 'spawn' may come before the child has exec'd sleep.
-    for (let tries = 0; tries < 200 && observeProcess(child.pid!)?.argv.at(-1) !== `${dir.path}/marker`; tries++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor('the child to exec', () => observeProcess(child.pid!)?.argv.at(-1) === `${dir.path}/marker`, 5_000, 5)
     try {
       const file = `${dir.path}/sleep.identity`
       const record = recordIdentity(file, child.pid!, {run_path: `${dir.path}/marker`, namespace: null})

@@ -5,6 +5,7 @@ import {isAlive, terminate, waitUntilDead} from '../../../src/host/proc.js'
 import {recordCommands, run, spawnDetached, startCommand} from '../../../src/host/run.js'
 import {formatArgv} from '../../../src/util/argv.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {waitFor} from '../../helpers/wait.js'
 
 const node = process.execPath
 const dir = tempDir('lbaas-run-')
@@ -104,8 +105,7 @@ describe('spawnDetached', () => {
     const pid = await spawnDetached([node, '-e', "console.log('hello from child'); setInterval(() => {}, 1000)"], {logFile: log})
     try {
       expect(isAlive(pid)).toBe(true)
-      const deadline = Date.now() + 5_000
-      while (!readFileSync(log, 'utf8').includes('hello') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      await waitFor('the child to log', () => readFileSync(log, 'utf8').includes('hello'), 5_000, 20)
       expect(readFileSync(log, 'utf8')).toContain('hello from child')
       expect(statSync(log).mode & 0o777).toBe(0o600)
       // Its own session: a Ctrl-C to the CLI's process group does not reach it.

@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {labBackendScript} from '../../helpers/lab-backend.js'
 import {tempDir} from '../../helpers/tmp.js'
 import {freePort} from '../../helpers/ports.js'
+import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
 const dir = tempDir('lbaas-backend-')
 const children: ChildProcess[] = []
@@ -32,11 +33,10 @@ async function startBackend(name: string, extra: string[] = []): Promise<{child:
   children.push(child)
   let output = ''
   child.stdout!.on('data', (chunk) => (output += chunk))
-  const deadline = Date.now() + 10_000
-  while (!existsSync(`${controlDir}/listening`)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`backend ${name} did not start`)
-    await sleep(10)
-  }
+  await waitFor(`backend ${name} to listen`, () => {
+    if (child.exitCode !== null) throw new StopWaiting(`backend ${name} did not start (exit ${child.exitCode})`)
+    return existsSync(`${controlDir}/listening`)
+  }, 10_000, 10)
   return {child, port, controlDir, output: () => output}
 }
 

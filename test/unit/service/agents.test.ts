@@ -13,7 +13,7 @@ import {createVip, deleteVip, showVip} from '../../../src/service/vips.js'
 import {planAgentSync} from '../../../src/service/sync-agents.js'
 import {pendingUndeploys} from '../../../src/store/agents.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
-import {FakeNetwork, respond} from '../../helpers/fake-agents.js'
+import {FakeNetwork, respond, runAgentSync} from '../../helpers/fake-agents.js'
 import {rejectionOf} from '../../helpers/errors.js'
 
 
@@ -35,11 +35,6 @@ beforeEach(() => {
   })
 })
 afterEach(() => ctx.cleanup())
-
-async function codeOf(work: Promise<unknown>): Promise<{code: string; exit: number}> {
-  const error = await rejectionOf(work)
-  return {code: error?.code ?? 'resolved', exit: error?.exit ?? 0}
-}
 
 async function poolOnAgent(agent: string, name = 'web') {
   if (!(await ctx.store.read(() => ctx.store.db.prepare("SELECT 1 FROM subnets WHERE name = 'lab'").get()))) {
@@ -81,7 +76,7 @@ describe('AgentExecutor: native jobs and their answers', () => {
     const agent = network.add('lb-a')
     await poolOnAgent('lb-a')
     agent.handler = () => ({lbaas_response: 'FAIL', error: {code: 'invalid_connection_limit', message: 'too many', exit: 2}})
-    expect(await codeOf(createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'}))).toEqual({
+    expect(await rejectionOf(createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'}))).toMatchObject({
       code: 'invalid_connection_limit',
       exit: 2,
     })
@@ -91,7 +86,7 @@ describe('AgentExecutor: native jobs and their answers', () => {
     const agent = network.add('lb-a')
     await poolOnAgent('lb-a')
     agent.handler = (message) => message
-    expect(await codeOf(createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'}))).toEqual({code: 'agent_protocol', exit: 1})
+    expect(await rejectionOf(createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'}))).toMatchObject({code: 'agent_protocol', exit: 1})
   })
 
   it('counters stay cumulative across the agent\'s reloads and add up across a move', async () => {
@@ -115,7 +110,7 @@ describe('placement (--agent)', () => {
     expect(await chooseAgent(ctx, undefined)).toBe('local')
     expect(await chooseAgent(ctx, 'local')).toBe('local')
     const standalone = {...ctx, agentTransport: undefined}
-    expect(await codeOf(chooseAgent(standalone, 'auto'))).toEqual({code: 'invalid_agent', exit: 2})
+    expect(await rejectionOf(chooseAgent(standalone, 'auto'))).toMatchObject({code: 'invalid_agent', exit: 2})
   })
 
   it('auto: the live agent with the fewest pools, ties by name; auto spreads pools', async () => {
@@ -132,16 +127,16 @@ describe('placement (--agent)', () => {
 
   it('auto with no live agent is no_live_agent (exit 1)', async () => {
     network.add('lb-a', {alive: false})
-    expect(await codeOf(chooseAgent(ctx, 'auto'))).toEqual({code: 'no_live_agent', exit: 1})
+    expect(await rejectionOf(chooseAgent(ctx, 'auto'))).toMatchObject({code: 'no_live_agent', exit: 1})
   })
 
   it('a named agent must answer: dead but known → agent_unreachable (exit 1); unknown → invalid_agent (exit 2)', async () => {
     network.add('lb-a')
     expect(await chooseAgent(ctx, 'lb-a')).toBe('lb-a')
     network.agents.get('lb-a')!.alive = false
-    expect(await codeOf(chooseAgent(ctx, 'lb-a'))).toEqual({code: 'agent_unreachable', exit: 1})
-    expect(await codeOf(chooseAgent(ctx, 'nobody'))).toEqual({code: 'invalid_agent', exit: 2})
-    expect(await codeOf(chooseAgent(ctx, 'two words'))).toEqual({code: 'invalid_agent', exit: 2})
+    expect(await rejectionOf(chooseAgent(ctx, 'lb-a'))).toMatchObject({code: 'agent_unreachable', exit: 1})
+    expect(await rejectionOf(chooseAgent(ctx, 'nobody'))).toMatchObject({code: 'invalid_agent', exit: 2})
+    expect(await rejectionOf(chooseAgent(ctx, 'two words'))).toMatchObject({code: 'invalid_agent', exit: 2})
   })
 })
 
@@ -151,7 +146,7 @@ describe('a dead agent never leaves PENDING_*', () => {
     await poolOnAgent('lb-a')
     await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
     agent.alive = false
-    expect(await codeOf(updatePool(ctx, 'web', {lb_method: 'LEAST_CONNECTIONS'}))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(await rejectionOf(updatePool(ctx, 'web', {lb_method: 'LEAST_CONNECTIONS'}))).toMatchObject({code: 'agent_unreachable', exit: 1})
     const pool = showPool(ctx, 'web')
     expect(pool.status).toBe('ERROR')
     expect(pool.status_description).toMatch(/agent lb-a did not answer/)
@@ -162,7 +157,7 @@ describe('a dead agent never leaves PENDING_*', () => {
     await poolOnAgent('lb-a')
     await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
     agent.alive = false
-    expect(await codeOf(poolStats(ctx, 'web'))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(await rejectionOf(poolStats(ctx, 'web'))).toMatchObject({code: 'agent_unreachable', exit: 1})
     expect(showPool(ctx, 'web').operating_status).toBe('ERROR')
     const trees = await statusTrees(ctx)
     expect(trees.map((tree) => tree.pool.name)).toEqual(['web'])
@@ -239,7 +234,7 @@ describe('moving a pool (pool update --agent)', () => {
     await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
     b.handler = (message) =>
       message.lbaas_action === 'DISCOVER' ? respond(b, message) : {lbaas_response: 'FAIL', error: {code: 'bridge_missing', message: 'no bridge', exit: 1}}
-    expect(await codeOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toEqual({code: 'bridge_missing', exit: 1})
+    expect(await rejectionOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toMatchObject({code: 'bridge_missing', exit: 1})
     const pool = showPool(ctx, 'web')
     expect([pool.agent, pool.status]).toEqual(['lb-a', 'ERROR'])
     expect(pool.status_description).toBe('agent lb-b: no bridge')
@@ -256,7 +251,7 @@ describe('moving a pool (pool update --agent)', () => {
       respond(b, message)
       throw new AgentUnreachableError('lb-b', 'timed out')
     }
-    expect(await codeOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(await rejectionOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toMatchObject({code: 'agent_unreachable', exit: 1})
     expect(showPool(ctx, 'web').agent).toBe('lb-a')
     expect(b.hosted.has(pool.id)).toBe(false)
     expect(b.received.at(-1)).toMatchObject({lbaas_action: 'UNDEPLOY', pool_id: pool.id})
@@ -273,7 +268,7 @@ describe('moving a pool (pool update --agent)', () => {
       b.alive = false
       throw new AgentUnreachableError('lb-b', 'timed out')
     }
-    expect(await codeOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(await rejectionOf(updatePool(ctx, 'web', {agent: 'lb-b'}))).toMatchObject({code: 'agent_unreachable', exit: 1})
     expect(pendingUndeploys(ctx.store.db, 'lb-b')).toEqual([pool.id])
   })
 
@@ -325,23 +320,12 @@ describe('agent list / agent show', () => {
   })
 
   it('agent show of an unknown agent is not_found (exit 5)', async () => {
-    expect(await codeOf(showAgent(ctx, 'nobody'))).toEqual({code: 'not_found', exit: 5})
+    expect(await rejectionOf(showAgent(ctx, 'nobody'))).toMatchObject({code: 'not_found', exit: 5})
   })
 })
 
 describe('sync on a controller (planAgentSync)', () => {
-  async function runPlan(options: Parameters<typeof planAgentSync>[1] = {}) {
-    const actions = await planAgentSync(ctx, options)
-    const failures: string[] = []
-    for (const action of actions) {
-      try {
-        await action.apply?.()
-      } catch (error) {
-        failures.push(`${action.target}: ${(error as Error).message}`)
-      }
-    }
-    return {actions: actions.map(({kind, target, reason}) => ({kind, target, reason})), failures}
-  }
+  const runPlan = (options: Parameters<typeof planAgentSync>[1] = {}) => runAgentSync(ctx, options)
 
   it('knows no agents: plans nothing and asks no one', async () => {
     expect(await planAgentSync(ctx)).toEqual([])
@@ -366,7 +350,7 @@ describe('sync on a controller (planAgentSync)', () => {
     const pool = await poolOnAgent('lb-a')
     await createVip(ctx, 'web', {name: 'v', protocol: 'HTTP', protocol_port: 80, subnet: 'lab'})
     a.alive = false
-    expect(await codeOf(deleteVip(ctx, 'v'))).toEqual({code: 'agent_unreachable', exit: 1})
+    expect(await rejectionOf(deleteVip(ctx, 'v'))).toMatchObject({code: 'agent_unreachable', exit: 1})
     expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([pool.id])
     expect(showPool(ctx, 'web').status_description).toContain('run `lbaas sync` to update agent lb-a (when it answers)')
     a.alive = true

@@ -13,7 +13,7 @@ import {createSubnet} from '../../../src/service/subnets.js'
 import {createVip, updateVip} from '../../../src/service/vips.js'
 import {CertLab, type Made} from '../../helpers/certs.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
-import {rejectionOf} from '../../helpers/errors.js'
+import {codeOf, rejectionOf} from '../../helpers/errors.js'
 
 /** Records rotations; can refuse them like HAProxy would. */
 class RotatingExecutor extends RecordingExecutor {
@@ -49,7 +49,6 @@ beforeEach(async () => {
 })
 afterEach(() => ctx.cleanup())
 
-const codeOf = async (work: Promise<unknown>) => (await rejectionOf(work))?.code
 const httpsVip = (extra: Record<string, unknown> = {}) =>
   createVip(ctx, 'web', {name: 'v', protocol: 'TERMINATED_HTTPS', protocol_port: '443', subnet: 'lab', default_cert: 'shop', ...extra})
 

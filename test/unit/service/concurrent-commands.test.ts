@@ -22,7 +22,7 @@ import {getMember} from '../../../src/store/members.js'
 import {getAssociation} from '../../../src/store/monitors.js'
 import {getVip} from '../../../src/store/vips.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
-import {rejectionOf} from '../../helpers/errors.js'
+import {codeOf} from '../../helpers/errors.js'
 
 /** Holds the next deploy (or runtime change) open until `open()` is called. */
 class GatedExecutor extends RecordingExecutor {
@@ -75,7 +75,6 @@ beforeEach(async () => {
 })
 afterEach(() => ctx.cleanup())
 
-const codeOf = async (work: Promise<unknown>) => (await rejectionOf(work))?.code ?? 'ok'
 
 /** Holds the pool with another command's deploy; gives that command, to await after `open()`. */
 async function holdPool(): Promise<{other: Promise<unknown>}> {

@@ -15,7 +15,7 @@ import {planAgentSync} from '../../../src/service/sync-agents.js'
 import {pendingUndeploys} from '../../../src/store/agents.js'
 import {getHaPool} from '../../../src/store/ha.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
-import {FakeNetwork, respond, type FakeAgent} from '../../helpers/fake-agents.js'
+import {FakeNetwork, respond, runAgentSync, type FakeAgent} from '../../helpers/fake-agents.js'
 import {rejectionOf} from '../../helpers/errors.js'
 
 let network: FakeNetwork
@@ -190,15 +190,7 @@ describe('pool update --ha none', () => {
 
 describe('sync on a controller: no stranded HA pool', () => {
   async function runPlan(options: Parameters<typeof planAgentSync>[1] = {}) {
-    const actions = await planAgentSync(ctx, options)
-    const failures: string[] = []
-    for (const action of actions) {
-      try {
-        await action.apply?.()
-      } catch (error) {
-        failures.push(`${action.target}: ${(error as Error).message}`)
-      }
-    }
+    const {actions, failures} = await runAgentSync(ctx, options)
     return {actions: actions.map(({kind, reason}) => ({kind, reason})), failures}
   }
 

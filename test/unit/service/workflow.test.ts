@@ -15,7 +15,7 @@ import {createSubnet, deleteSubnet, showSubnet} from '../../../src/service/subne
 import {createVip, deleteVip, showVip, updateVip} from '../../../src/service/vips.js'
 import {getMember} from '../../../src/store/members.js'
 import {RecordingExecutor, testContext} from '../../helpers/context.js'
-import {rejectionOf} from '../../helpers/errors.js'
+import {codeOf} from '../../helpers/errors.js'
 
 let executor: RecordingExecutor
 let ctx: ReturnType<typeof testContext>
@@ -26,7 +26,6 @@ beforeEach(() => {
 })
 afterEach(() => ctx.cleanup())
 
-const codeOf = async (work: Promise<unknown>) => (await rejectionOf(work))?.code
 
 async function subnetAndPool(protocol = 'HTTP') {
   await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})

@@ -1,19 +1,9 @@
 import {readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {LbaasError} from '../../../src/domain/errors.js'
 import {checkBundle, haproxyPem, pemBlocks, sanCovers, splitPkcs12Pem, uncoveredNames} from '../../../src/tls/certificate.js'
 import {CertLab, type Made} from '../../helpers/certs.js'
-
-function refusal(work: () => unknown): LbaasError {
-  try {
-    work()
-  } catch (error) {
-    expect(error).toBeInstanceOf(LbaasError)
-    return error as LbaasError
-  }
-  throw new Error('expected a refusal')
-}
+import {refusalOf} from '../../helpers/errors.js'
 
 describe('checkBundle (SPEC §9)', () => {
   let lab: CertLab
@@ -47,13 +37,13 @@ describe('checkBundle (SPEC §9)', () => {
   })
 
   it('refuses a key that does not match the certificate', () => {
-    const error = refusal(() => checkBundle({certText: rsa.cert, keyText: ec.key, chainText: lab.chain}))
+    const error = refusalOf(() => checkBundle({certText: rsa.cert, keyText: ec.key, chainText: lab.chain}))
     expect(error.code).toBe('invalid_key')
     expect(error.message).toContain('does not match')
   })
 
   it('refuses a chain in the wrong order, naming the order to use', () => {
-    const error = refusal(() => checkBundle({certText: rsa.cert, keyText: rsa.key, chainText: lab.ca.cert + lab.chain}))
+    const error = refusalOf(() => checkBundle({certText: rsa.cert, keyText: rsa.key, chainText: lab.ca.cert + lab.chain}))
     expect(error.code).toBe('invalid_chain')
     expect(error.suggestion).toContain('leaf towards the root')
   })
@@ -64,7 +54,7 @@ describe('checkBundle (SPEC §9)', () => {
 
   it('refuses an expired certificate', () => {
     const expired = lab.issue('expired', {days: -1})
-    const error = refusal(() => checkBundle({certText: expired.cert, keyText: expired.key, chainText: lab.chain}))
+    const error = refusalOf(() => checkBundle({certText: expired.cert, keyText: expired.key, chainText: lab.chain}))
     expect(error.code).toBe('invalid_cert')
     expect(error.message).toContain('expired')
   })
@@ -77,26 +67,26 @@ describe('checkBundle (SPEC §9)', () => {
 
   it('refuses RSA-1024 and EC P-521 keys', () => {
     const weak = lab.issue('weak', {key: 'rsa1024'})
-    expect(refusal(() => checkBundle({certText: weak.cert, keyText: weak.key})).message).toContain('at least 2048')
+    expect(refusalOf(() => checkBundle({certText: weak.cert, keyText: weak.key})).message).toContain('at least 2048')
     const p521 = lab.issue('p521', {key: 'ec521'})
-    expect(refusal(() => checkBundle({certText: p521.cert, keyText: p521.key})).message).toContain('P-256 or P-384')
+    expect(refusalOf(() => checkBundle({certText: p521.cert, keyText: p521.key})).message).toContain('P-256 or P-384')
   })
 
   it('refuses an encrypted PEM key and names --pkcs12 --passphrase-file as the way out', () => {
     const encrypted = readFileSync(lab.encryptedKey(rsa), 'utf8')
-    const error = refusal(() => checkBundle({certText: rsa.cert, keyText: encrypted}))
+    const error = refusalOf(() => checkBundle({certText: rsa.cert, keyText: encrypted}))
     expect(error.code).toBe('invalid_key')
     expect(error.message).toContain('encrypted')
     expect(error.message).toContain('--pkcs12 FILE --passphrase-file FILE')
   })
 
   it('refuses files that hold no certificate or no key, and never echoes key material', () => {
-    expect(refusal(() => checkBundle({certText: 'hello', keyText: rsa.key})).code).toBe('invalid_cert')
-    const error = refusal(() => checkBundle({certText: rsa.key, keyText: rsa.key}))
+    expect(refusalOf(() => checkBundle({certText: 'hello', keyText: rsa.key})).code).toBe('invalid_cert')
+    const error = refusalOf(() => checkBundle({certText: rsa.key, keyText: rsa.key}))
     expect(error.code).toBe('invalid_cert')
     const keyBody = rsa.key.split('\n')[1]
     for (const attempt of [() => checkBundle({certText: rsa.cert, keyText: ec.key}), () => checkBundle({certText: rsa.key, keyText: rsa.key})]) {
-      const refused = refusal(attempt)
+      const refused = refusalOf(attempt)
       expect(`${refused.message} ${refused.suggestion ?? ''}`).not.toContain(keyBody)
     }
   })

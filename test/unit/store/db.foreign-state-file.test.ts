@@ -10,22 +10,14 @@ import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {LbaasError} from '../../../src/domain/errors.js'
 import {openStore} from '../../../src/store/db.js'
 import {tempDir} from '../../helpers/tmp.js'
+import {refusalOf} from '../../helpers/errors.js'
 
 const dir = tempDir('lbaas-foreign-')
 afterAll(() => dir.cleanup())
 
-function failureOf(path: string): LbaasError {
-  try {
-    openStore(path).close()
-  } catch (error) {
-    if (error instanceof LbaasError) return error
-    throw error
-  }
-  throw new Error('expected openStore to refuse the file')
-}
+const failureOf = (path: string) => refusalOf(() => openStore(path).close())
 
 describe('a --state that is not a state file', () => {
   it('is refused, and its mode and content are left as they were', () => {

@@ -4,7 +4,7 @@
 // self time of every sample. Several profiles (repeated runs) are averaged.
 //
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof ./bin/run.js pool list -f value -c id   (× N)
-//   node bench/profile-summary.mjs /tmp/prof/*.cpuprofile [--by file]
+//   node bench/experiments/profile-summary.mjs /tmp/prof/*.cpuprofile [--by file]
 //
 // --by package (default) groups node_modules by package and lbaas by top folder;
 // --by file lists single files. Prints ms per run, largest first.
@@ -14,7 +14,7 @@ const args = process.argv.slice(2)
 const byFile = args.includes('--by') && args[args.indexOf('--by') + 1] === 'file'
 const files = args.filter((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--by')
 if (files.length === 0) {
-  console.error('usage: node bench/profile-summary.mjs PROFILE.cpuprofile... [--by package|file]')
+  console.error('usage: node bench/experiments/profile-summary.mjs PROFILE.cpuprofile... [--by package|file]')
   process.exit(2)
 }
 

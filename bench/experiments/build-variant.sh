@@ -3,16 +3,16 @@
 # to measure the change before anyone makes it in src/ (compare with COMPARE_BIN=… in
 # bench/deploy.sh). Experiments only: the patched copy is not tested.
 #
-#   bench/build-variant.sh no-execa DIR    host/run.js starts programs with node:child_process
+#   bench/experiments/build-variant.sh no-execa DIR    host/run.js starts programs with node:child_process
 #                                          instead of execa (whose import costs ~80 ms in
 #                                          every command that runs a program); same
 #                                          contract: argv only, timeout then SIGTERM and
 #                                          SIGKILL, LC_ALL=C, stdout/stderr kept
 # Prints DIR/bin/run.js.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-name="${1:?usage: bench/build-variant.sh no-execa DIR}"
-dir="${2:?usage: bench/build-variant.sh no-execa DIR}"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+name="${1:?usage: bench/experiments/build-variant.sh no-execa DIR}"
+dir="${2:?usage: bench/experiments/build-variant.sh no-execa DIR}"
 "$root/bench/snapshot.sh" "$dir" >/dev/null 2>&1 || { echo "build failed (bench/snapshot.sh $dir)" >&2; exit 1; }
 case "$name" in
   no-execa)
@@ -22,9 +22,9 @@ const file = process.argv[2]
 const text = readFileSync(file, 'utf8')
 const start = text.indexOf('let execaModule;')
 const end = text.indexOf('function notStartedDetail')
-if (start < 0 || end < 0) throw new Error(`${file}: startCommand is not where this patch expects it; update bench/build-variant.sh`)
+if (start < 0 || end < 0) throw new Error(`${file}: startCommand is not where this patch expects it; update bench/experiments/build-variant.sh`)
 const replacement = `import { spawn as spawnChild } from 'node:child_process';
-// bench/build-variant.sh no-execa: node:child_process instead of execa.
+// bench/experiments/build-variant.sh no-execa: node:child_process instead of execa.
 export async function startCommand(argv, options = {}) {
     const full = fullArgv(argv, options.netns);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

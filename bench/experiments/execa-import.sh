@@ -2,9 +2,9 @@
 # Import cost of execa (issue 11 item 7): `await import()` of the package and of the build's
 # esbuild bundle (dist/vendor/execa.js), each in a fresh `node`, next to `node -e 0`,
 # alternating, R times; prints medians in ms (import: inside the process; wall: whole process).
-#   R=9 bench/execa-import.sh      (run `npm run build` first)
+#   R=9 bench/experiments/execa-import.sh      (run `npm run build` first)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 R=${R:-9}
 probe() { node --input-type=module -e "const t = performance.now(); await import('$1'); process.stdout.write((performance.now() - t).toFixed(1))"; }
 wall() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }

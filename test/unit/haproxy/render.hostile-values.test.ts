@@ -4,25 +4,18 @@
  * they are escaped so HAProxy reads them back as one word, or rendering throws.
  */
 import {describe, expect, it} from 'vitest'
-import {LbaasError} from '../../../src/domain/errors.js'
 import type {PoolGraph} from '../../../src/domain/types.js'
 import {renderConfig} from '../../../src/haproxy/render.js'
 import {buildPoolView, type RenderOptions} from '../../../src/haproxy/view.js'
 import {splitHaproxyWords} from '../../../src/haproxy/words.js'
 import {memberId, sampleMember, sampleMonitor, samplePoolGraph, sampleRenderOptions} from '../../helpers/haproxy-factories.js'
+import {codeOf} from '../../helpers/errors.js'
 
 function render(graph: PoolGraph, options: Partial<RenderOptions> = {}): string {
   return renderConfig(buildPoolView(graph, sampleRenderOptions(options)))
 }
 
-function renderError(graph: PoolGraph, options: Partial<RenderOptions> = {}): string | undefined {
-  try {
-    render(graph, options)
-  } catch (error) {
-    return error instanceof LbaasError ? error.code : `unexpected ${String(error)}`
-  }
-  return undefined
-}
+const renderError = (graph: PoolGraph, options: Partial<RenderOptions> = {}) => codeOf(() => render(graph, options))
 
 /** Every configuration line as HAProxy would read it: its words, comments dropped. */
 function directives(text: string): string[][] {

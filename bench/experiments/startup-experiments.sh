@@ -14,10 +14,10 @@
 #                  host/, haproxy/ or the agent code (what a lazily built executor saves)
 # Nothing is deployed; no network state is touched.
 #
-#   bench/startup-experiments.sh
-#   POOLS=1000 ROUNDS=5 RUNS=10 bench/startup-experiments.sh
+#   bench/experiments/startup-experiments.sh
+#   POOLS=1000 ROUNDS=5 RUNS=10 bench/experiments/startup-experiments.sh
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib.sh"
 
 POOLS="${POOLS:-1000}"
 ROUNDS="${ROUNDS:-5}"
@@ -82,7 +82,7 @@ bundle_commands "$full"
 
 nohost="$(variant nohost)"
 cat >"$nohost/dist/src/service/wiring.js" <<'EOF'
-// PROTOTYPE for bench/startup-experiments.sh: read-only commands only.
+// PROTOTYPE for bench/experiments/startup-experiments.sh: read-only commands only.
 import { resolve } from 'node:path';
 import { openStore } from '../store/db.js';
 import { defaultRunDir, defaultStatePath } from './context.js';
