@@ -133,7 +133,7 @@ export function labDownStep(ctx: AppContext, host: DemoHost, subnetName: string)
 }
 
 /** A step's command line with its values (for the operator to paste after --keep). */
-export const literalLine = (step: DemoStep<unknown>): string => `lbaas ${formatArgv(stepArgv(step))}`
+export const literalLine = (step: DemoStep<unknown>): string => `${step.program ?? 'lbaas'} ${formatArgv(stepArgv(step))}`
 
 /** Runs cleanup steps in order; carries on past failures and reports them. */
 export async function runCleanup(ctx: AppContext, script: DemoScript, steps: readonly DemoStep<unknown>[]): Promise<void> {

@@ -21,7 +21,9 @@ export const shellRef = (variable: string, value: string): ShellRef => ({variabl
 export interface DemoStep<T> {
   /** Printed before the step runs (by the reporter: `ui/demo-view.ts`). */
   heading?: string
-  /** The lbaas command, e.g. `['pool', 'create']`. */
+  /** The program, when not `lbaas` (e.g. `gearmand`, `kill`). */
+  program?: string
+  /** The command, e.g. `['pool', 'create']` (empty for other programs). */
   command: readonly string[]
   /** Its arguments and flags, written once. */
   argv: readonly Word[]
@@ -29,6 +31,8 @@ export interface DemoStep<T> {
   capture?: {variable: string; column: string}
   /** Environment the script sets for this command alone, e.g. `LBAAS_STATE=…` of an agent. */
   env?: Readonly<Record<string, string>>
+  /** The script starts it in the background (`… &`): a daemon the demo stops again. */
+  background?: boolean
   /** Does the step's work, reading every value from `args`. */
   run(args: StepArgs): Promise<T>
 }
@@ -73,6 +77,12 @@ export class StepArgs {
     return index >= 0
   }
 
+  /** Every word, in order: the step hands its whole argv to a program it starts. */
+  all(): string[] {
+    this.words.forEach((_, index) => this.read.add(index))
+    return [...this.words]
+  }
+
   number(name: string): number {
     return Number(this.flag(name))
   }
@@ -86,15 +96,16 @@ export class StepArgs {
 const wordValue = (word: Word) => (typeof word === 'string' ? word : word.value)
 
 /** How the script shows one step: `[ENV=… ]lbaas COMMAND ARGV`, wrapped in `NAME=$(…)` when it captures. */
-export function scriptLine(step: Pick<DemoStep<unknown>, 'command' | 'argv' | 'capture' | 'env'>): string {
+export function scriptLine(step: Pick<DemoStep<unknown>, 'program' | 'command' | 'argv' | 'capture' | 'env' | 'background'>): string {
   const words = [...step.command, ...step.argv, ...(step.capture ? ['-f', 'value', '-c', step.capture.column] : [])]
   const shown = words.map((word) => (typeof word === 'string' ? formatArgv([word]) : `"$${word.variable}"`)).join(' ')
   const env = Object.entries(step.env ?? {}).map(([name, value]) => `${name}=${formatArgv([value])} `).join('')
-  const line = `${env}lbaas ${shown}`
-  return step.capture ? `${step.capture.variable}=$(${line})` : line
+  const line = `${env}${step.program ?? 'lbaas'} ${shown}`
+  if (step.capture) return `${step.capture.variable}=$(${line})`
+  return step.background ? `${line} &` : line
 }
 
-/** What a step runs: the lbaas argv with every variable replaced by its value. */
+/** What a step runs (after `lbaas`, or after its program): the argv with every variable replaced by its value. */
 export function stepArgv(step: Pick<DemoStep<unknown>, 'command' | 'argv'>): string[] {
   return [...step.command, ...step.argv.map(wordValue)]
 }
