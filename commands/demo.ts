@@ -33,7 +33,6 @@ export default class Demo extends LbaasCommand {
       description:
         'instead, active/standby (SPEC §11) on this host: a private gearmand, two agents, an HA pool, traffic, the MASTER\'s HAProxy killed, ' +
         'the VIP answering from the other peer, the first peer back as BACKUP; always cleans up',
-      exclusive: ['keep', 'tls', 'backends'],
     }),
   }
 
@@ -46,7 +45,7 @@ export default class Demo extends LbaasCommand {
     try {
       if (flags.ha) {
         const cli = [process.execPath, join(this.config.root, 'bin', 'run.js')]
-        const report = await runHaDemo(await this.ctx, {subnet: flags.subnet, cidr: flags.cidr, requests: flags.requests, cli, signal: interrupt.signal}, reporter)
+        const report = await runHaDemo(await this.ctx, {...flags, cli, signal: interrupt.signal}, reporter)
         if (this.structuredOutput) return this.show(report)
         process.stdout.write(haDemoEpilogue(report, color))
         return report

@@ -48,6 +48,10 @@ export interface HaDemoInput {
   subnet?: string
   cidr?: string
   requests?: unknown
+  /** Not with --ha: refused (the agents are the demo's children; the lab has two backends; TLS is another story). */
+  keep?: boolean
+  tls?: boolean
+  backends?: unknown
   /** `[node, bin/run.js]`: how the agents' `lbaas serve-worker` is started. */
   cli: readonly string[]
   signal?: AbortSignal
@@ -65,6 +69,7 @@ export interface HaPeerReport {
 export interface HaDemoReport {
   subnet: {name: string; cidr: string; created: boolean}
   pool: string
+  pool_id: string
   vip: {name: string; address: string; protocol_port: number}
   gearmand: string
   /** Who held the VIP before the crash, and after. */
@@ -117,6 +122,9 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
   const subnetName = input.subnet ?? DEMO_DEFAULTS.subnet
   const cidr = input.cidr ?? DEMO_DEFAULTS.cidr
   const requests = input.requests === undefined ? DEMO_DEFAULTS.requests : integer('requests', input.requests, 1, 1000)
+  for (const flag of ['keep', 'tls', 'backends'] as const) {
+    if (input[flag] !== undefined && input[flag] !== false) throw new ValidationError(flag, `--ha runs its own story and always cleans up: it takes no --${flag}`, 'lbaas demo --ha [--subnet NAME --cidr CIDR] [--requests N]')
+  }
   if (input.cli.length === 0) throw new ValidationError('cli', 'the HA demo needs the lbaas program to start its agents')
   const {signal} = input
   const {subnetExists} = preflight(ctx, subnetName, input.cidr, HA_DEMO)
@@ -268,6 +276,7 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
     return {
       subnet: {name: subnetName, cidr, created: Boolean(made.subnet)},
       pool: HA_DEMO.pool,
+      pool_id: pool.id,
       vip: {name: HA_DEMO.vip, address: vip.address, protocol_port: vip.protocol_port},
       gearmand: server,
       master_before: peer(elected, first),
