@@ -7,7 +7,7 @@
  * its HAProxy; `nopreempt` leaves the VIP where it is), cleanup. Steps from the step table
  * (`demo-steps.ts`): what it prints is what ran.
  */
-import {rmSync} from 'node:fs'
+import {existsSync, rmSync} from 'node:fs'
 
 import {RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {Pool} from '../domain/types.js'
@@ -15,6 +15,8 @@ import {integer} from '../domain/validation.js'
 import {freeLoopbackPort, startDaemon, waitForListener, type Daemon} from '../host/daemon.js'
 import {crashHaproxy, provenHaproxy} from '../host/haproxy-process.js'
 import {haNamespaceFor, poolPaths} from '../host/names.js'
+import {namespaceExists} from '../host/netns.js'
+import {forgetAgentRow, getAgentRow} from '../store/agents.js'
 import {GearmanAgentTransport, gearmanSettingsFromEnv, type AgentTransport} from '../agent/transport.js'
 import {makePrivateDirs} from '../util/fs.js'
 import type {AppContext} from './context.js'
@@ -34,6 +36,7 @@ import {assertDemoPreconditions, DEMO_DEFAULTS, preflight, silentDemoReporter, t
 import {haExecutorFor} from './ha.js'
 import {showPoolLive, deletePool} from './pools.js'
 import {deleteVip} from './vips.js'
+import {openAppContext} from './wiring.js'
 
 export const HA_DEMO = {pool: 'demo-ha', vip: 'demo-ha-vip', agents: {a: 'demo-agent-a', b: 'demo-agent-b'}, backends: 2} as const
 
@@ -129,6 +132,7 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
   const {signal} = input
   const {subnetExists} = preflight(ctx, subnetName, input.cidr, HA_DEMO)
   const dir = `${ctx.runDir}/demo-ha`
+  const agentsExisted = ctx.store.read(() => ROLES.some((role) => getAgentRow(ctx.store.db, HA_DEMO.agents[role]) !== undefined))
   const made: Made = {agents: {}}
   const script = new DemoScript(report)
   let controller = ctx
@@ -301,6 +305,8 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
     // The pool first, while its agents still answer: each removes its peer (UNDEPLOY).
     await runCleanup(controller, script, cleanupSteps(controller, host, made, subnetName).filter((step) => step.command[0] !== 'lab'))
     await stopDaemons(ctx, made)
+    if (made.pool) await removeLeftPeers(ctx, dir, made.pool)
+    if (!agentsExisted) ctx.store.write(() => ROLES.forEach((role) => forgetAgentRow(ctx.store.db, HA_DEMO.agents[role])))
     if (made.subnet) await runCleanup(ctx, script, [labDownStep(ctx, host, subnetName)])
     rmSync(dir, {recursive: true, force: true})
   }
@@ -331,6 +337,26 @@ async function stopDaemons(ctx: AppContext, made: Made): Promise<void> {
       await ctx.notify.step(`stop ${name} (PID ${daemon.pid})`, () => daemon.stop())
     } catch (error) {
       ctx.notify.warn(`cleanup: stopping ${name} failed: ${(error as Error).message}`)
+    }
+  }
+}
+
+/**
+ * When `pool delete` could not reach an agent, its peer still runs: each agent's own state
+ * and run dir (the demo's, the agents stopped) undeploy it as the agent would have.
+ */
+async function removeLeftPeers(ctx: AppContext, dir: string, poolId: string): Promise<void> {
+  for (const role of ROLES) {
+    if (!namespaceExists(haNamespaceFor(poolId, role)) || !existsSync(`${dir}/${role}/state.db`)) continue
+    const agent = openAppContext({state: `${dir}/${role}/state.db`, runDir: `${dir}/${role}/run`, notify: ctx.notify})
+    try {
+      await ctx.notify.step(`remove peer ${role} (its agent did not)`, () =>
+        agent.withPoolLock(poolId, () => agent.executorFor({id: poolId, agent: 'local'}).undeploy(poolId)),
+      )
+    } catch (error) {
+      ctx.notify.warn(`cleanup: peer ${role} of pool ${poolId} is left (namespace ${haNamespaceFor(poolId, role)}): ${(error as Error).message}`)
+    } finally {
+      agent.store.close()
     }
   }
 }
