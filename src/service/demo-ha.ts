@@ -17,6 +17,7 @@ import {crashHaproxy, provenHaproxy} from '../host/haproxy-process.js'
 import {haNamespaceFor, poolPaths} from '../host/names.js'
 import {namespaceExists} from '../host/netns.js'
 import {forgetAgentRow, getAgentRow} from '../store/agents.js'
+import {AgentExecutor} from '../agent/executor.js'
 import {GearmanAgentTransport, gearmanSettingsFromEnv, type AgentTransport} from '../agent/transport.js'
 import {makePrivateDirs} from '../util/fs.js'
 import type {AppContext} from './context.js'
@@ -104,9 +105,17 @@ interface HaPool extends Pool {
   master?: Role | null
 }
 
-/** The controller's view for the demo's pool: its agents through the private gearmand, the rest as before. */
+/**
+ * The controller for the demo's pool: agents are reached through the private gearmand (an
+ * HA pool through both peers; after `pool delete`, its leftovers through its first agent).
+ */
 function controllerContext(ctx: AppContext, transport: AgentTransport): AppContext {
-  return {...ctx, agentTransport: transport, executorFor: (pool) => haExecutorFor(ctx.store, transport, pool.id) ?? ctx.executorFor(pool)}
+  return {
+    ...ctx,
+    agentTransport: transport,
+    executorFor: (pool) =>
+      haExecutorFor(ctx.store, transport, pool.id) ?? (pool.agent === 'local' ? ctx.executorFor(pool) : new AgentExecutor(pool.agent, transport, ctx.store)),
+  }
 }
 
 async function until<T>(host: DemoHost, what: string, timeoutMs: number, probe: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T> {
