@@ -233,11 +233,17 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
       const result = await ctx.notify.step(`send ${requests} requests to ${vip.address}:${vip.protocol_port}`, () =>
         host.sendBurst({host: vip.address, port: vip.protocol_port, count: requests, signal}),
       )
+      const members = await host.memberStatuses(controller, pool.id).catch(() => [])
       const spread: Spread = {
         title,
         sent: result.sent,
         failed: result.failed,
-        rows: backends.map((backend) => ({backend: backend.name, address: backend.address, operating_status: 'ONLINE', requests: result.answeredBy.get(backend.name) ?? 0})),
+        rows: backends.map((backend) => ({
+          backend: backend.name,
+          address: backend.address,
+          operating_status: members.find((member) => member.address === backend.address)?.operating_status ?? 'UNKNOWN',
+          requests: result.answeredBy.get(backend.name) ?? 0,
+        })),
       }
       await report.spread(spread)
       script.shell(`for i in $(seq ${requests}); do curl -s "http://$VIP/"; done | sort | uniq -c`)
@@ -251,6 +257,7 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
     const paths = poolPaths(`${dir}/${first}/run`, pool.id)
     const pids = (await provenHaproxy(paths)).map((process) => String(process.pid))
     if (pids.length === 0) throw new RuntimeFailure('demo_ha', `the HAProxy of peer ${first} is not running as its agent recorded it (${paths.identity})`)
+    script.shell(`# the MASTER peer's HAProxy, master process and workers (PIDs from ${paths.identity} and its master socket)`)
     const killedAt = performance.now()
     const killed = await script.run({
       heading: `6. The MASTER's HAProxy crashes: SIGKILL to PIDs ${pids.join(', ')} (its agent's identity record, ${haNamespaceFor(pool.id, first)})`,
