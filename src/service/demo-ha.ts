@@ -257,7 +257,7 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
     const paths = poolPaths(`${dir}/${first}/run`, pool.id)
     const pids = (await provenHaproxy(paths)).map((process) => String(process.pid))
     if (pids.length === 0) throw new RuntimeFailure('demo_ha', `the HAProxy of peer ${first} is not running as its agent recorded it (${paths.identity})`)
-    script.shell(`# the MASTER peer's HAProxy, master process and workers (PIDs from ${paths.identity} and its master socket)`)
+    script.shell(`# HAProxy of the MASTER peer, master process and workers (PIDs from ${paths.identity} and its master socket)`)
     const killedAt = performance.now()
     const killed = await script.run({
       heading: `6. The MASTER's HAProxy crashes: SIGKILL to PIDs ${pids.join(', ')} (its agent's identity record, ${haNamespaceFor(pool.id, first)})`,
