@@ -163,3 +163,26 @@ export function haproxyAccount(): {user: string; group: string} {
     group: has('/etc/group', 'haproxy') ? 'haproxy' : 'nogroup',
   }
 }
+
+/** The pool's HAProxy as proven ours (SPEC §4.7): the recorded master, then its workers; [] when it does not run. */
+export async function provenHaproxy(paths: PoolPaths): Promise<{pid: number; startTime: number}[]> {
+  const {record, verdict} = masterIdentity(paths)
+  if (!record || verdict.state !== 'running') return []
+  return [{pid: record.pid, startTime: record.start_time}, ...(await workerPids(paths, record.pid))]
+}
+
+/**
+ * A crash, for demos: SIGKILL to those of `pids` that are this pool's proven HAProxy (any
+ * other PID is refused). The identity record stays, so a watchdog finds a dead HAProxy and
+ * restarts it. Returns the PIDs it killed.
+ */
+export async function crashHaproxy(paths: PoolPaths, pids: readonly number[]): Promise<number[]> {
+  const proven = await provenHaproxy(paths)
+  const killed: number[] = []
+  for (const pid of pids) {
+    const found = proven.find((process) => process.pid === pid)
+    if (!found) throw new RuntimeFailure('not_ours', `PID ${pid} is not the HAProxy lbaas started for ${paths.dir} (SPEC §4.7): not signalled`)
+    if ((await terminate(pid, {signal: 'SIGKILL', startTime: found.startTime, graceMs: 2_000})) !== 'not-running') killed.push(pid)
+  }
+  return killed
+}

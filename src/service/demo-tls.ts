@@ -11,8 +11,9 @@ import {verifiedRequest} from '../lab/https-probe.js'
 import {createCertificate, deleteCertificate, updateCertificate} from './certificates.js'
 import type {AppContext} from './context.js'
 import type {LabBackend} from './lab.js'
-import {createMember} from './members.js'
-import {createPool, deletePool} from './pools.js'
+import {deleteStep, literalLine, memberCreateStep, poolCreateStep, runCleanup} from './demo-commands.js'
+import type {DemoScript, DemoStep} from './demo-steps.js'
+import {deletePool} from './pools.js'
 import {createVip, deleteVip} from './vips.js'
 
 export const TLS_DEMO = {pool: 'demo-https', vip: 'demo-https-vip', cert: 'demo-cert', name: 'shop.lab.test', port: 443} as const
@@ -32,60 +33,71 @@ interface Reporter {
   note(text: string): Promise<void>
 }
 
-const lbaas = (...args: string[]) => formatArgv(['lbaas', ...args])
+/** `lbaas cert create|update NAME --cert FILE --key FILE`. */
+function certStep(ctx: AppContext, verb: 'create' | 'update', files: {certFile: string; keyFile: string}): DemoStep<unknown> {
+  return {
+    command: ['cert', verb],
+    argv: [TLS_DEMO.cert, '--cert', files.certFile, '--key', files.keyFile],
+    run: (args) => {
+      const name = args.positional()
+      const source = {cert_file: args.flag('--cert'), key_file: args.flag('--key')}
+      if (verb === 'create') return createCertificate(ctx, name, source)
+      return ctx.notify.step(`lbaas cert update ${name} (set ssl cert + commit ssl cert on the runtime API)`, () => updateCertificate(ctx, name, source))
+    },
+  }
+}
 
 export async function runTlsDemo(
   ctx: AppContext,
-  input: {subnet: string; backends: readonly LabBackend[]; heading: number; keep: boolean; ran: (command: string) => void},
+  input: {subnet: string; backends: readonly LabBackend[]; heading: number; keep: boolean; script: DemoScript},
   report: Reporter,
 ): Promise<TlsDemoReport> {
   const made: {pool?: string; vip?: string; cert?: boolean; ca?: LabCa} = {}
-  const {ran} = input
+  const {script} = input
+  const cleanup: DemoStep<unknown>[] = []
   try {
     await report.heading(`${input.heading}. TLS: a lab CA, a certificate for ${TLS_DEMO.name}, an HTTPS VIP`)
     const ca = await makeLabCa(`${ctx.runDir}/demo-tls`)
     made.ca = ca
     const first = await issueLabCertificate(ca, 'shop-1', [TLS_DEMO.name])
-    ran(`# a private CA and a certificate for ${TLS_DEMO.name}: see ${ca.dir}`)
-    await createCertificate(ctx, TLS_DEMO.cert, {cert_file: first.certFile, key_file: first.keyFile})
+    script.shell(`# a private CA and a certificate for ${TLS_DEMO.name}: see ${ca.dir}`)
+    await script.run(certStep(ctx, 'create', first))
     made.cert = true
-    ran(lbaas('cert', 'create', TLS_DEMO.cert, '--cert', first.certFile, '--key', first.keyFile))
-    const pool = await createPool(ctx, {name: TLS_DEMO.pool, subnet: input.subnet, protocol: 'HTTP', lb_method: 'ROUND_ROBIN'})
+    const pool = await script.run(poolCreateStep(ctx, {name: TLS_DEMO.pool, subnet: input.subnet}))
     made.pool = pool.id
-    ran(lbaas('pool', 'create', '--name', TLS_DEMO.pool, '--subnet', input.subnet, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN'))
-    for (const backend of input.backends) {
-      await createMember(ctx, pool.id, {address: backend.address, protocol_port: backend.port})
-      ran(lbaas('member', 'create', TLS_DEMO.pool, '--address', backend.address, '--protocol-port', String(backend.port)))
-    }
-    const vip = await createVip(ctx, pool.id, {
-      name: TLS_DEMO.vip,
-      protocol: 'TERMINATED_HTTPS',
-      protocol_port: TLS_DEMO.port,
-      subnet: input.subnet,
-      default_cert: TLS_DEMO.cert,
-      redirect_http: true,
+    for (const backend of input.backends) await script.run(memberCreateStep(ctx, TLS_DEMO.pool, backend))
+    const vip = await script.run({
+      command: ['vip', 'create'],
+      argv: [TLS_DEMO.pool, '--name', TLS_DEMO.vip, '--protocol', 'TERMINATED_HTTPS', '--protocol-port', String(TLS_DEMO.port), '--subnet', input.subnet, '--default-cert', TLS_DEMO.cert, '--redirect-http'],
+      capture: {variable: 'HTTPS_VIP', column: 'address'},
+      run: (args) =>
+        createVip(ctx, args.positional(), {
+          name: args.flag('--name'),
+          protocol: args.flag('--protocol'),
+          protocol_port: args.number('--protocol-port'),
+          subnet: args.flag('--subnet'),
+          default_cert: args.flag('--default-cert'),
+          redirect_http: args.bool('--redirect-http'),
+        }),
     })
     made.vip = vip.id
-    ran(
-      `HTTPS_VIP=$(${lbaas('vip', 'create', TLS_DEMO.pool, '--name', TLS_DEMO.vip, '--protocol', 'TERMINATED_HTTPS', '--protocol-port', '443', '--subnet', input.subnet, '--default-cert', TLS_DEMO.cert, '--redirect-http', '-f', 'value', '-c', 'address')})`,
-    )
     const ask = () => ctx.notify.step(`GET https://${TLS_DEMO.name}/ at ${vip.address}, verified against the lab CA`, () => firstAnswer(vip.address, ca.caFile))
     const before = await ask()
-    ran(`curl --cacert ${formatArgv([ca.caFile])} --resolve ${TLS_DEMO.name}:443:"$HTTPS_VIP" https://${TLS_DEMO.name}/`)
+    script.shell(`curl --cacert ${formatArgv([ca.caFile])} --resolve ${TLS_DEMO.name}:443:"$HTTPS_VIP" https://${TLS_DEMO.name}/`)
     await report.note(`${before.protocol}, certificate verified against the lab CA, answered by ${before.backend}; sha256 ${before.fingerprint256}`)
 
     await report.heading(`${input.heading + 1}. Rotation: a renewed certificate, swapped without a reload`)
     const renewed = await issueLabCertificate(ca, 'shop-2', [TLS_DEMO.name])
-    await ctx.notify.step(`lbaas cert update ${TLS_DEMO.cert} (set ssl cert + commit ssl cert on the runtime API)`, () =>
-      updateCertificate(ctx, TLS_DEMO.cert, {cert_file: renewed.certFile, key_file: renewed.keyFile}),
-    )
-    ran(lbaas('cert', 'update', TLS_DEMO.cert, '--cert', renewed.certFile, '--key', renewed.keyFile))
+    await script.run(certStep(ctx, 'update', renewed))
     const after = await ask()
     if (after.fingerprint256 === before.fingerprint256) throw new RuntimeFailure('demo_rotation', 'the VIP still serves the old certificate after `cert update`')
     await report.note(`now serving sha256 ${after.fingerprint256} (HAProxy was not reloaded: see \`show proc\` on the pool's master socket)`)
-    const cleanup = [lbaas('vip', 'delete', TLS_DEMO.vip, '--yes'), lbaas('pool', 'delete', TLS_DEMO.pool, '--yes'), lbaas('cert', 'delete', TLS_DEMO.cert, '--yes')]
-    if (input.keep) await report.note(`kept (--keep); to remove the TLS part:\n  ${cleanup.join('\n  ')}`)
-    else for (const command of cleanup) ran(command)
+    cleanup.push(
+      deleteStep(ctx, 'vip', TLS_DEMO.vip, `delete VIP ${TLS_DEMO.vip}`, deleteVip),
+      deleteStep(ctx, 'pool', TLS_DEMO.pool, `delete pool ${TLS_DEMO.pool} and its members`, deletePool),
+      deleteStep(ctx, 'cert', TLS_DEMO.cert, `delete certificate ${TLS_DEMO.cert}`, deleteCertificate),
+    )
+    if (input.keep) await report.note(`kept (--keep); to remove the TLS part:\n  ${cleanup.map(literalLine).join('\n  ')}`)
     return {
       name: TLS_DEMO.name,
       address: vip.address,
@@ -97,15 +109,13 @@ export async function runTlsDemo(
     }
   } finally {
     if (!input.keep) {
-      if (made.vip) await deleteVip(ctx, made.vip).catch((error: Error) => ctx.notify.warn(`cleanup: ${error.message}`))
-      if (made.pool) await deletePool(ctx, made.pool).catch((error: Error) => ctx.notify.warn(`cleanup: ${error.message}`))
-      if (made.cert) {
-        try {
-          deleteCertificate(ctx, TLS_DEMO.cert)
-        } catch (error) {
-          ctx.notify.warn(`cleanup: ${(error as Error).message}`)
-        }
-      }
+      // The same steps whether the story finished (they join the script) or stopped half-way.
+      const steps = [
+        made.vip ? deleteStep(ctx, 'vip', TLS_DEMO.vip, `delete VIP ${TLS_DEMO.vip}`, deleteVip) : undefined,
+        made.pool ? deleteStep(ctx, 'pool', TLS_DEMO.pool, `delete pool ${TLS_DEMO.pool} and its members`, deletePool) : undefined,
+        made.cert ? deleteStep(ctx, 'cert', TLS_DEMO.cert, `delete certificate ${TLS_DEMO.cert}`, deleteCertificate) : undefined,
+      ].filter((step) => step !== undefined)
+      await runCleanup(ctx, script, steps)
       if (made.ca) removeLabCa(made.ca)
     }
   }

@@ -2,30 +2,29 @@
  * `lbaas demo` (SPEC §7): the whole LBaaS v1 workflow on a lab, as an operator would run it:
  * lab up → pool → members → HTTP monitor → associate → VIP → requests through the VIP →
  * one backend fails its health check and the monitor takes it out → it heals and comes
- * back → the commands, ready to paste → cleanup (unless kept). It calls the same services
- * as the commands and records the command line of each call, so what it prints is what it
- * did. It removes only what it created, also when a step fails or it is interrupted.
+ * back → the commands, ready to paste → cleanup (unless kept). Each step is one `lbaas`
+ * command line written once (a step table, `demo-steps.ts`): it runs the same service as
+ * the command, from the values of that line, and the script it prints is made of the same
+ * lines. It removes only what it created, also when a step fails or it is interrupted.
  */
-import {setTimeout as sleep} from 'node:timers/promises'
 import {stringify} from 'yaml'
 
 import {ConflictError, EXIT, LbaasError, RuntimeFailure, ValidationError} from '../domain/errors.js'
 import type {Member, MemberOperatingStatus} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
-import {formatArgv} from '../util/argv.js'
-import {sendBurst} from '../lab/traffic.js'
+import type {BurstResult} from '../lab/traffic.js'
 import {findPoolsByName} from '../store/pools.js'
 import {findSubnetsByName, subnetUsers} from '../store/subnets.js'
 import {findVipsByName} from '../store/vips.js'
-import {refreshPoolHealth} from './apply.js'
 import type {AppContext} from './context.js'
-import {LAB_DEFAULTS, labDown, labSetHealth, labUp, type LabBackend} from './lab.js'
-import {createMember} from './members.js'
-import {associateMonitor, createMonitor, deleteMonitor} from './monitors.js'
-import {createPool, deletePool} from './pools.js'
-import {subnetNetwork} from './subnets.js'
-import {createVip, deleteVip} from './vips.js'
+import {deleteStep, hostDemo, labDownStep, labUpStep, literalLine, memberCreateStep, poolCreateStep, runCleanup, vipCreateStep, type DemoHost} from './demo-commands.js'
+import {DemoScript, scriptLine, shellRef, type DemoStep} from './demo-steps.js'
 import {runTlsDemo, type TlsDemoReport} from './demo-tls.js'
+import {LAB_DEFAULTS} from './lab.js'
+import {associateMonitor, createMonitor, deleteMonitor} from './monitors.js'
+import {deletePool} from './pools.js'
+import {subnetNetwork} from './subnets.js'
+import {deleteVip} from './vips.js'
 
 export const DEMO_DEFAULTS = {
   subnet: LAB_DEFAULTS.subnet,
@@ -54,6 +53,8 @@ export interface DemoInput {
   tls?: boolean
   /** Aborting stops the demo at the next step; it still cleans up. */
   signal?: AbortSignal
+  /** Whose demo this is (root is a precondition); default: this process's. */
+  uid?: number
 }
 
 export interface SpreadRow {
@@ -125,11 +126,11 @@ export interface DemoReporter {
   heading(text: string): Promise<void>
   note(text: string): Promise<void>
   spread(spread: Spread): Promise<void>
+  /** Each lbaas step as it ran: its argv and the line the script prints for it. */
+  ran?(argv: readonly string[], line: string): void
 }
 
 export const silentDemoReporter: DemoReporter = {heading: async () => {}, note: async () => {}, spread: async () => {}}
-
-const lbaas = (...argv: string[]) => `lbaas ${formatArgv(argv)}`
 
 interface Created {
   subnet?: string
@@ -138,7 +139,6 @@ interface Created {
   vip?: string
 }
 
-/** Refuses before changing anything when the demo would collide with the operator's own objects. */
 /** What the demo needs before it opens the state: root, for namespaces, bridges and HAProxy. */
 export function assertDemoPreconditions(uid = process.getuid?.()): void {
   if (uid !== 0) {
@@ -146,7 +146,8 @@ export function assertDemoPreconditions(uid = process.getuid?.()): void {
   }
 }
 
-function preflight(ctx: AppContext, subnetName: string, cidr: string | undefined): {subnetExists: boolean} {
+/** Refuses before changing anything when the demo would collide with the operator's own objects. */
+export function preflight(ctx: AppContext, subnetName: string, cidr: string | undefined, names: {pool: string; vip: string} = DEMO_DEFAULTS): {subnetExists: boolean} {
   const {db} = ctx.store
   const [subnet] = findSubnetsByName(db, subnetName)
   const retry = '`lbaas demo --subnet NAME --cidr CIDR` runs it on a lab of its own'
@@ -160,64 +161,30 @@ function preflight(ctx: AppContext, subnetName: string, cidr: string | undefined
     }
     if (!subnet.managed) throw new ConflictError('not_a_lab', `subnet ${subnetName} uses an existing bridge; the demo needs a lab lbaas manages`, retry)
   }
-  if (findPoolsByName(db, DEMO_DEFAULTS.pool).length > 0 || findVipsByName(db, DEMO_DEFAULTS.vip).length > 0) {
+  if (findPoolsByName(db, names.pool).length > 0 || findVipsByName(db, names.vip).length > 0) {
     throw new ConflictError(
       'duplicate_name',
-      `a pool ${DEMO_DEFAULTS.pool} or VIP ${DEMO_DEFAULTS.vip} already exists (left by \`lbaas demo --keep\`?)`,
-      `remove it first: \`lbaas vip delete ${DEMO_DEFAULTS.vip} --yes && lbaas pool delete ${DEMO_DEFAULTS.pool} --yes\``,
+      `a pool ${names.pool} or VIP ${names.vip} already exists (left by \`lbaas demo --keep\`?)`,
+      `remove it first: \`lbaas vip delete ${names.vip} --yes && lbaas pool delete ${names.pool} --yes\``,
     )
   }
   return {subnetExists: subnet !== undefined}
 }
 
-/** By name where the demo named things; the monitor by id, or by `"$MONITOR"` in the pasted script. */
-function cleanupCommands(created: Created, subnetName: string, monitorRef = created.monitorId): string[] {
-  const commands: string[] = []
-  if (created.vip) commands.push(lbaas('vip', 'delete', DEMO_DEFAULTS.vip, '--yes'))
-  if (created.pool) commands.push(lbaas('pool', 'delete', DEMO_DEFAULTS.pool, '--yes'))
-  if (monitorRef) commands.push(`${lbaas('monitor', 'delete')} ${monitorRef === '"$MONITOR"' ? monitorRef : formatArgv([monitorRef])} --yes`)
-  if (created.subnet) commands.push(lbaas('lab', 'down', ...labSubnetFlag(subnetName), '--yes'))
-  return commands
-}
-
-function labSubnetFlag(subnetName: string): string[] {
-  return subnetName === LAB_DEFAULTS.subnet ? [] : ['--subnet', subnetName]
-}
-
-/** Deletes what the demo made, newest first; carries on past failures and reports them. */
-async function cleanUp(ctx: AppContext, created: Created, subnetName: string): Promise<void> {
-  const steps: [string, (() => Promise<unknown>) | undefined][] = [
-    [`delete VIP ${DEMO_DEFAULTS.vip}`, created.vip ? () => deleteVip(ctx, created.vip!) : undefined],
-    [`delete pool ${DEMO_DEFAULTS.pool} and its members`, created.pool ? () => deletePool(ctx, created.pool!) : undefined],
-    [`delete monitor ${created.monitorId}`, created.monitorId ? () => deleteMonitor(ctx, created.monitorId!) : undefined],
-    [`stop the lab and delete subnet ${subnetName}`, created.subnet ? () => labDown(ctx, subnetName) : undefined],
-  ]
-  for (const [title, work] of steps) {
-    if (!work) continue
-    try {
-      await ctx.notify.step(title, work)
-    } catch (error) {
-      ctx.notify.warn(`cleanup: ${title} failed: ${(error as Error).message}`)
-    }
-  }
-}
-
-/** Waits `ms`; an abort ends the wait with the signal's reason (the demo's `cancelled`), not an AbortError. */
-async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, {signal})
-  } catch (error) {
-    throw signal?.aborted ? signal.reason : error
-  }
-}
-
-async function memberStatuses(ctx: AppContext, poolId: string): Promise<Member[]> {
-  return (await refreshPoolHealth(ctx, poolId))?.graph.members ?? []
+/** What removes the demo, newest first: by name where the demo named things, the monitor by id (`"$MONITOR"` in the script). */
+function cleanupSteps(ctx: AppContext, host: DemoHost, created: Created, subnetName: string): DemoStep<unknown>[] {
+  const steps: DemoStep<unknown>[] = []
+  if (created.vip) steps.push(deleteStep(ctx, 'vip', DEMO_DEFAULTS.vip, `delete VIP ${DEMO_DEFAULTS.vip}`, deleteVip))
+  if (created.pool) steps.push(deleteStep(ctx, 'pool', DEMO_DEFAULTS.pool, `delete pool ${DEMO_DEFAULTS.pool} and its members`, deletePool))
+  if (created.monitorId) steps.push(deleteStep(ctx, 'monitor', shellRef('MONITOR', created.monitorId), `delete monitor ${created.monitorId}`, deleteMonitor))
+  if (created.subnet) steps.push(labDownStep(ctx, host, subnetName))
+  return steps
 }
 
 /** Polls live health until `done` holds; returns the seconds it took. */
 async function waitForHealth(
   ctx: AppContext,
+  host: DemoHost,
   poolId: string,
   done: (members: Member[]) => boolean,
   what: string,
@@ -225,15 +192,22 @@ async function waitForHealth(
 ): Promise<number> {
   const started = performance.now()
   for (;;) {
-    if (done(await memberStatuses(ctx, poolId))) return (performance.now() - started) / 1000
+    if (done(await host.memberStatuses(ctx, poolId))) return (performance.now() - started) / 1000
     if (performance.now() - started > HEALTH_WAIT_MS) {
       throw new RuntimeFailure('demo_timeout', `${what}: no change after ${HEALTH_WAIT_MS / 1000} s`, 'see `lbaas status` and `lbaas pool stats`')
     }
-    await pause(POLL_MS, signal)
+    await host.sleep(POLL_MS, signal)
   }
 }
 
-export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoReporter = silentDemoReporter): Promise<DemoReport> {
+export async function runDemo(
+  ctx: AppContext,
+  input: DemoInput,
+  report: DemoReporter = silentDemoReporter,
+  host: DemoHost = hostDemo,
+): Promise<DemoReport> {
+  // Preconditions: checked before anything changes.
+  assertDemoPreconditions(input.uid)
   const subnetName = input.subnet ?? DEMO_DEFAULTS.subnet
   const cidr = input.cidr ?? DEMO_DEFAULTS.cidr
   const backendCount = input.backends === undefined ? DEMO_DEFAULTS.backends : integer('backends', input.backends, 2, 10)
@@ -241,67 +215,64 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
   const {signal} = input
   const {subnetExists} = preflight(ctx, subnetName, input.cidr)
   const created: Created = {}
-  const commands: string[] = []
-  const ran = (command: string) => commands.push(command)
+  const script = new DemoScript(report)
   const keep = Boolean(input.keep)
   let finished = false
   try {
-    await report.heading(`1. Lab: ${backendCount} backend hosts on subnet ${subnetName}`)
-    const labFlags = [
-      ...labSubnetFlag(subnetName),
-      ...(cidr === LAB_DEFAULTS.cidr ? [] : ['--cidr', cidr]),
-      ...(backendCount === LAB_DEFAULTS.backends ? [] : ['--backends', String(backendCount)]),
-    ]
-    const backends: LabBackend[] = (await labUp(ctx, {subnet: subnetName, cidr, backends: backendCount})).slice(0, backendCount)
+    const backends = await script.run(labUpStep(ctx, host, {subnet: subnetName, cidr, backends: backendCount}, `1. Lab: ${backendCount} backend hosts on subnet ${subnetName}`))
     if (!subnetExists) created.subnet = subnetName
-    ran(lbaas('lab', 'up', ...labFlags))
     await report.note(
       [...backends.map((backend) => `${backend.name}  ${backend.address}:${backend.port}`), 'each answers with its own name; GET /healthz says whether it is healthy'].join('\n'),
     )
     signal?.throwIfAborted()
 
     const poolName = DEMO_DEFAULTS.pool
-    await report.heading(`2. Pool ${poolName} (HTTP, ROUND_ROBIN) with ${backends.length} members`)
-    const pool = await createPool(ctx, {name: poolName, subnet: subnetName, protocol: 'HTTP', lb_method: 'ROUND_ROBIN'})
+    const pool = await script.run(poolCreateStep(ctx, {name: poolName, subnet: subnetName}, `2. Pool ${poolName} (HTTP, ROUND_ROBIN) with ${backends.length} members`))
     created.pool = pool.id
-    ran(lbaas('pool', 'create', '--name', poolName, '--subnet', subnetName, '--protocol', 'HTTP', '--lb-method', 'ROUND_ROBIN'))
-    for (const backend of backends) {
-      await createMember(ctx, pool.id, {address: backend.address, protocol_port: backend.port})
-      ran(lbaas('member', 'create', poolName, '--address', backend.address, '--protocol-port', String(backend.port)))
-    }
+    for (const backend of backends) await script.run(memberCreateStep(ctx, poolName, backend))
     signal?.throwIfAborted()
 
     const m = DEMO_MONITOR
-    await report.heading(`3. Health monitor: ${m.type} GET ${m.url_path} every ${m.delay} s, timeout ${m.timeout} s, ${m.max_retries} retries; associated with ${poolName}`)
-    const monitor = await createMonitor(ctx, m)
+    const monitor = await script.run({
+      heading: `3. Health monitor: ${m.type} GET ${m.url_path} every ${m.delay} s, timeout ${m.timeout} s, ${m.max_retries} retries; associated with ${poolName}`,
+      command: ['monitor', 'create'],
+      argv: ['--type', m.type, '--delay', String(m.delay), '--timeout', String(m.timeout), '--max-retries', String(m.max_retries), '--url-path', m.url_path, '--expected-codes', m.expected_codes],
+      capture: {variable: 'MONITOR', column: 'id'},
+      run: (args) =>
+        createMonitor(ctx, {
+          type: args.flag('--type'),
+          delay: args.number('--delay'),
+          timeout: args.number('--timeout'),
+          max_retries: args.number('--max-retries'),
+          url_path: args.flag('--url-path'),
+          expected_codes: args.flag('--expected-codes'),
+        }),
+    })
     created.monitorId = monitor.id
-    ran(
-      `MONITOR=$(${lbaas('monitor', 'create', '--type', m.type, '--delay', String(m.delay), '--timeout', String(m.timeout), '--max-retries', String(m.max_retries), '--url-path', m.url_path, '--expected-codes', m.expected_codes, '-f', 'value', '-c', 'id')})`,
-    )
-    await associateMonitor(ctx, monitor.id, pool.id)
-    ran(`${lbaas('monitor', 'associate')} "$MONITOR" ${formatArgv([poolName])}`)
+    await script.run({command: ['monitor', 'associate'], argv: [shellRef('MONITOR', monitor.id), poolName], run: (args) => associateMonitor(ctx, args.positional(), args.positional())})
     signal?.throwIfAborted()
 
     const vipName = DEMO_DEFAULTS.vip
-    await report.heading(`4. VIP ${vipName}: deploys HAProxy for ${poolName} in its own network namespace`)
-    const vip = await createVip(ctx, pool.id, {name: vipName, protocol: 'HTTP', protocol_port: DEMO_DEFAULTS.port, subnet: subnetName})
-    created.vip = vip.id
-    ran(
-      `VIP=$(${lbaas('vip', 'create', poolName, '--name', vipName, '--protocol', 'HTTP', '--protocol-port', String(DEMO_DEFAULTS.port), '--subnet', subnetName, '-f', 'value', '-c', 'address')})`,
+    const vip = await script.run(
+      vipCreateStep(ctx, {pool: poolName, name: vipName, subnet: subnetName, port: DEMO_DEFAULTS.port}, `4. VIP ${vipName}: deploys HAProxy for ${poolName} in its own network namespace`),
     )
+    created.vip = vip.id
     await report.note(`serving on http://${vip.address}:${vip.protocol_port}/`)
     const deployedAt = performance.now()
     const isOnline = (member: Member) => member.operating_status === 'ONLINE'
-    await ctx.notify.step('wait until every member is ONLINE', () =>
-      waitForHealth(ctx, pool.id, (members) => members.length === backends.length && members.every(isOnline), 'members coming up', signal),
-    )
-    ran(lbaas('status', poolName))
+    /** `lbaas status POOL`, read until `done` holds (the command shows the same live health once). */
+    const statusUntil = (title: string, done: (members: Member[]) => boolean, what: string): DemoStep<number> => ({
+      command: ['status'],
+      argv: [poolName],
+      run: (args) => ctx.notify.step(title, () => waitForHealth(ctx, host, pool.id, done, `${args.positional()}: ${what}`, signal)),
+    })
+    await script.run(statusUntil('wait until every member is ONLINE', (members) => members.length === backends.length && members.every(isOnline), 'members coming up'))
 
     const burst = async (title: string): Promise<Spread> => {
-      const result = await ctx.notify.step(`send ${requests} requests to ${vip.address}:${vip.protocol_port}`, () =>
-        sendBurst({host: vip.address, port: vip.protocol_port, count: requests, signal}),
+      const result: BurstResult = await ctx.notify.step(`send ${requests} requests to ${vip.address}:${vip.protocol_port}`, () =>
+        host.sendBurst({host: vip.address, port: vip.protocol_port, count: requests, signal}),
       )
-      const members = await memberStatuses(ctx, pool.id)
+      const members = await host.memberStatuses(ctx, pool.id)
       const spread: Spread = {
         title,
         sent: result.sent,
@@ -314,14 +285,13 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
         })),
       }
       await report.spread(spread)
+      script.shell(`for i in $(seq ${requests}); do curl -s "http://$VIP/"; done | sort | uniq -c`)
       return spread
     }
-    const trafficCommand = `for i in $(seq ${requests}); do curl -s "http://$VIP/"; done | sort | uniq -c`
     const spreads: Spread[] = []
 
     await report.heading(`5. ${requests} requests through the VIP, one connection each`)
     spreads.push(await burst('all backends healthy'))
-    ran(trafficCommand)
 
     const victim = backends[1]
     const expected = m.delay * m.max_retries
@@ -329,37 +299,36 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
     // max_retries passed checks it needs max_retries failures, which is what the demo shows.
     const settled = deployedAt + (expected + m.delay / 2) * 1000
     if (performance.now() < settled) {
-      await ctx.notify.step(`let the monitor settle (${m.max_retries} passed checks)`, () => pause(Math.max(0, settled - performance.now()), signal))
+      await ctx.notify.step(`let the monitor settle (${m.max_retries} passed checks)`, () => host.sleep(Math.max(0, settled - performance.now()), signal))
     }
-    await report.heading(`6. ${victim.name} starts failing its health check (/healthz answers 500)`)
-    labSetHealth(ctx, victim.name, false)
-    ran(lbaas('lab', 'fail', victim.name))
-    ran(`sleep ${expected}   # delay × max_retries: the monitor takes it out`)
-    const outSeconds = await ctx.notify.step(`wait for the monitor to take ${victim.name} out`, () =>
-      waitForHealth(ctx, pool.id, (members) => members.some((member) => member.address === victim.address && member.operating_status === 'OFFLINE'), `${victim.name} going OFFLINE`, signal),
-    )
-    ran(lbaas('status', poolName))
+    const labHealth = (healthy: boolean, heading: string): DemoStep<unknown> => ({
+      heading,
+      command: ['lab', healthy ? 'heal' : 'fail'],
+      argv: [victim.name],
+      run: async (args) => host.labSetHealth(ctx, args.positional(), healthy),
+    })
+    await script.run(labHealth(false, `6. ${victim.name} starts failing its health check (/healthz answers 500)`))
+    script.shell(`sleep ${expected}   # delay × max_retries: the monitor takes it out`)
+    const isOut = (members: Member[]) => members.some((member) => member.address === victim.address && member.operating_status === 'OFFLINE')
+    const outSeconds = await script.run(statusUntil(`wait for the monitor to take ${victim.name} out`, isOut, `${victim.name} going OFFLINE`))
     await report.note(
       `the monitor took ${victim.name} out after ${outSeconds.toFixed(1)} s: ${m.max_retries} failed checks ${m.delay} s apart ` +
         `(expected: at most delay × max_retries = ${m.delay} s × ${m.max_retries} = ${expected} s)`,
     )
     spreads.push(await burst(`${victim.name} failing its health check`))
-    ran(trafficCommand)
 
-    await report.heading(`7. ${victim.name} healthy again`)
-    labSetHealth(ctx, victim.name, true)
-    ran(lbaas('lab', 'heal', victim.name))
-    ran(`sleep ${expected}   # max_retries passed checks bring it back`)
+    await script.run(labHealth(true, `7. ${victim.name} healthy again`))
+    script.shell(`sleep ${expected}   # max_retries passed checks bring it back`)
     const inSeconds = await ctx.notify.step(`wait for the monitor to bring ${victim.name} back`, () =>
-      waitForHealth(ctx, pool.id, (members) => members.every(isOnline), `${victim.name} coming back ONLINE`, signal),
+      waitForHealth(ctx, host, pool.id, (members) => members.every(isOnline), `${victim.name} coming back ONLINE`, signal),
     )
     await report.note(`${victim.name} was back after ${inSeconds.toFixed(1)} s: ${m.max_retries} passed checks ${m.delay} s apart (expected: at most ${expected} s)`)
     spreads.push(await burst(`${victim.name} healed`))
-    ran(trafficCommand)
 
-    const tls = input.tls ? await runTlsDemo(ctx, {subnet: subnetName, backends, heading: 8, keep, ran}, report) : undefined
+    const tls = input.tls ? await runTlsDemo(ctx, {subnet: subnetName, backends, heading: 8, keep, script}, report) : undefined
 
     finished = true
+    const cleanup = cleanupSteps(ctx, host, created, subnetName)
     return {
       subnet: {name: subnetName, cidr, created: created.subnet !== undefined},
       pool: poolName,
@@ -368,19 +337,21 @@ export async function runDemo(ctx: AppContext, input: DemoInput, report: DemoRep
       spreads,
       taken_out: {backend: victim.name, seconds: round(outSeconds), expected_seconds: expected},
       back_in: {backend: victim.name, seconds: round(inSeconds), expected_seconds: expected},
-      commands: keep ? commands : [...commands, ...cleanupCommands(created, subnetName, '"$MONITOR"')],
+      // The cleanup steps below run (unless kept) with the very lines printed here.
+      commands: keep ? [...script.lines] : [...script.lines, ...cleanup.map(scriptLine)],
       kept: keep,
-      cleanup_commands: cleanupCommands(created, subnetName),
+      cleanup_commands: cleanup.map(literalLine),
       apply_file: demoApplyFile(subnetName, backends, vip),
       ...(tls ? {tls} : {}),
     }
   } finally {
     const left = subnetExists ? ` (subnet ${subnetName} existed before the demo and stays)` : ''
+    const cleanup = cleanupSteps(ctx, host, created, subnetName)
     if (!keep) {
       await report.heading(finished ? `${input.tls ? 10 : 8}. Cleanup: removing what the demo created${left}` : `The demo stopped; removing what it created${left}`)
-      await cleanUp(ctx, created, subnetName)
+      await runCleanup(ctx, script, cleanup)
     } else if (!finished) {
-      await report.note(`kept what the demo created (--keep); to remove it:\n  ${cleanupCommands(created, subnetName).join('\n  ')}`)
+      await report.note(`kept what the demo created (--keep); to remove it:\n  ${cleanup.map(literalLine).join('\n  ')}`)
     }
   }
 }

@@ -77,3 +77,9 @@ export function deployedConfigs(db: Db): Map<string, DeployedConfig> {
 export function forgetDeployedConfig(db: Db, poolId: string, agent: string): void {
   db.prepare('DELETE FROM agent_deployed_configs WHERE pool_id = ? AND agent = ?').run(poolId, agent)
 }
+
+/** Forgets an agent: its row and the undeploys still owed to it (the demo's own agents, when it has removed them). */
+export function forgetAgentRow(db: Db, name: string): void {
+  db.prepare('DELETE FROM agent_pending_undeploys WHERE agent = ?').run(name)
+  db.prepare('DELETE FROM agents WHERE name = ?').run(name)
+}

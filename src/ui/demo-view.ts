@@ -1,5 +1,6 @@
 /** How `lbaas demo` tells its story on stdout: headings, notes, spread tables, the commands. */
 import type {DemoReport, DemoReporter, Spread} from '../service/demo.js'
+import type {HaDemoReport} from '../service/demo-ha.js'
 import {formatList} from './format.js'
 
 const BAR_WIDTH = 30
@@ -57,4 +58,25 @@ export function demoEpilogue(report: DemoReport, color: boolean): string {
     lines.push('Everything the demo created has been removed.', '')
   }
   return lines.join('\n')
+}
+
+/** The end of `demo --ha`: what happened in one paragraph, then the commands to paste. */
+export function haDemoEpilogue(report: HaDemoReport, color: boolean): string {
+  const bold = (text: string) => (color ? `\u001B[1m${text}\u001B[0m` : text)
+  const before = report.master_before
+  const after = report.master_after
+  return [
+    '',
+    bold('What happened:'),
+    `  peer ${before.role} (${before.agent}) was MASTER; its HAProxy was killed (PIDs ${report.killed_pids.join(', ')});`,
+    `  ${report.vip.address} answered again after ${report.failover_seconds} s from peer ${after.role} (${after.agent});`,
+    `  ${report.recovery_seconds} s after the kill peer ${before.role} was BACKUP again and peer ${after.role} kept the VIP.`,
+    '',
+    bold('The commands the demo ran, ready to paste (as root):'),
+    '',
+    ...report.commands.map((command) => `  ${command}`),
+    '',
+    'Everything the demo created has been removed.',
+    '',
+  ].join('\n')
 }

@@ -18,7 +18,7 @@ afterEach(() => ctx.cleanup())
 
 async function refusal(input: Parameters<typeof runDemo>[1]): Promise<LbaasError> {
   const calls = executor.calls.length
-  const error = await runDemo(ctx, input).then(
+  const error = await runDemo(ctx, {uid: 0, ...input}).then(
     () => undefined,
     (failure: unknown) => failure,
   )
