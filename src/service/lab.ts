@@ -4,11 +4,13 @@
  * leaves the host: the lab subnet's bridge has no uplink, no NAT and no route out.
  */
 
+import {existsSync} from 'node:fs'
+
 import {ConflictError, NotFoundError, ValidationError} from '../domain/errors.js'
 import {fromBigInt, toBigInt} from '../domain/ip.js'
 import type {Subnet} from '../domain/types.js'
 import {integer} from '../domain/validation.js'
-import {labBackendNames} from '../host/names.js'
+import {labBackendDir, labBackendNames} from '../host/names.js'
 import {subnetPlugSpec} from '../host/plug.js'
 import {backendStatus, ensureLabCertificate, setBackendHealth, startBackend, stopBackend} from '../lab/lab-host.js'
 import {deleteLabBackends, getLabBackend, insertLabBackend, listLabBackends, type LabBackendRow} from '../store/lab.js'
@@ -44,8 +46,14 @@ function labDir(ctx: AppContext, subnetId: string): string {
   return `${ctx.runDir}/lab/${subnetId}`
 }
 
+/**
+ * A backend's control files live under its namespace's name (`<run>/lab/<namespace>`), where
+ * sync also looks when it removes a lab namespace no row names any more. A backend started by
+ * an earlier version keeps its `<run>/lab/<subnet id>/<position>` until it is stopped.
+ */
 function controlDir(ctx: AppContext, row: LabBackendRow): string {
-  return `${labDir(ctx, row.subnet_id)}/${row.position}`
+  const earlier = `${labDir(ctx, row.subnet_id)}/${row.position}`
+  return existsSync(earlier) ? earlier : labBackendDir(ctx.runDir, row.subnet_id, row.position)
 }
 
 function describeBackend(ctx: AppContext, row: LabBackendRow, subnet: Subnet): LabBackend {
