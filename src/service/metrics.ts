@@ -139,17 +139,20 @@ function poolMetrics(
   }
 }
 
+export type PoolCounterFigures = Pick<PoolMetrics, 'bytes_in' | 'bytes_out' | 'total_connections'>
+
 /**
- * For a long-running scraper (`metrics serve`): each pool's counters as the highest value
- * this process has exposed, so a scrape never shows Prometheus a reset. A reading may fall
- * below an earlier one (an old worker's traffic after the reload snapshot is added to the
- * ledger only once that worker drains; a pool not readable shows its stored totals); the
- * exposed figure then holds until the real one passes it. Pools no longer read are forgotten.
+ * Each pool's counters as the highest value exposed so far, so that Prometheus never sees a
+ * reset: `metrics serve` keeps one for its lifetime, `--textfile` starts it from the file it
+ * replaces. A reading may fall below an earlier one (an old worker's traffic after the
+ * reload snapshot joins the ledger only once that worker drains; a pool not readable shows
+ * its stored totals); the exposed figure then holds until the real one passes it. Pools no
+ * longer read are forgotten.
  */
-export function monotonicCounters(): (reading: MetricsReading) => MetricsReading {
-  let highest = new Map<string, Pick<PoolMetrics, 'bytes_in' | 'bytes_out' | 'total_connections'>>()
+export function monotonicCounters(exposed: ReadonlyMap<string, PoolCounterFigures> = new Map()): (reading: MetricsReading) => MetricsReading {
+  let highest = exposed
   return (reading) => {
-    const next = new Map<string, Pick<PoolMetrics, 'bytes_in' | 'bytes_out' | 'total_connections'>>()
+    const next = new Map<string, PoolCounterFigures>()
     const pools = reading.pools.map((pool) => {
       const last = highest.get(pool.id)
       const counters = {
