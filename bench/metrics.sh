@@ -87,6 +87,18 @@ serve_pid=""
 stop_serve() { [ -n "$serve_pid" ] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; serve_pid=""; }
 on_exit stop_serve
 
+# measure_serve BIN: sets served_ms (median of RUNS scrapes after a warm one) and served_rss
+# ("RSS / peak" MB) of BIN's `metrics serve`.
+measure_serve() {
+  "$1" metrics serve --listen "127.0.0.1:$PORT" 2>>"$BENCH_TMP/lbaas.log" &
+  serve_pid=$!
+  for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+  curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" # warm
+  served_ms="$(for ((i = 0; i < RUNS; i++)); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"; done | awk '{printf "%.0f\n", $1 * 1000}' | median)"
+  served_rss="$(awk '/^VmRSS/ {r = $2} /^VmHWM/ {h = $2} END {printf "%.0f / %.0f", r / 1024, h / 1024}' "/proc/$serve_pid/status")"
+  stop_serve
+}
+
 printf '\n| pools | `lbaas metrics` ms | baseline `pool list` ms | baseline `node -e 0` ms | bytes | one scrape of `metrics serve` ms | serve RSS / peak MB | `node -e 0` RSS MB |\n|---|---|---|---|---|---|---|---|\n' >"$BENCH_TMP/table"
 done_pools=0
 for step in $STEPS; do
@@ -101,22 +113,12 @@ for step in $STEPS; do
   t_list="$(time_cmd "$RUNS" "$LBAAS_BIN" pool list -f value -c id)"
   t_node="$(time_cmd "$RUNS" node -e 0)"
   node_rss="$(node -e 'console.log((process.memoryUsage().rss / 1048576).toFixed(0))')"
-  "$LBAAS_BIN" metrics serve --listen "127.0.0.1:$PORT" 2>>"$BENCH_TMP/lbaas.log" &
-  serve_pid=$!
-  for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" # warm
-  t_scrape="$(for ((i = 0; i < RUNS; i++)); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"; done | awk '{printf "%.0f\n", $1 * 1000}' | median)"
-  rss="$(awk '/^VmRSS/ {r = $2} /^VmHWM/ {h = $2} END {printf "%.0f / %.0f", r / 1024, h / 1024}' "/proc/$serve_pid/status")"
-  stop_serve
+  measure_serve "$LBAAS_BIN"
+  t_scrape="$served_ms" rss="$served_rss"
   if [ -n "${OLD_BIN:-}" ]; then
     t_old="$(time_cmd "$RUNS" "$OLD_BIN" metrics)"
-    "$OLD_BIN" metrics serve --listen "127.0.0.1:$PORT" 2>>"$BENCH_TMP/lbaas.log" &
-    serve_pid=$!
-    for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" # warm
-    t_old_scrape="$(for ((i = 0; i < RUNS; i++)); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"; done | awk '{printf "%.0f\n", $1 * 1000}' | median)"
-    old_rss="$(awk '/^VmRSS/ {r = $2} /^VmHWM/ {h = $2} END {printf "%.0f / %.0f", r / 1024, h / 1024}' "/proc/$serve_pid/status")"
-    stop_serve
+    measure_serve "$OLD_BIN"
+    t_old_scrape="$served_ms" old_rss="$served_rss"
     printf '| %s (OLD_BIN) | %s | | | | %s | %s | |\n' "$step" "$t_old" "$t_old_scrape" "$old_rss" >>"$BENCH_TMP/table"
     log "  $step pools, OLD_BIN: metrics ${t_old} ms, scrape ${t_old_scrape} ms, serve RSS/peak ${old_rss} MB"
   fi
