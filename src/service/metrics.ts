@@ -78,21 +78,19 @@ export async function readMetrics(ctx: AppContext): Promise<MetricsReading> {
 
 async function readPool(ctx: AppContext, poolId: string, vipName: string): Promise<PoolMetrics | undefined> {
   const {db} = ctx.store
-  const stored = () => ctx.store.read(() => ({graph: loadPoolGraph(db, poolId), ledger: counterLedger(db, poolId), details: memberHealthDetails(db, poolId)}))
-  let before = stored()
-  for (let attempt = 1; before.graph; attempt++) {
+  const ledger = () => ctx.store.read(() => counterLedger(db, poolId))
+  for (let attempt = 1; ; attempt++) {
+    const before = ctx.store.read(() => ({graph: loadPoolGraph(db, poolId), ledger: counterLedger(db, poolId), details: memberHealthDetails(db, poolId)}))
+    if (!before.graph) return undefined // deleted while we read
     const live = before.graph.vip ? await liveStatsOrNull(ctx, before.graph) : null
-    const after = stored()
-    if (!after.graph) return undefined
-    if (!live) return poolMetrics(after.graph, vipName, recordedTotals(after.ledger), null, after.details)
+    if (!live) return poolMetrics(before.graph, vipName, recordedTotals(ledger()), null, before.details)
+    const after = ledger()
     // The ledger changed while HAProxy answered (a reload folded its counters, the counter
     // keeper added an old worker's, another command recorded a reading): which worker
     // answered is not known, so the pool is read again.
-    if (sameLedger(before.ledger, after.ledger)) return poolMetrics(after.graph, vipName, totalsWithLiveReading(after.ledger, live.counters), live, after.details)
-    if (attempt === ATTEMPTS) return poolMetrics(after.graph, vipName, recordedTotals(after.ledger), live, after.details)
-    before = after
+    if (sameLedger(before.ledger, after)) return poolMetrics(before.graph, vipName, totalsWithLiveReading(after, live.counters), live, before.details)
+    if (attempt === ATTEMPTS) return poolMetrics(before.graph, vipName, recordedTotals(after), live, before.details)
   }
-  return undefined
 }
 
 async function liveStatsOrNull(ctx: AppContext, graph: PoolGraph): Promise<LiveStats | null> {
