@@ -2,7 +2,7 @@
 # Observability figures (issue 14, SPEC §10), each beside a baseline measured in the same run:
 #
 #   - `lbaas metrics` (one pass over every deployed pool, text exposition on stdout) at each
-#     step of STEPS deployed pools (default 10 → 50; add 200 with STEPS="10 50 200"): wall
+#     step of STEPS pools deployed by `lbaas apply` (default 10 → 50; add 200 with STEPS="10 50 200"): wall
 #     time (median of RUNS) and bytes; baseline `lbaas pool list -f value -c id` (same CLI
 #     start-up, no HAProxy read)
 #   - one scrape of `lbaas metrics serve` (curl, median of RUNS scrapes) and the server's
@@ -16,6 +16,11 @@
 #   bench/metrics.sh
 #   STEPS="10 50 200" RUNS=5 bench/metrics.sh
 #   LBAAS_BIN=./bin/run.js bench/metrics.sh      measure the working tree's build
+#   ROUNDS=0 STEPS=50 bench/metrics.sh            the metrics figures only (no throughput runs)
+#   OLD_BIN=/copy/of/an/older/build/bin/run.js …  also times that build's `metrics` and one scrape
+#                                                 of its `metrics serve` on the same pools, same run
+#
+# Every step also times `node -e 0` (the bare runtime) and prints its RSS, as a floor.
 #
 # One lab subnet on CIDR (default 198.19.212.0/22). Everything is removed on exit; only
 # processes this script started are signalled.
@@ -33,7 +38,7 @@ for step in $STEPS; do
   [[ "$step" =~ ^[0-9]+$ ]] && ((step > previous && step <= 700)) || die "STEPS must be increasing whole numbers ≤ 700 ($STEPS)"
   previous="$step"
 done
-((RUNS >= 1 && RUNS <= 50 && ROUNDS >= 1 && ROUNDS <= 10 && WRK_SECONDS >= 1 && WRK_SECONDS <= 60)) || die "RUNS 1–50, ROUNDS 1–10, WRK_SECONDS 1–60"
+((RUNS >= 1 && RUNS <= 50 && ROUNDS >= 0 && ROUNDS <= 10 && WRK_SECONDS >= 1 && WRK_SECONDS <= 60)) || die "RUNS 1–50, ROUNDS 0–10, WRK_SECONDS 1–60"
 [[ "$CIDR" =~ ^198\.(18|19)\.[0-9]+\.0/22$ ]] || die "CIDR must be a /22 inside 198.18.0.0/15"
 command -v wrk >/dev/null || die "wrk is not installed"
 
@@ -49,18 +54,20 @@ ms() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", (b - a) / 1000}'; }
 
 log "lab: $LAB on $CIDR with 2 backends"
 lbaas lab up --subnet "$LAB" --cidr "$CIDR" --backends 2 >/dev/null
-pools=()
+# create_pools FIRST LAST: pools 1..LAST (2 members, a VIP each) in one apply file of stack
+# bench-met-TAG; `lbaas apply` creates FIRST..LAST (the earlier ones are unchanged).
+STACK="bench-met-$tag"
 create_pools() {
-  local i pool
-  for ((i = $1; i <= $2; i++)); do
-    pool="$(lbaas pool create --name "bench-met-$tag-$i" --subnet "$LAB" --protocol HTTP --lb-method ROUND_ROBIN -f value -c id)"
-    lbaas member create "$pool" --address "$(address 11)" --protocol-port 8000 >/dev/null
-    lbaas member create "$pool" --address "$(address 12)" --protocol-port 8000 >/dev/null
-    lbaas vip create "$pool" --name "bench-met-$tag-$i" --protocol HTTP --protocol-port 80 --subnet "$LAB" --address "$(vip_address "$i")" >/dev/null
-    pools+=("$pool")
-    ((i % 25 == 0)) && log "  $i pools"
-  done
-  return 0
+  local i file="$BENCH_TMP/pools.yaml"
+  {
+    printf 'apiVersion: lbaas/v1\nstack: %s\npools:\n' "$STACK"
+    for ((i = 1; i <= $2; i++)); do
+      printf '  - name: bench-met-%s-%d\n    subnet: %s\n    protocol: HTTP\n    lb_method: ROUND_ROBIN\n' "$tag" "$i" "$LAB"
+      printf '    members:\n      - {address: %s, protocol_port: 8000}\n      - {address: %s, protocol_port: 8000}\n' "$(address 11)" "$(address 12)"
+      printf '    vip: {name: bench-met-%s-%d, protocol: HTTP, protocol_port: 80, address: %s}\n' "$tag" "$i" "$(vip_address "$i")"
+    done
+  } >"$file"
+  lbaas apply -f "$file" >/dev/null
 }
 
 # time_cmd N CMD...: median wall ms of N runs of CMD (stdout discarded).
@@ -80,7 +87,19 @@ serve_pid=""
 stop_serve() { [ -n "$serve_pid" ] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; serve_pid=""; }
 on_exit stop_serve
 
-printf '\n| pools | `lbaas metrics` ms | baseline `pool list` ms | bytes | one scrape of `metrics serve` ms | serve RSS / peak MB |\n|---|---|---|---|---|---|\n' >"$BENCH_TMP/table"
+# measure_serve BIN: sets served_ms (median of RUNS scrapes after a warm one) and served_rss
+# ("RSS / peak" MB) of BIN's `metrics serve`.
+measure_serve() {
+  "$1" metrics serve --listen "127.0.0.1:$PORT" 2>>"$BENCH_TMP/lbaas.log" &
+  serve_pid=$!
+  for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+  curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" # warm
+  served_ms="$(for ((i = 0; i < RUNS; i++)); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"; done | awk '{printf "%.0f\n", $1 * 1000}' | median)"
+  served_rss="$(awk '/^VmRSS/ {r = $2} /^VmHWM/ {h = $2} END {printf "%.0f / %.0f", r / 1024, h / 1024}' "/proc/$serve_pid/status")"
+  stop_serve
+}
+
+printf '\n| pools | `lbaas metrics` ms | baseline `pool list` ms | baseline `node -e 0` ms | bytes | one scrape of `metrics serve` ms | serve RSS / peak MB | `node -e 0` RSS MB |\n|---|---|---|---|---|---|---|---|\n' >"$BENCH_TMP/table"
 done_pools=0
 for step in $STEPS; do
   log "creating pools $((done_pools + 1))–$step"
@@ -92,19 +111,29 @@ for step in $STEPS; do
   ((up == step)) || log "warning: $up of $step pools up in the exposition"
   t_metrics="$(time_cmd "$RUNS" "$LBAAS_BIN" metrics)"
   t_list="$(time_cmd "$RUNS" "$LBAAS_BIN" pool list -f value -c id)"
-  "$LBAAS_BIN" metrics serve --listen "127.0.0.1:$PORT" 2>>"$BENCH_TMP/lbaas.log" &
-  serve_pid=$!
-  for ((i = 0; i < 100; i++)); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" # warm
-  t_scrape="$(for ((i = 0; i < RUNS; i++)); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/metrics"; done | awk '{printf "%.0f\n", $1 * 1000}' | median)"
-  rss="$(awk '/^VmRSS/ {r = $2} /^VmHWM/ {h = $2} END {printf "%.0f / %.0f", r / 1024, h / 1024}' "/proc/$serve_pid/status")"
-  stop_serve
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$step" "$t_metrics" "$t_list" "$bytes" "$t_scrape" "$rss" >>"$BENCH_TMP/table"
-  log "  $step pools: metrics ${t_metrics} ms (pool list ${t_list} ms), ${bytes} bytes, scrape ${t_scrape} ms, serve RSS/peak ${rss} MB"
+  t_node="$(time_cmd "$RUNS" node -e 0)"
+  node_rss="$(node -e 'console.log((process.memoryUsage().rss / 1048576).toFixed(0))')"
+  measure_serve "$LBAAS_BIN"
+  t_scrape="$served_ms" rss="$served_rss"
+  if [ -n "${OLD_BIN:-}" ]; then
+    t_old="$(time_cmd "$RUNS" "$OLD_BIN" metrics)"
+    measure_serve "$OLD_BIN"
+    t_old_scrape="$served_ms" old_rss="$served_rss"
+    printf '| %s (OLD_BIN) | %s | | | | %s | %s | |\n' "$step" "$t_old" "$t_old_scrape" "$old_rss" >>"$BENCH_TMP/table"
+    log "  $step pools, OLD_BIN: metrics ${t_old} ms, scrape ${t_old_scrape} ms, serve RSS/peak ${old_rss} MB"
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$step" "$t_metrics" "$t_list" "$t_node" "$bytes" "$t_scrape" "$rss" "$node_rss" >>"$BENCH_TMP/table"
+  log "  $step pools: metrics ${t_metrics} ms (pool list ${t_list} ms, node -e 0 ${t_node} ms), ${bytes} bytes, scrape ${t_scrape} ms, serve RSS/peak ${rss} MB; load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
+if ((ROUNDS == 0)); then
+  cat "$BENCH_TMP/table"
+  echo "(throughput runs skipped: ROUNDS=0; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  exit 0
+fi
+
 # Access logging on and off, same process model, same namespace, same backends.
-pool="${pools[0]}"
+pool="$(lbaas pool show "bench-met-$tag-1" -f value -c id)"
 ns="lbaas-$pool"
 vip="$(vip_address 1)"
 cfg="$LBAAS_RUN_DIR/$pool/haproxy.cfg"

@@ -7,7 +7,9 @@ export default class Metrics extends LbaasCommand {
   static description =
     'The text exposition format, from the same cumulative counters as `lbaas pool stats` (they never go backwards ' +
     'across reloads and restarts). A pool whose HAProxy cannot be read has lbaas_pool_up 0 instead of failing the ' +
-    'scrape. --textfile DIR writes DIR/lbaas.prom atomically (temporary file, then rename) for the textfile collector.'
+    'scrape. Read-only: no pool lock is taken and nothing is written to the state file. --textfile DIR writes ' +
+    'DIR/lbaas.prom atomically (temporary file, then rename) for the textfile collector, never with a counter lower ' +
+    'than the file it replaces.'
   static examples = [
     '<%= config.bin %> metrics',
     '<%= config.bin %> metrics --textfile /var/lib/prometheus/node-exporter',
@@ -20,13 +22,14 @@ export default class Metrics extends LbaasCommand {
   async run(): Promise<void> {
     const {flags} = await this.parseCommand(Metrics)
     const ctx = await this.ctx
-    const [{readMetrics}, {exposition}] = await Promise.all([import('../../src/service/metrics.js'), import('../../src/ui/metrics-exposition.js')])
-    const text = await exposition(await readMetrics(ctx))
+    const [{readMetrics, monotonicCounters}, {exposition}] = await Promise.all([import('../../src/service/metrics.js'), import('../../src/ui/metrics-exposition.js')])
+    const reading = await readMetrics(ctx)
     if (flags.textfile === undefined) {
-      process.stdout.write(text)
+      process.stdout.write(await exposition(reading))
       return
     }
-    const {writeTextfile} = await import('../../src/ui/metrics-textfile.js')
+    const {exposedCounters, writeTextfile} = await import('../../src/ui/metrics-textfile.js')
+    const text = await exposition(monotonicCounters(exposedCounters(flags.textfile))(reading))
     process.stderr.write(`wrote ${writeTextfile(flags.textfile, text)}\n`)
   }
 }

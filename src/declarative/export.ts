@@ -2,7 +2,7 @@
  * The state as an apply file (SPEC §8.2 `lbaas export`): every field written out, keys in
  * a stable order, so that applying the export plans nothing. Pure.
  */
-import type {Pool} from '../domain/types.js'
+import {monitorSettings, type Pool} from '../domain/types.js'
 import {API_VERSION, type Problem} from './file.js'
 import type {StateSnapshot} from './state.js'
 
@@ -59,17 +59,7 @@ export function exportFile(state: StateSnapshot, selection: ExportSelection): {f
       subnets: state.subnets
         .filter((subnet) => subnetIds.has(subnet.id))
         .map((subnet) => ({name: subnet.name, cidr: subnet.cidr, gateway_ip: subnet.gateway_ip, ...(subnet.managed ? {} : {bridge: subnet.bridge})})),
-      monitors: monitors.map((monitor) => ({
-        name: monitor.name,
-        type: monitor.type,
-        delay: monitor.delay,
-        timeout: monitor.timeout,
-        max_retries: monitor.max_retries,
-        http_method: monitor.http_method,
-        url_path: monitor.url_path,
-        expected_codes: monitor.expected_codes,
-        admin_state_up: monitor.admin_state_up,
-      })),
+      monitors: monitors.map((monitor) => ({name: monitor.name, ...monitorSettings(monitor)})),
       pools: pools.map((pool) => {
         const vip = state.vips.find((candidate) => candidate.pool_id === pool.id && candidate.status !== 'PENDING_DELETE')
         return {

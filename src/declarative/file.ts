@@ -3,7 +3,7 @@
  * default filled in except those that depend on the state (a VIP's address, a pool's
  * `auto` agent), which the planner settles.
  */
-import type {LbMethod, MonitorType, Protocol, SessionPersistence, VipProtocol} from '../domain/types.js'
+import type {Member, MonitorSettings, Pool, Subnet, Vip} from '../domain/types.js'
 
 export const API_VERSION = 'lbaas/v1'
 
@@ -13,63 +13,48 @@ export interface Problem {
   message: string
 }
 
-export interface DesiredSubnet {
-  name: string
-  cidr: string
+/** The shapes below take their fields from the resources (domain/types.ts); references are by name. */
+export interface DesiredSubnet extends Pick<Subnet, 'name' | 'cidr'> {
   /** Absent: the first host address (as `subnet create`). */
   gateway_ip?: string
   /** Absent: a bridge lbaas creates and owns. */
   bridge?: string
 }
 
-export interface DesiredMonitor {
+export interface DesiredMonitor extends MonitorSettings {
   name: string
-  type: MonitorType
-  delay: number
-  timeout: number
-  max_retries: number
-  http_method: string
-  url_path: string
-  expected_codes: string
-  admin_state_up: boolean
 }
 
-export interface DesiredMember {
-  address: string
-  protocol_port: number
-  weight: number
-  admin_state_up: boolean
-}
+export type DesiredMember = Pick<Member, 'address' | 'protocol_port' | 'weight' | 'admin_state_up'>
 
-export interface DesiredVip {
-  name: string
-  description: string
+/**
+ * `default_cert` and `sni_certs` (TERMINATED_HTTPS only, SPEC §9) name certificates (in the
+ * file's `certs` or the state) instead of holding ids; null, [] and false otherwise.
+ */
+export interface DesiredVip
+  extends Pick<
+    Vip,
+    | 'name'
+    | 'description'
+    | 'protocol'
+    | 'protocol_port'
+    | 'default_cert'
+    | 'sni_certs'
+    | 'redirect_http'
+    | 'connection_limit'
+    | 'session_persistence'
+    | 'syslog'
+    | 'admin_state_up'
+  > {
   /** A subnet name; defaults to the pool's. */
   subnet: string
-  /** TERMINATED_HTTPS on an HTTP pool terminates TLS (SPEC §9). */
-  protocol: VipProtocol
-  protocol_port: number
-  /** TERMINATED_HTTPS only: certificate names (in the file's `certs` or the state); null, [] and false otherwise. */
-  default_cert: string | null
-  sni_certs: string[]
-  redirect_http: boolean
   /** Absent: kept when the VIP exists, the first free address when it is created. */
   address?: string
-  connection_limit: number
-  session_persistence: SessionPersistence | null
-  /** Access log copy to a syslog server (`IPv4:PORT` / `[IPv6]:PORT`); null: the ring only. */
-  syslog: string | null
-  admin_state_up: boolean
 }
 
-export interface DesiredPool {
-  name: string
-  description: string
+export interface DesiredPool extends Pick<Pool, 'name' | 'description' | 'protocol' | 'lb_method' | 'admin_state_up'> {
   /** A subnet name. */
   subnet: string
-  protocol: Protocol
-  lb_method: LbMethod
-  admin_state_up: boolean
   /** `local`, `auto` or an agent name; absent: `local` for a new pool, unchanged for an existing one. */
   agent?: string
   /** Monitor names, in association order. */

@@ -60,6 +60,33 @@ export function poolOperatingStatus(input: {
   return 'ERROR'
 }
 
+/** A running pool's operating status from its members as they now stand. */
+export function servingPoolOperatingStatus(graph: Pick<PoolGraph, 'pool' | 'vip' | 'members' | 'associations' | 'monitors'>): PoolOperatingStatus {
+  return poolOperatingStatus({
+    serving: true,
+    adminUp: graph.pool.admin_state_up && (graph.vip?.admin_state_up ?? false),
+    monitored: drivingMonitor(graph) !== undefined,
+    members: graph.members,
+  })
+}
+
+/**
+ * The graph as one reading of its running HAProxy shows it, nothing stored: each member's
+ * status and operating status from HAProxy's (a member a command is working on keeps its
+ * PENDING_* status), and the pool's operating status (OFFLINE when `live` is null: not
+ * running or not readable). The same rules refreshing health stores (service/apply.ts).
+ */
+export function withLiveHealth(graph: PoolGraph, live: {members: readonly {id: string; haproxy_status: string}[]} | null): PoolGraph {
+  if (!live) return {...graph, pool: {...graph.pool, operating_status: 'OFFLINE'}}
+  const servers = new Map(live.members.map((server) => [server.id, server]))
+  const members = graph.members.map((member) => {
+    const server = servers.get(member.id)
+    return server && !member.status.startsWith('PENDING_') ? {...member, ...memberHealth(server.haproxy_status)} : member
+  })
+  const seen = {...graph, members}
+  return {...seen, pool: {...graph.pool, operating_status: servingPoolOperatingStatus(seen)}}
+}
+
 /**
  * The monitor that drives HAProxy for a pool (SPEC §1): the first admin-up one by
  * association time, ignoring associations being removed or in ERROR.

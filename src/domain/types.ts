@@ -90,6 +90,23 @@ export interface Monitor {
   pools: MonitorPoolRef[]
 }
 
+/** What a monitor checks and how often: everything but its identity and its pools. */
+export type MonitorSettings = Omit<Monitor, 'id' | 'name' | 'pools'>
+
+/** A monitor's settings alone, keys in the order of SPEC §1 (an export file, a hosted copy). */
+export function monitorSettings(monitor: MonitorSettings): MonitorSettings {
+  return {
+    type: monitor.type,
+    delay: monitor.delay,
+    timeout: monitor.timeout,
+    max_retries: monitor.max_retries,
+    http_method: monitor.http_method,
+    url_path: monitor.url_path,
+    expected_codes: monitor.expected_codes,
+    admin_state_up: monitor.admin_state_up,
+  }
+}
+
 export type SessionPersistence =
   | {type: 'SOURCE_IP'}
   | {type: 'HTTP_COOKIE'}

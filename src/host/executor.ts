@@ -27,6 +27,7 @@ import {fdLimitShortfall} from './fd-limit.js'
 import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {isStrayRunFile, namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
+import {readLiveStats} from './live-stats.js'
 import {namespaceExists} from './netns.js'
 import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
 
@@ -420,33 +421,8 @@ export class LocalExecutor implements PoolExecutor {
   }
 
   /** Counters of one backend of the process `id`, and its servers; null when not running. */
-  async processStats(id: string, backendName: string): Promise<LiveStats | null> {
-    const paths = poolPaths(this.options.runDir, id)
-    if (runningMaster(paths) === undefined) return null
-    let stats
-    try {
-      stats = await showStat(paths.statsSocket, {timeoutMs: 2_000})
-    } catch {
-      return null
-    }
-    const backend = stats.backends.find((candidate) => candidate.name === backendName)
-    return {
-      counters: backend ?? {bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0},
-      members: stats.servers
-        .filter((server) => server.backend === backendName)
-        .map((server) => ({
-          id: server.name,
-          haproxy_status: server.status,
-          health: server.check_status,
-          failed_checks: server.failed_checks,
-          traffic: {
-            bytes_in: server.bytes_in,
-            bytes_out: server.bytes_out,
-            active_connections: server.active_connections,
-            total_connections: server.total_connections,
-          },
-        })),
-    }
+  processStats(id: string, backendName: string): Promise<LiveStats | null> {
+    return readLiveStats(this.options.runDir, id, backendName)
   }
 
   async ensureSubnet(subnet: Subnet): Promise<void> {

@@ -16,7 +16,7 @@ import {readFileSync, readlinkSync, renameSync, statSync, writeFileSync} from 'n
 import {dirname} from 'node:path'
 
 import {makePrivateDirs} from '../util/fs.js'
-import {NETNS_DIR} from './netns.js'
+import {NETNS_DIR} from './names.js'
 import {readProcessStat} from './proc.js'
 
 export interface RecordedIdentity {

@@ -10,6 +10,9 @@ import {resolve} from 'node:path'
 import {InternalError, RuntimeFailure, UsageError} from '../domain/errors.js'
 import {UUID_PATTERN} from '../domain/validation.js'
 
+/** Where `ip netns` keeps named network namespaces. */
+export const NETNS_DIR = '/run/netns'
+
 /** Namespace of a deployed pool: `lbaas-<pool id>`. */
 export const POOL_NAMESPACE_PREFIX = 'lbaas-'
 /** Root-side end of a VIP veth: `lbv<11 hex of the pool id>`. */

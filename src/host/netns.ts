@@ -8,10 +8,11 @@
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {ExternalCommandError} from '../domain/errors.js'
 import {ipBatch} from './ip-batch.js'
-import {assertOwnedNamespace, assertOwnedPrefix} from './names.js'
+import {assertOwnedNamespace, assertOwnedPrefix, NETNS_DIR} from './names.js'
+
+export {NETNS_DIR}
 import {run} from './run.js'
 
-export const NETNS_DIR = '/run/netns'
 
 export function namespaceExists(name: string): boolean {
   return existsSync(`${NETNS_DIR}/${assertOwnedNamespace(name)}`)

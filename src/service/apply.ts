@@ -5,7 +5,7 @@
  * ERROR with a description an operator can act on, and the error propagates (exit code).
  */
 import {AgentUnreachableError, ConfigRejectedError, LbaasError} from '../domain/errors.js'
-import {drivingMonitor, memberHealth, poolOperatingStatus} from '../domain/status.js'
+import {memberHealth, servingPoolOperatingStatus} from '../domain/status.js'
 import type {CertificateBundle, PoolGraph, ProvisioningStatus} from '../domain/types.js'
 import type {Db} from '../store/db.js'
 import {addPendingUndeploy} from '../store/agents.js'
@@ -256,15 +256,6 @@ function persistLiveStats(db: Db, graph: PoolGraph, live: LiveStats): Cumulative
   }
   const totals = recordCounters(db, poolId, live.counters)
   const fresh = loadPoolGraph(db, poolId)!
-  setPoolOperatingStatus(
-    db,
-    poolId,
-    poolOperatingStatus({
-      serving: true,
-      adminUp: fresh.pool.admin_state_up && (fresh.vip?.admin_state_up ?? false),
-      monitored: drivingMonitor(fresh) !== undefined,
-      members: fresh.members,
-    }),
-  )
+  setPoolOperatingStatus(db, poolId, servingPoolOperatingStatus(fresh))
   return totals
 }

@@ -94,7 +94,11 @@ export function openAppContext(options: ContextOptions): AppContext {
     (localInstance ??= Promise.all([import('../host/executor.js'), import('../host/haproxy-process.js')]).then(
       ([{LocalExecutor}, {haproxyAccount}]) => new LocalExecutor({runDir, maxconn: safeConnectionLimit(), ...haproxyAccount(), notify: options.notify}),
     ))
-  const local = deferred(hostExecutor, 'local')
+  const local: PoolExecutor = {
+    ...deferred(hostExecutor, 'local'),
+    // As LocalExecutor.liveStats, without loading the executor: `metrics serve` reads every pool this way.
+    liveStats: async (graph) => (await import('../host/live-stats.js')).readLiveStats(runDir, graph.pool.id, graph.pool.id),
+  }
   // LBAAS_GEARMAN_SERVERS makes this CLI a controller; the Gearman modules load on first use.
   const agentTransport = lazyGearmanTransport(process.env)
   const context: AppContext = {

@@ -4,11 +4,11 @@
  * Call inside `store.write`.
  */
 import {ConflictError} from '../domain/errors.js'
-import type {PoolGraph, Subnet} from '../domain/types.js'
+import {monitorSettings, type PoolGraph, type Subnet} from '../domain/types.js'
 import {deleteUnusedAgentCertificates, upsertCertificateBundle} from './certificates.js'
 import type {Db} from './db.js'
 import {insertMember} from './members.js'
-import {insertMonitor} from './monitors.js'
+import {insertMonitor, updateMonitorRow} from './monitors.js'
 import {insertVip} from './vips.js'
 
 function subnetInUse(db: Db, id: string): boolean {
@@ -67,20 +67,7 @@ export function upsertPoolGraph(db: Db, graph: PoolGraph): void {
   for (const monitor of graph.monitors) {
     const exists = db.prepare('SELECT 1 FROM monitors WHERE id = ?').get(monitor.id) !== undefined
     if (exists) {
-      db.prepare(
-        `UPDATE monitors SET type = @type, delay = @delay, timeout = @timeout, max_retries = @max_retries, http_method = @http_method,
-           url_path = @url_path, expected_codes = @expected_codes, admin_state_up = @admin_state_up WHERE id = @id`,
-      ).run({
-        id: monitor.id,
-        type: monitor.type,
-        delay: monitor.delay,
-        timeout: monitor.timeout,
-        max_retries: monitor.max_retries,
-        http_method: monitor.http_method,
-        url_path: monitor.url_path,
-        expected_codes: monitor.expected_codes,
-        admin_state_up: monitor.admin_state_up ? 1 : 0,
-      })
+      updateMonitorRow(db, monitor.id, monitorSettings(monitor))
     } else {
       insertMonitor(db, {...monitor, name: null})
     }

@@ -3,7 +3,8 @@ import type {Db} from './db.js'
 
 export type {RawCounters}
 
-interface StatsRow {
+/** A pool's counter ledger as stored: the base (workers already folded in) and the current worker's last reading. */
+export interface StatsRow {
   base_bytes_in: number
   base_bytes_out: number
   base_connections: number
@@ -29,16 +30,52 @@ function readRow(db: Db, poolId: string): StatsRow {
   )
 }
 
-const cumulative = (row: StatsRow): CumulativeCounters => ({
+/** The totals a ledger records: its base plus its last reading. */
+export const recordedTotals = (row: StatsRow): CumulativeCounters => ({
   bytes_in: row.base_bytes_in + row.raw_bytes_in,
   bytes_out: row.base_bytes_out + row.raw_bytes_out,
   total_connections: row.base_connections + row.raw_connections,
   active_connections: row.active_connections,
 })
 
+/** The pool's ledger as stored (all zero when it has none yet). */
+export function counterLedger(db: Db, poolId: string): StatsRow {
+  return readRow(db, poolId)
+}
+
+export function sameLedger(a: StatsRow, b: StatsRow): boolean {
+  return (
+    a.base_bytes_in === b.base_bytes_in &&
+    a.base_bytes_out === b.base_bytes_out &&
+    a.base_connections === b.base_connections &&
+    a.raw_bytes_in === b.raw_bytes_in &&
+    a.raw_bytes_out === b.raw_bytes_out &&
+    a.raw_connections === b.raw_connections
+  )
+}
+
+/**
+ * Totals from a ledger and a live reading, without recording anything (`lbaas metrics`,
+ * docs/metrics.md). Only sound when the ledger did not change while `raw` was read (the
+ * caller reads it before and after): the base then holds no count of the worker that
+ * answered, which is the ledger's current worker or, after a reload whose fold is not yet
+ * written, its successor. Each counter is base + max(last reading, live): the current
+ * worker's figure never below what was recorded of it, and a successor's (counting from 0)
+ * never added on top of its predecessor's, so nothing is counted twice and nothing falls
+ * below a total already recorded.
+ */
+export function totalsWithLiveReading(row: StatsRow, raw: RawCounters): CumulativeCounters {
+  return {
+    bytes_in: row.base_bytes_in + Math.max(row.raw_bytes_in, raw.bytes_in),
+    bytes_out: row.base_bytes_out + Math.max(row.raw_bytes_out, raw.bytes_out),
+    total_connections: row.base_connections + Math.max(row.raw_connections, raw.total_connections),
+    active_connections: raw.active_connections,
+  }
+}
+
 /** The last persisted totals, for a pool whose HAProxy is not running or not readable. */
 export function storedCounters(db: Db, poolId: string): CumulativeCounters {
-  return cumulative(readRow(db, poolId))
+  return recordedTotals(readRow(db, poolId))
 }
 
 /**
@@ -74,7 +111,7 @@ export function recordCounters(db: Db, poolId: string, raw: RawCounters): Cumula
        base_connections = excluded.base_connections, raw_bytes_in = excluded.raw_bytes_in, raw_bytes_out = excluded.raw_bytes_out,
        raw_connections = excluded.raw_connections, active_connections = excluded.active_connections`,
   ).run({...next, pool_id: poolId})
-  return cumulative(next)
+  return recordedTotals(next)
 }
 
 /**

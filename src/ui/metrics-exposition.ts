@@ -3,7 +3,8 @@
  * a fresh Registry per call: every scrape is a complete, self-consistent picture and no
  * series of a deleted pool lingers. Imported lazily by the metrics commands only.
  */
-import {Counter, Gauge, Registry} from 'prom-client'
+import {createRequire} from 'node:module'
+import type * as PromClient from 'prom-client'
 
 import {PROVISIONING_STATUSES} from '../domain/types.js'
 import type {MetricsReading} from '../service/metrics.js'
@@ -11,6 +12,14 @@ import type {MetricsReading} from '../service/metrics.js'
 const POOL_OPERATING_STATUSES = ['ONLINE', 'DEGRADED', 'OFFLINE', 'NO_MONITOR', 'ERROR'] as const
 const POOL_LABELS = ['pool', 'pool_id', 'vip'] as const
 const MEMBER_LABELS = ['pool', 'pool_id', 'vip', 'member', 'address'] as const
+
+// The three classes used, from their own files: prom-client's index also loads the default
+// process metrics, histograms, summaries, the push gateway and the cluster aggregator,
+// about 10 MB of the long-running `metrics serve` (docs/observability.md).
+const require = createRequire(import.meta.url)
+const Registry = require('prom-client/lib/registry') as typeof PromClient.Registry
+const Counter = require('prom-client/lib/counter') as typeof PromClient.Counter
+const Gauge = require('prom-client/lib/gauge') as typeof PromClient.Gauge
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE
 

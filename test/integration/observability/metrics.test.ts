@@ -4,13 +4,16 @@
  * again); a pool whose HAProxy is gone is `lbaas_pool_up 0`, not a failed scrape; scrapes
  * of `metrics serve` while the pool reloads all answer; `promtool check metrics` passes;
  * the textfile is written; a port in use is exit 4 and SIGTERM ends serve with exit 0.
+ * A scrape takes no pool lock and writes nothing: it answers with live figures while this
+ * process holds the pool lock, and leaves the state file as it was.
  */
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {PoolStats} from '../../../src/domain/types.js'
+import {withPoolLock} from '../../../src/host/lock.js'
 import {readPidFile, waitUntilDead} from '../../../src/host/proc.js'
 import {BIN} from '../../helpers/cli.js'
 import {tally} from '../../helpers/traffic.js'
@@ -135,6 +138,27 @@ describe('lbaas metrics', () => {
     expect(checked, checked.output).toEqual({code: 0, output: ''})
   })
 
+  it('answers with live figures while another process holds the pool lock, and leaves the state file as it was', async () => {
+    const state = world.cli.statePath
+    const files = () => [state, `${state}-wal`].map((path) => (existsSync(path) ? {path, mtimeMs: statSync(path).mtimeMs, bytes: readFileSync(path)} : {path}))
+    const recorded = await stats()
+    await withPoolLock(world.runDir, poolId, async () => {
+      expect((await tally(vipAddress(), 80, 5)).ok).toBe(5)
+      const before = files()
+      // A reader that took the lock would wait here until the lock wait gives up (30 s) and then show stored figures, up 0.
+      const result = await world.cli.run(['metrics'])
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.stderr).toBe('')
+      const samples = parse(result.stdout)
+      expect(sample(samples, 'lbaas_pool_up')).toBe(1)
+      expect(countersOf(samples).total_connections).toBeGreaterThanOrEqual(recorded.total_connections + 5)
+      expect(files()).toEqual(before)
+    })
+    // `pool stats` records what the scrape only read: the same figures.
+    const shown = await stats()
+    expect(shown.total_connections).toBeGreaterThanOrEqual(recorded.total_connections + 5)
+  })
+
   it('never goes backwards across a reload, and still equals pool stats', async () => {
     const before = countersOf((await metrics()).samples)
     const workerBefore = (await world.proc(poolId)).workers[0].pid
@@ -195,11 +219,14 @@ describe('lbaas metrics serve', () => {
     const port = await freePort()
     const {child} = await startServe(port)
     let last = countersOf(parse((await scrape(port)).body))
-    const reload = world.cli.json(['pool', 'update', poolId, '--lb-method', 'ROUND_ROBIN', '--json'])
+    // Three reloads in a row while traffic flows and the server is scraped.
+    const reload = (async () => {
+      for (const method of ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'ROUND_ROBIN']) await world.cli.json(['pool', 'update', poolId, '--lb-method', method, '--json'])
+    })()
     let reloading = true
     void reload.finally(() => (reloading = false))
     const bodies: string[] = []
-    for (let round = 0; round < 40 && (reloading || bodies.length < 3); round++) {
+    for (let round = 0; round < 80 && (reloading || bodies.length < 3); round++) {
       void tally(vipAddress(), 80, 2)
       const answer = await scrape(port)
       expect(answer.status).toBe(200)
@@ -210,6 +237,13 @@ describe('lbaas metrics serve', () => {
     }
     await reload
     expect(bodies.length).toBeGreaterThanOrEqual(3)
+    // Once the old workers' counter keepers are done, a scrape equals pool stats (nothing counted twice).
+    const settled = await waitFor('scrape to equal pool stats', async () => {
+      const shown = await stats()
+      const now = countersOf(parse((await scrape(port)).body))
+      return now.total_connections === shown.total_connections && now.bytes_in === shown.bytes_in ? now : undefined
+    }, 30_000, 500)
+    expectNotBackwards(last, settled)
     for (const body of [bodies[0], bodies.at(-1)!]) expect((await promtool(body)).code).toBe(0)
 
     const notFound = await fetch(`http://127.0.0.1:${port}/nope`)

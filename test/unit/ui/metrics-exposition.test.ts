@@ -1,8 +1,10 @@
 import {execFileSync} from 'node:child_process'
 import {describe, expect, it} from 'vitest'
 
-import type {MetricsReading} from '../../../src/service/metrics.js'
+import {monotonicCounters, type MetricsReading} from '../../../src/service/metrics.js'
 import {exposition} from '../../../src/ui/metrics-exposition.js'
+import {exposedCounters, writeTextfile} from '../../../src/ui/metrics-textfile.js'
+import {tempDir} from '../../helpers/tmp.js'
 
 const reading: MetricsReading = {
   duration_ms: 12,
@@ -46,5 +48,26 @@ describe('metrics exposition', () => {
   it('is accepted by promtool check metrics', async () => {
     const text = await exposition(reading)
     expect(execFileSync('promtool', ['check', 'metrics'], {input: text, encoding: 'utf8'})).toBe('')
+  })
+})
+
+describe('metrics textfile', () => {
+  it('reads back the counters it exposed, so the next write holds them (pool names with quotes too)', async () => {
+    const dir = tempDir()
+    try {
+      expect(exposedCounters(dir.path)).toEqual(new Map())
+      writeTextfile(dir.path, await exposition(reading))
+      expect(exposedCounters(dir.path)).toEqual(
+        new Map([
+          ['p1', {bytes_in: 1_000, bytes_out: 2_000_000_000_000, total_connections: 42}],
+          ['p2', {bytes_in: 7, bytes_out: 8, total_connections: 9}],
+        ]),
+      )
+      const lower = {...reading, pools: reading.pools.map((pool) => ({...pool, bytes_in: 1, total_connections: 1}))}
+      const held = monotonicCounters(exposedCounters(dir.path))(lower)
+      expect(held.pools.map((pool) => [pool.bytes_in, pool.total_connections])).toEqual([[1_000, 42], [7, 9]])
+    } finally {
+      dir.cleanup()
+    }
   })
 })
