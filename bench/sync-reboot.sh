@@ -60,9 +60,10 @@ pools=()
 for ((i = 1; i <= POOLS; i++)); do pools+=("${id_of[bench-sync-$tag-$i]}"); done
 
 check_vips() {
-  local ok=0 i
+  local ok=0 i code
   for ((i = 1; i <= POOLS; i++)); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$(vip_address "$i")/")" = 200 ] && ok=$((ok + 1))
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$(vip_address "$i")/")" || true
+    if [ "$code" = 200 ]; then ok=$((ok + 1)); else log "  VIP $(vip_address "$i") (pool ${pools[$((i - 1))]}) answered ${code:-nothing}"; fi
   done
   echo "$ok"
 }
@@ -111,8 +112,9 @@ for mode in 1 default; do
   figure[actions|$mode]="$(sort "$BENCH_TMP/sync-$mode.txt" | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep = ", "}')"
 done
 t0="$(now_us)"
-lbaas sync -f value -c kind >"$BENCH_TMP/sync-second.txt"
+lbaas sync -f value -c kind -c target -c reason >"$BENCH_TMP/sync-second.txt"
 t1="$(now_us)"
+[ -s "$BENCH_TMP/sync-second.txt" ] && log "second sync acted: $(cat "$BENCH_TMP/sync-second.txt")"
 second="$(seconds "$t0" "$t1") s, $(grep -c . "$BENCH_TMP/sync-second.txt" || true) actions"
 
 cores="$(nproc)"
