@@ -54,6 +54,10 @@ log "creating $POOLS pools (one lbaas apply: a member and a VIP each)"
   done
 } >"$BENCH_TMP/pools.yaml"
 lbaas apply -f "$BENCH_TMP/pools.yaml" >/dev/null
+# Cleaning up 200 pools one `vip delete` and `pool delete` at a time outlasts the bench: one
+# pruning apply of the same stack with no pools removes them all first.
+prune_pools() { printf 'apiVersion: lbaas/v1\nstack: bench-sync-%s\npools: []\n' "$tag" | timeout 600 "$LBAAS_BIN" apply -f - --prune --yes >/dev/null 2>&1 || true; }
+on_exit prune_pools
 declare -A id_of=()
 while read -r id name; do id_of[$name]=$id; done < <(lbaas pool list -f value -c id -c name)
 pools=()
