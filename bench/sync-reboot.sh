@@ -63,11 +63,21 @@ while read -r id name; do id_of[$name]=$id; done < <(lbaas pool list -f value -c
 pools=()
 for ((i = 1; i <= POOLS; i++)); do pools+=("${id_of[bench-sync-$tag-$i]}"); done
 
+# What the host has of one pool: its run-dir entry, recorded master, processes, namespace.
+explain_pool() {
+  local dir="$LBAAS_RUN_DIR/$1"
+  log "    entry: $(ls "$dir" 2>&1 | tr '\n' ' ')"
+  log "    pid file: $(cat "$dir/haproxy.pid" 2>&1); identity: $(cat "$dir/haproxy.identity" 2>&1)"
+  log "    processes loading it: $(pgrep -f -- "$dir/haproxy.cfg" | tr '\n' ' ')"
+  log "    namespace: $(ip netns list | grep -c "^lbaas-$1 ") ; addresses: $(ip -n "lbaas-$1" -o -4 addr show 2>&1 | awk '{print $2, $4}' | tr '\n' ' ')"
+  log "    log tail: $(tail -3 "$dir/haproxy.log" 2>/dev/null | tr '\n' ' ')"
+}
+
 check_vips() {
   local ok=0 i code
   for ((i = 1; i <= POOLS; i++)); do
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$(vip_address "$i")/")" || true
-    if [ "$code" = 200 ]; then ok=$((ok + 1)); else log "  VIP $(vip_address "$i") (pool ${pools[$((i - 1))]}) answered ${code:-nothing}"; fi
+    if [ "$code" = 200 ]; then ok=$((ok + 1)); else log "  VIP $(vip_address "$i") (pool ${pools[$((i - 1))]}) answered ${code:-nothing}"; explain_pool "${pools[$((i - 1))]}"; fi
   done
   echo "$ok"
 }
