@@ -33,7 +33,7 @@ import {
   type DemoHost,
 } from './demo-commands.js'
 import {DemoScript, scriptLine, type DemoStep} from './demo-steps.js'
-import {assertDemoPreconditions, DEMO_DEFAULTS, preflight, silentDemoReporter, type DemoReporter, type Spread} from './demo.js'
+import {assertDemoPreconditions, burstThroughVip, DEMO_DEFAULTS, preflight, silentDemoReporter, type DemoReporter, type Spread} from './demo.js'
 import {haExecutorFor} from './ha.js'
 import {showPoolLive, deletePool} from './pools.js'
 import {deleteVip} from './vips.js'
@@ -229,26 +229,8 @@ export async function runHaDemo(ctx: AppContext, input: HaDemoInput, report: Dem
     const first = elected.master!
     await report.note(describePeers(elected))
 
-    const burst = async (title: string): Promise<Spread> => {
-      const result = await ctx.notify.step(`send ${requests} requests to ${vip.address}:${vip.protocol_port}`, () =>
-        host.sendBurst({host: vip.address, port: vip.protocol_port, count: requests, signal}),
-      )
-      const members = await host.memberStatuses(controller, pool.id).catch(() => [])
-      const spread: Spread = {
-        title,
-        sent: result.sent,
-        failed: result.failed,
-        rows: backends.map((backend) => ({
-          backend: backend.name,
-          address: backend.address,
-          operating_status: members.find((member) => member.address === backend.address)?.operating_status ?? 'UNKNOWN',
-          requests: result.answeredBy.get(backend.name) ?? 0,
-        })),
-      }
-      await report.spread(spread)
-      script.shell(`for i in $(seq ${requests}); do curl -s "http://$VIP/"; done | sort | uniq -c`)
-      return spread
-    }
+    const burst = (title: string) =>
+      burstThroughVip(ctx, {host, report, script, statusContext: controller, poolId: pool.id, vip, requests, backends, signal}, title)
     const spreads: Spread[] = []
     await report.heading(`5. ${requests} requests through the VIP, served by the MASTER (peer ${first} on ${HA_DEMO.agents[first]})`)
     spreads.push(await burst(`peer ${first} MASTER`))

@@ -268,26 +268,7 @@ export async function runDemo(
     })
     await script.run(statusUntil('wait until every member is ONLINE', (members) => members.length === backends.length && members.every(isOnline), 'members coming up'))
 
-    const burst = async (title: string): Promise<Spread> => {
-      const result: BurstResult = await ctx.notify.step(`send ${requests} requests to ${vip.address}:${vip.protocol_port}`, () =>
-        host.sendBurst({host: vip.address, port: vip.protocol_port, count: requests, signal}),
-      )
-      const members = await host.memberStatuses(ctx, pool.id)
-      const spread: Spread = {
-        title,
-        sent: result.sent,
-        failed: result.failed,
-        rows: backends.map((backend) => ({
-          backend: backend.name,
-          address: backend.address,
-          operating_status: members.find((member) => member.address === backend.address)?.operating_status ?? 'UNKNOWN',
-          requests: result.answeredBy.get(backend.name) ?? 0,
-        })),
-      }
-      await report.spread(spread)
-      script.shell(`for i in $(seq ${requests}); do curl -s "http://$VIP/"; done | sort | uniq -c`)
-      return spread
-    }
+    const burst = (title: string) => burstThroughVip(ctx, {host, report, script, poolId: pool.id, vip, requests, backends, signal}, title)
     const spreads: Spread[] = []
 
     await report.heading(`5. ${requests} requests through the VIP, one connection each`)
@@ -358,4 +339,43 @@ export async function runDemo(
 
 function round(seconds: number): number {
   return Math.round(seconds * 10) / 10
+}
+
+/** What a burst through the demo's VIP needs; `statusContext` reads the members' health (the controller's, for --ha). */
+export interface VipBurst {
+  host: DemoHost
+  report: DemoReporter
+  script: DemoScript
+  statusContext?: AppContext
+  poolId: string
+  vip: {address: string; protocol_port: number}
+  requests: number
+  backends: readonly {name: string; address: string}[]
+  signal?: AbortSignal
+}
+
+/**
+ * Sends `requests` requests through the VIP, one connection each, and reports which backend
+ * answered how many, beside each member's health (UNKNOWN when it cannot be read).
+ */
+export async function burstThroughVip(ctx: AppContext, burst: VipBurst, title: string): Promise<Spread> {
+  const {host, vip, requests} = burst
+  const result: BurstResult = await ctx.notify.step(`send ${requests} requests to ${vip.address}:${vip.protocol_port}`, () =>
+    host.sendBurst({host: vip.address, port: vip.protocol_port, count: requests, signal: burst.signal}),
+  )
+  const members = await host.memberStatuses(burst.statusContext ?? ctx, burst.poolId).catch(() => [])
+  const spread: Spread = {
+    title,
+    sent: result.sent,
+    failed: result.failed,
+    rows: burst.backends.map((backend) => ({
+      backend: backend.name,
+      address: backend.address,
+      operating_status: members.find((member) => member.address === backend.address)?.operating_status ?? 'UNKNOWN',
+      requests: result.answeredBy.get(backend.name) ?? 0,
+    })),
+  }
+  await burst.report.spread(spread)
+  burst.script.shell(`for i in $(seq ${requests}); do curl -s "http://$VIP/"; done | sort | uniq -c`)
+  return spread
 }

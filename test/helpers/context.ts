@@ -1,5 +1,9 @@
 import {join} from 'node:path'
 
+import {expect} from 'vitest'
+
+import {LbaasError} from '../../src/domain/errors.js'
+
 import type {PoolGraph} from '../../src/domain/types.js'
 import {NoopExecutor, type ExecutorCall} from '../../src/executor/noop.js'
 import type {LiveStats} from '../../src/executor/port.js'
@@ -44,4 +48,19 @@ export function testContext(executor: PoolExecutor = new RecordingExecutor()): A
       dir.cleanup()
     },
   })
+}
+
+/**
+ * A refusal that comes before anything reaches the host: `attempt` rejects with an
+ * LbaasError and the executor saw no new call. Returns the error.
+ */
+export async function refusedBeforeTheHost(executor: RecordingExecutor, attempt: () => Promise<unknown>): Promise<LbaasError> {
+  const calls = executor.calls.length
+  const error = await attempt().then(
+    () => undefined,
+    (failure: unknown) => failure,
+  )
+  expect(error).toBeInstanceOf(LbaasError)
+  expect(executor.calls.length, 'nothing reached the host').toBe(calls)
+  return error as LbaasError
 }

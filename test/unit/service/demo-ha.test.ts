@@ -5,7 +5,7 @@ import {LbaasError} from '../../../src/domain/errors.js'
 import {runHaDemo, type HaDemoInput} from '../../../src/service/demo-ha.js'
 import {createPool} from '../../../src/service/pools.js'
 import {createSubnet} from '../../../src/service/subnets.js'
-import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {RecordingExecutor, refusedBeforeTheHost, testContext} from '../../helpers/context.js'
 
 let executor: RecordingExecutor
 let ctx: ReturnType<typeof testContext>
@@ -17,14 +17,7 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup())
 
 async function refusal(input: Partial<HaDemoInput>): Promise<LbaasError> {
-  const calls = executor.calls.length
-  const error = await runHaDemo(ctx, {uid: 0, cli: ['/nonexistent/lbaas'], ...input}).then(
-    () => undefined,
-    (failure: unknown) => failure,
-  )
-  expect(error).toBeInstanceOf(LbaasError)
-  expect(executor.calls.length, 'nothing reached the host').toBe(calls)
-  return error as LbaasError
+  return refusedBeforeTheHost(executor, () => runHaDemo(ctx, {uid: 0, cli: ['/nonexistent/lbaas'], ...input}))
 }
 
 describe('lbaas demo --ha refuses', () => {

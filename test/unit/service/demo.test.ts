@@ -5,7 +5,7 @@ import {LbaasError} from '../../../src/domain/errors.js'
 import {runDemo} from '../../../src/service/demo.js'
 import {createPool} from '../../../src/service/pools.js'
 import {createSubnet} from '../../../src/service/subnets.js'
-import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {RecordingExecutor, refusedBeforeTheHost, testContext} from '../../helpers/context.js'
 
 let executor: RecordingExecutor
 let ctx: ReturnType<typeof testContext>
@@ -17,14 +17,7 @@ beforeEach(() => {
 afterEach(() => ctx.cleanup())
 
 async function refusal(input: Parameters<typeof runDemo>[1]): Promise<LbaasError> {
-  const calls = executor.calls.length
-  const error = await runDemo(ctx, {uid: 0, ...input}).then(
-    () => undefined,
-    (failure: unknown) => failure,
-  )
-  expect(error).toBeInstanceOf(LbaasError)
-  expect(executor.calls.length, 'nothing reached the host').toBe(calls)
-  return error as LbaasError
+  return refusedBeforeTheHost(executor, () => runDemo(ctx, {uid: 0, ...input}))
 }
 
 describe('lbaas demo refuses', () => {
