@@ -58,7 +58,8 @@ export function freeLoopbackPort(): Promise<number> {
   })
 }
 
-function accepts(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port` right now. */
+export function acceptsOnLoopback(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({host: '127.0.0.1', port})
     socket.once('connect', () => {
@@ -74,7 +75,7 @@ export async function waitForListener(daemon: Daemon, port: number, timeoutMs = 
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (!daemon.running()) throw new RuntimeFailure('start_failed', `${daemon.argv[0]} exited right after it started`)
-    if (await accepts(port)) return
+    if (await acceptsOnLoopback(port)) return
     await sleep(50)
   }
   throw new RuntimeFailure('start_failed', `${daemon.argv[0]} did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000} s`)

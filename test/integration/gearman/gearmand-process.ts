@@ -1,9 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {acceptsOnLoopback} from '../../../src/host/daemon.js'
 import {freePort} from '../../helpers/ports.js'
 import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
@@ -14,16 +14,6 @@ import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
 export {freePort}
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({host: '127.0.0.1', port})
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -77,7 +67,7 @@ export class Gearmand {
     })
     const started = await waitFor(`gearmand to accept on port ${this.port}`, async () => {
       if (exitedEarly) throw new StopWaiting('gearmand exited')
-      return accepts(this.port)
+      return acceptsOnLoopback(this.port)
     }, 10_000, 25).catch(() => false)
     if (started) return
     await this.kill()
