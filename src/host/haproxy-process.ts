@@ -56,29 +56,10 @@ export async function startHaproxy(paths: PoolPaths, namespace: string | null): 
   })
   await waitForWorker(paths)
   privatePidFile(paths)
-  // Recorded only when the PID is HAProxy loading this entry's configuration: with PIDs
-  // recycled quickly (pid_max 32768 here), a pid file not yet rewritten names whatever
-  // process holds that number now, and recording it would make a dead pool look served.
-  const master = await startedMaster(paths)
+  const master = readPidFile(paths.pidFile)
   if (!master || !recordIdentity(paths.identity, master.pid, {run_path: paths.dir, namespace})) {
     throw new RuntimeFailure('haproxy_not_serving', `HAProxy started but its master (pid file ${paths.pidFile}) could not be identified`)
   }
-}
-
-/** The master the pid file names once it is HAProxy loading `paths.config`; undefined after 2 s. */
-async function startedMaster(paths: Pick<PoolPaths, 'config' | 'pidFile'>): Promise<{pid: number} | undefined> {
-  const deadline = Date.now() + 2_000
-  for (;;) {
-    const master = readPidFile(paths.pidFile)
-    if (master && isMasterOf(master.pid, paths)) return master
-    if (Date.now() >= deadline) return undefined
-    await sleep(10)
-  }
-}
-
-function isMasterOf(pid: number, paths: Pick<PoolPaths, 'config'>): boolean {
-  const seen = observeProcess(pid)
-  return seen !== undefined && isHaproxyProgram(seen.exe) && seen.argv.includes(paths.config)
 }
 
 /**
