@@ -29,7 +29,7 @@ const {haproxyAccount} = await dist('host/haproxy-process.js')
 const {deployHaPeer, haPeerStatus, removeHaPeer} = await dist('host/ha-peer.js')
 const {haNamespaceFor, poolPaths} = await dist('host/names.js')
 const {deleteNamespace, namespaceExists} = await dist('host/netns.js')
-const {findProcesses, terminate} = await dist('host/proc.js')
+const {findProcesses, readProcessStat, terminate} = await dist('host/proc.js')
 const {run} = await dist('host/run.js')
 const {silentNotifier} = await dist('service/context.js')
 
@@ -125,7 +125,10 @@ async function killHaproxy(config) {
 async function killHost(role) {
   const namespace = haNamespaceFor(poolId, role)
   const pids = (await run(['ip', 'netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).map(Number)
-  for (const pid of pids) await terminate(pid, {signal: 'SIGKILL', graceMs: 2000}).catch(() => {})
+  for (const pid of pids) {
+    const startTime = readProcessStat(pid)?.startTime
+    if (startTime !== undefined) await terminate(pid, {signal: 'SIGKILL', graceMs: 2000, startTime}).catch(() => {})
+  }
   await deleteNamespace(namespace)
 }
 

@@ -7,14 +7,15 @@
  * agents stop, whatever an agent left of a pool it hosted is removed, then the lab, gearmand
  * and the agent dirs go).
  */
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll} from 'vitest'
 
+import {stopHaproxy} from '../../src/host/haproxy-process.js'
+import {poolPaths} from '../../src/host/names.js'
 import {deleteNamespace, namespaceExists} from '../../src/host/netns.js'
-import {terminate} from '../../src/host/proc.js'
 import {Gearmand} from '../integration/gearman/gearmand-process.js'
 import {ServeWorkerProcess} from '../integration/worker/serve-worker-process.js'
 import {cliFor, type CliOptions} from './cli.js'
@@ -99,8 +100,9 @@ export function agentsWorld(options: AgentsWorldOptions) {
     /** What a dead host loses: the HAProxy and namespace of every pool its agent hosted (this file's pools only). */
     async removeHostedLeftovers(key: AgentKey): Promise<void> {
       for (const poolId of hostedPoolIds(key)) {
-        const pidFile = `${dirs[key].path}/run/${poolId}/haproxy.pid`
-        if (existsSync(pidFile)) await terminate(Number(readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]), {graceMs: 1_000}).catch(() => undefined)
+        // Only an HAProxy its identity record proves is this entry's (SPEC §4.7): a pid file
+        // left by one killed long ago may name a recycled PID, another test's process.
+        await stopHaproxy(poolPaths(`${dirs[key].path}/run`, poolId)).catch(() => undefined)
         if (namespaceExists(`lbaas-${poolId}`) && world.poolIds.has(poolId)) await deleteNamespace(`lbaas-${poolId}`).catch(() => undefined)
       }
     },

@@ -5,7 +5,7 @@
  */
 import {haNamespaceFor, type HaPeerRole} from '../../src/host/names.js'
 import {deleteNamespace, namespaceExists} from '../../src/host/netns.js'
-import {findProcesses, terminate} from '../../src/host/proc.js'
+import {findProcesses, readProcessStat, terminate} from '../../src/host/proc.js'
 import {run} from '../../src/host/run.js'
 import {send} from './traffic.js'
 
@@ -46,6 +46,9 @@ export async function killPeerHost(poolId: string, role: HaPeerRole): Promise<vo
   const namespace = haNamespaceFor(poolId, role)
   if (!namespaceExists(namespace)) return
   const pids = (await run(['ip', 'netns', 'pids', namespace])).stdout.split('\n').filter(Boolean).map(Number)
-  for (const pid of pids) await terminate(pid, {signal: 'SIGKILL', graceMs: 2_000}).catch(() => undefined)
+  for (const pid of pids) {
+    const startTime = readProcessStat(pid)?.startTime
+    if (startTime !== undefined) await terminate(pid, {signal: 'SIGKILL', graceMs: 2_000, startTime}).catch(() => undefined)
+  }
   await deleteNamespace(namespace)
 }

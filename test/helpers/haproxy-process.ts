@@ -6,6 +6,7 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
+import {identityOf, isAlive, terminate, type ProcessIdentity} from '../../src/host/proc.js'
 import {run as runProgram} from '../../src/host/run.js'
 import {uniqueSuffix} from './unique.js'
 import {waitFor} from './wait.js'
@@ -24,16 +25,6 @@ async function mustRun(argv: string[], timeoutMs?: number): Promise<RunResult> {
   const result = await run(argv, timeoutMs)
   if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed (${result.exitCode}): ${result.stderr}`)
   return result
-}
-
-/** Alive means: /proc/PID/stat exists and the process is not a zombie. */
-export function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
 }
 
 export interface TestNamespace {
@@ -95,7 +86,7 @@ export async function startRecordingBackends(
     }
   })
   const stop = (): void => {
-    if (child.pid !== undefined && processAlive(child.pid)) process.kill(child.pid, 'SIGTERM')
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
   }
   try {
     await waitFor('the test backends to listen', () => (listening.size === backends.length ? true : undefined), 10_000, 20)
@@ -120,9 +111,13 @@ export async function startHaproxy(namespace: TestNamespace, dir: string, config
   const started = await namespace.exec(['haproxy', '-W', '-D', '-S', `${masterSocket},mode,600`, '-p', pidFile, '-f', configPath])
   if (started.exitCode !== 0) throw new Error(`haproxy did not start (${started.exitCode}): ${started.stderr}`)
   const masterPid = Number(readFileSync(pidFile, 'utf8').trim())
-  const children = (): number[] => {
+  // Signals go only to the processes started here (their start times), never to a recycled PID.
+  const master = identityOf(masterPid)
+  if (!master) throw new Error(`haproxy's master ${masterPid} is not running`)
+  const children = (): ProcessIdentity[] => {
     try {
-      return readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+      const pids = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+      return pids.flatMap((pid) => identityOf(pid) ?? [])
     } catch {
       return []
     }
@@ -131,14 +126,9 @@ export async function startHaproxy(namespace: TestNamespace, dir: string, config
     masterPid,
     masterSocket,
     stop: async () => {
-      const workers = children()
-      if (processAlive(masterPid)) process.kill(masterPid, 'SIGTERM')
-      await waitFor('the HAProxy master to exit', () => (processAlive(masterPid) ? undefined : true), 10_000, 50).catch(() => {
-        if (processAlive(masterPid)) process.kill(masterPid, 'SIGKILL')
-      })
-      for (const pid of workers) {
-        if (processAlive(pid)) process.kill(pid, 'SIGKILL')
-      }
+      const workers = isAlive(master.pid, master.startTime) ? children() : []
+      await terminate(master.pid, {graceMs: 10_000, startTime: master.startTime})
+      for (const worker of workers) await terminate(worker.pid, {signal: 'SIGKILL', graceMs: 2_000, startTime: worker.startTime})
     },
   }
 }

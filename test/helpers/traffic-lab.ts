@@ -11,9 +11,11 @@ import {fileURLToPath} from 'node:url'
 import type {Member, Monitor, Pool, Vip} from '../../src/domain/types.js'
 import {showProc, showStat} from '../../src/haproxy/runtime.js'
 import type {ShowProc, ShowStat} from '../../src/haproxy/stats.js'
+import {runningMaster, stopHaproxy} from '../../src/host/haproxy-process.js'
 import {deleteBridge, linkExists} from '../../src/host/links.js'
+import {poolPaths, type PoolPaths} from '../../src/host/names.js'
 import {deleteNamespace, listNamespaces} from '../../src/host/netns.js'
-import {isAlive, readPidFile, terminate} from '../../src/host/proc.js'
+import {readProcessStat, terminate} from '../../src/host/proc.js'
 import {run} from '../../src/host/run.js'
 import {startBackend, stopBackend} from '../../src/lab/lab-host.js'
 import {cliFor} from './cli.js'
@@ -140,16 +142,8 @@ export function trafficLab(label: string) {
       ])
     },
 
-    paths(poolId: string) {
-      const base = `${runDir}/${poolId}`
-      return {
-        dir: base,
-        config: `${base}/haproxy.cfg`,
-        masterSocket: `${base}/master.sock`,
-        statsSocket: `${base}/stats.sock`,
-        pidFile: `${base}/haproxy.pid`,
-        serverState: `${base}/server-state`,
-      }
+    paths(poolId: string): PoolPaths {
+      return poolPaths(runDir, poolId)
     },
 
     config(poolId: string): string {
@@ -198,16 +192,20 @@ export function trafficLab(label: string) {
           ...listNamespaces(`lbt${suffix}`),
         ]
         for (const id of poolIds) {
-          const master = readPidFile(self.paths(id).pidFile)
-          if (master && isAlive(master.pid)) {
-            problems.push(`HAProxy ${master.pid} of pool ${id} was left running`)
-            await terminate(master.pid, {graceMs: 500}).catch(() => undefined)
+          // Only the HAProxy its identity record proves (SPEC §4.7): a stale pid file may name a recycled PID.
+          const master = runningMaster(self.paths(id))
+          if (master !== undefined) {
+            problems.push(`HAProxy ${master} of pool ${id} was left running`)
+            await stopHaproxy(self.paths(id)).catch(() => undefined)
           }
         }
         for (const namespace of leftovers) {
           problems.push(`namespace ${namespace} was left behind`)
           const pids = await run(['ip', 'netns', 'pids', namespace], {allowFailure: true, timeoutMs: 5_000})
-          for (const pid of pids.stdout.split('\n').filter(Boolean)) await terminate(Number(pid), {graceMs: 500}).catch(() => undefined)
+          for (const pid of pids.stdout.split('\n').filter(Boolean).map(Number)) {
+            const startTime = readProcessStat(pid)?.startTime
+            if (startTime !== undefined) await terminate(pid, {graceMs: 500, startTime}).catch(() => undefined)
+          }
           await deleteNamespace(namespace).catch(() => undefined)
         }
         // A bridge left with a claimed /24 would clash with the next test to claim it.

@@ -2,6 +2,8 @@ import {execFileSync} from 'node:child_process'
 import {mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {randomBytes} from 'node:crypto'
 
+import {isAlive} from '../../src/host/proc.js'
+
 /**
  * Unique names for test resources: other workloads may share the machine, and test
  * files run in parallel. Namespaces and links made directly by tests start with `lbt`.
@@ -11,15 +13,6 @@ export function uniqueSuffix(length = 6): string {
 }
 
 const CIDR_CLAIMS = '/tmp/lbaas-test-cidrs'
-
-function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 /** The /24s (as `a.b.c`) of 198.18.0.0/15 that some route of the host's already reaches. */
 function routedTestBases(): Set<string> {
@@ -45,7 +38,7 @@ export function claimTestCidr(): {cidr: string; base: string; release: () => voi
   for (const entry of readdirSync(CIDR_CLAIMS)) {
     try {
       const owner = Number(readFileSync(`${CIDR_CLAIMS}/${entry}/pid`, 'utf8'))
-      if (!processAlive(owner)) rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
+      if (!isAlive(owner)) rmSync(`${CIDR_CLAIMS}/${entry}`, {recursive: true, force: true})
     } catch {
       // No pid file: a claim being made right now (mkdir, then the pid) or a crashed one.
       const made = statSync(`${CIDR_CLAIMS}/${entry}`, {throwIfNoEntry: false})?.mtimeMs

@@ -4,12 +4,12 @@ import {describe, expect, it} from 'vitest'
 
 import type {Member, Pool} from '../../../src/domain/types.js'
 import {showProc} from '../../../src/haproxy/runtime.js'
-import {deleteNamespace} from '../../../src/host/netns.js'
-import {terminate} from '../../../src/host/proc.js'
+import {poolPaths} from '../../../src/host/names.js'
 import type {AgentDetails, AgentSummary} from '../../../src/service/agents.js'
 import {lbaasVersion} from '../../../src/worker/version.js'
 import {agentsWorld} from '../../helpers/agents-world.js'
 import {errorOf} from '../../helpers/cli.js'
+import {rebootPool} from '../../helpers/pool-crash.js'
 import {backendsSeen, send, tally} from '../../helpers/traffic.js'
 import {waitFor} from '../../helpers/wait.js'
 
@@ -104,9 +104,7 @@ describe('two agents', () => {
 describe('an agent goes away', () => {
   it('stop agent a, and its host with it (its HAProxy and namespace): VIP 1 stops answering', async () => {
     expect(await workers.a!.stop()).toBe(0)
-    const pidFile = `${agentDirs.a.path}/run/${pools.p1!.id}/haproxy.pid`
-    await terminate(Number(readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]), {graceMs: 1_000})
-    await deleteNamespace(`lbaas-${pools.p1!.id}`)
+    await rebootPool(poolPaths(`${agentDirs.a.path}/run`, pools.p1!.id), `lbaas-${pools.p1!.id}`)
     await expect(send(vipAddress(1), 80, {timeoutMs: 2_000})).rejects.toThrow()
   })
 

@@ -21,6 +21,7 @@ import {identityOf, isAlive, waitUntilDead} from '../../../src/host/proc.js'
 import {run} from '../../../src/host/run.js'
 import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {errorOf} from '../../helpers/cli.js'
+import {rebootPool} from '../../helpers/pool-crash.js'
 import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {claimTestCidr} from '../../helpers/unique.js'
@@ -37,12 +38,7 @@ const plan = () => world.cli.json<SyncAction[]>(['sync', '--dry-run', '--json'])
 
 /** The pool's HAProxy processes (master and workers): killed, and its namespace deleted, as a reboot leaves it. */
 async function reboot(poolId: string): Promise<void> {
-  const master = readIdentity(`${world.paths(poolId).dir}/haproxy.identity`)!.pid
-  const proc = await world.proc(poolId)
-  const pids = [master, ...proc.workers.map((worker) => worker.pid), ...proc.old_workers.map((worker) => worker.pid)]
-  for (const pid of pids) process.kill(pid, 'SIGKILL')
-  for (const pid of pids) expect(await waitUntilDead(pid, 5_000)).toBe(true)
-  await run(['ip', 'netns', 'del', `lbaas-${poolId}`], {timeoutMs: 10_000})
+  await rebootPool(world.paths(poolId), `lbaas-${poolId}`)
 }
 
 async function expectServes(addr: string): Promise<void> {

@@ -14,7 +14,9 @@ import {haNamespaceFor, poolPaths} from '../../../src/host/names.js'
 import {namespaceExists} from '../../../src/host/netns.js'
 import {agentsWorld, AGENT_KEYS, type AgentKey as Role} from '../../helpers/agents-world.js'
 import {killHaproxyOf, killPeerHost, otherPeer as other, vipAnswer, vipHolders} from '../../helpers/ha-peers.js'
+import {tempDir} from '../../helpers/tmp.js'
 import {waitFor} from '../../helpers/wait.js'
+import {ServeWorkerProcess} from '../worker/serve-worker-process.js'
 
 interface HaPool extends Pool {
   ha: string
@@ -25,15 +27,21 @@ interface HaPool extends Pool {
 
 let pool: HaPool
 let vip: string
+/** The third agent, started once a peer's agent is dead, to take that peer. */
+let third: ServeWorkerProcess | undefined
+const thirdDir = tempDir('lbt-ha-agent-c-')
 const agents = agentsWorld({
   label: 'ha-agents',
   prefix: 'lbt-ha',
   backends: 2,
   // The peers' namespaces (lbaas-<pool>-a|b) and what still runs in them.
   cleanup: async () => {
+    await third?.stop()
     if (pool) for (const role of AGENT_KEYS) await killPeerHost(pool.id, role).catch(() => undefined)
+    thirdDir.cleanup()
   },
 })
+const thirdName = `lbt-ha-c-${agents.suffix}`
 const {controller, names, dirs: agentDirs, workers, world, suffix} = agents
 
 beforeAll(() => {
@@ -154,5 +162,38 @@ describe('an active/standby pool on two agents (SPEC §11)', () => {
     expect(after.operating_status).toBe('DEGRADED')
     expect(after.peers.find((peer) => peer.role === master)?.state).toBe('UNREACHABLE')
     expect(after.master).toBe(other(master))
+  })
+
+  it("the controller's sync replaces the dead peer on a live third agent: it comes up BACKUP, the VIP never moves, the pool is ONLINE again", async () => {
+    const survivor = (await shown()).master!
+    const lost = other(survivor)
+    const deadAgent = names[lost]
+    third = await ServeWorkerProcess.start({dir: thirdDir.path, ports: [agents.gearmand.port], functionName: thirdName})
+    await sleep(1_100) // --dead-after 1: the stopped agent has been silent for longer
+    const synced = await controller.run(['sync', '--dead-after', '1', '--json'])
+    expect(synced.exitCode).toBe(0)
+    const {actions, failures} = JSON.parse(synced.stdout) as {actions: {kind: string; target: string; reason: string}[]; failures: unknown[]}
+    expect(failures).toEqual([])
+    const move = actions.find((action) => action.kind === 'move' && action.target.includes(pool.id))
+    expect(move?.reason).toContain(`peer ${lost}'s agent ${deadAgent} is dead`)
+    expect(move?.reason).toContain(`its new agent: ${thirdName}`)
+
+    const replaced = await waitFor('the new peer to be BACKUP', async () => {
+      const current = await shown()
+      return current.peers.find((peer) => peer.role === lost)?.state === 'BACKUP' ? current : undefined
+    }, 20_000)
+    expect(replaced.peers.map((peer) => [peer.role, peer.agent])).toEqual(
+      [['a', lost === 'a' ? thirdName : names.a], ['b', lost === 'b' ? thirdName : names.b]],
+    )
+    expect(replaced.master).toBe(survivor)
+    expect(replaced.operating_status).not.toBe('DEGRADED')
+    // No preemption: the survivor keeps the VIP while the new peer settles.
+    for (let i = 0; i < 10; i++) {
+      expect(await holders()).toEqual([survivor])
+      await sleep(100)
+    }
+    expect(await answers()).toBeDefined()
+    const again = await controller.json<{kind: string; target: string}[]>(['sync', '--dead-after', '1', '--dry-run', '--json'])
+    expect(again.filter((action) => action.target.includes(pool.id))).toEqual([])
   })
 })

@@ -21,11 +21,11 @@ import {
 import {memberHealth} from '../../../src/domain/status.js'
 import {EMPTY_SERVER_STATE, parseServersState, retainMatchingServerState, type ServerStat} from '../../../src/haproxy/stats.js'
 import {buildPoolView, type RenderOptions} from '../../../src/haproxy/view.js'
+import {isAlive} from '../../../src/host/proc.js'
 import {POOL_ID, VIP_ID, memberId, sampleMember, sampleMonitor, samplePoolGraph} from '../../helpers/haproxy-factories.js'
 import {
   createTestNamespace,
   curl,
-  processAlive,
   startHaproxy,
   startRecordingBackends,
   stopHaproxyRig,
@@ -279,6 +279,6 @@ describe.skipIf(process.env.LBAAS_SKIP_INTEGRATION === '1')('HAProxy runtime API
       return current.old_workers.length === 0 ? true : undefined
     })
     expect(proc.workers).toHaveLength(1)
-    expect(processAlive(proc.workers[0].pid)).toBe(true)
+    expect(isAlive(proc.workers[0].pid)).toBe(true)
   })
 })

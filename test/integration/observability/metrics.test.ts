@@ -14,8 +14,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {PoolStats} from '../../../src/domain/types.js'
 import {withPoolLock} from '../../../src/host/lock.js'
-import {readPidFile, waitUntilDead} from '../../../src/host/proc.js'
 import {BIN} from '../../helpers/cli.js'
+import {killPoolHaproxy} from '../../helpers/pool-crash.js'
 import {tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {waitFor} from '../../helpers/wait.js'
@@ -175,11 +175,7 @@ describe('lbaas metrics', () => {
 
   it('HAProxy gone: lbaas_pool_up 0 with the stored totals; after sync restarts it the totals go on from there', async () => {
     const before = countersOf((await metrics()).samples)
-    const master = readPidFile(world.paths(poolId).pidFile)!.pid
-    const proc = await world.proc(poolId)
-    const pids = [master, ...proc.workers.map((worker) => worker.pid), ...proc.old_workers.map((worker) => worker.pid)]
-    for (const pid of pids) process.kill(pid, 'SIGKILL')
-    for (const pid of pids) expect(await waitUntilDead(pid, 5_000)).toBe(true)
+    await killPoolHaproxy(world.paths(poolId))
 
     const down = await metrics()
     expect(sample(down.samples, 'lbaas_pool_up')).toBe(0)

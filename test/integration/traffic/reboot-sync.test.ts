@@ -10,11 +10,12 @@ import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import type {Member, PoolStats} from '../../../src/domain/types.js'
+import {provenHaproxy, runningMaster} from '../../../src/host/haproxy-process.js'
 import {namespaceExists} from '../../../src/host/netns.js'
-import {isAlive, readPidFile, waitUntilDead} from '../../../src/host/proc.js'
+import {isAlive, waitUntilDead} from '../../../src/host/proc.js'
 import {linkExists} from '../../../src/host/links.js'
-import {run} from '../../../src/host/run.js'
 import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
+import {rebootPool} from '../../helpers/pool-crash.js'
 import {backendsSeen, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {waitFor} from '../../helpers/wait.js'
@@ -42,18 +43,13 @@ function stats(poolId: string): Promise<PoolStats> {
 
 /** Every HAProxy process of the pool (master and workers), by PID. */
 async function haproxyPids(poolId: string): Promise<number[]> {
-  const master = readPidFile(world.paths(poolId).pidFile)!.pid
-  const proc = await world.proc(poolId)
-  return [master, ...proc.workers.map((worker) => worker.pid), ...proc.old_workers.map((worker) => worker.pid)]
+  return (await provenHaproxy(world.paths(poolId))).map((process) => process.pid)
 }
 
 /** What a host reboot leaves of a pool: nothing running, no namespace (the run dir survives). */
 async function reboot(poolIds: string[]): Promise<void> {
   for (const poolId of poolIds) {
-    const pids = await haproxyPids(poolId)
-    for (const pid of pids) process.kill(pid, 'SIGKILL')
-    for (const pid of pids) expect(await waitUntilDead(pid, 5_000)).toBe(true)
-    await run(['ip', 'netns', 'del', `lbaas-${poolId}`], {timeoutMs: 10_000})
+    await rebootPool(world.paths(poolId), `lbaas-${poolId}`)
     expect(namespaceExists(`lbaas-${poolId}`)).toBe(false)
   }
 }
@@ -106,8 +102,7 @@ describe('lbaas sync', () => {
     // Nothing was done.
     for (const poolId of [httpPool, tcpPool]) {
       expect(namespaceExists(`lbaas-${poolId}`)).toBe(false)
-      const master = readPidFile(world.paths(poolId).pidFile)
-      expect(master === undefined || !isAlive(master.pid)).toBe(true)
+      expect(runningMaster(world.paths(poolId))).toBeUndefined()
     }
     expect((await tally(tcpVip(), 9000, 2, {timeoutMs: 1_500})).ok).toBe(0)
     // Stats of a pool that does not run are the stored totals: never lower than before.

@@ -1,11 +1,11 @@
-import {readFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {createServer as createNetServer, type AddressInfo} from 'node:net'
 
 import Database from 'better-sqlite3'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {terminate, waitUntilDead} from '../../../src/host/proc.js'
+import {poolPaths, type PoolPaths} from '../../../src/host/names.js'
+import {killPoolHaproxy} from '../../helpers/pool-crash.js'
 import {tempDir} from '../../helpers/tmp.js'
 import {send} from '../../helpers/traffic.js'
 import {uniqueSuffix} from '../../helpers/unique.js'
@@ -47,11 +47,11 @@ function update(algorithm: string) {
   })
 }
 
-function devicePidFile(): string {
+function devicePaths(): PoolPaths {
   const db = new Database(`${dir.path}/state.db`, {readonly: true})
   try {
     const {id} = db.prepare('SELECT id FROM libra_device').get() as {id: string}
-    return `${dir.path}/run/${id}/haproxy.pid`
+    return poolPaths(`${dir.path}/run`, id)
   } finally {
     db.close()
   }
@@ -142,9 +142,7 @@ describe('METRICS across reloads, stops, restarts', () => {
     await requests(2)
     expect(await reported()).toBe(2 * bytesPerRequest)
     expect(await worker.stop()).toBe(0)
-    const master = Number(readFileSync(devicePidFile(), 'utf8').trim().split(/\s+/)[0])
-    await terminate(master, {signal: 'SIGKILL', graceMs: 1_000})
-    expect(await waitUntilDead(master, 5_000)).toBe(true)
+    await killPoolHaproxy(devicePaths())
     worker = await ServeWorkerProcess.start({dir: dir.path, ports: [gearmand.port], functionName})
     await requests(4)
     expect(await reported()).toBe(4 * bytesPerRequest)

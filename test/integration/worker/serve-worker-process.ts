@@ -6,6 +6,8 @@ import {promisify} from 'node:util'
 import Database from 'better-sqlite3'
 
 import {adminStatus} from '../../../src/gearman/admin.js'
+import {stopHaproxy} from '../../../src/host/haproxy-process.js'
+import {poolPaths} from '../../../src/host/names.js'
 import {BIN} from '../../helpers/cli.js'
 import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
@@ -173,7 +175,7 @@ export async function retireWorker(
 
 /**
  * Removes what a worker's Libra device left on the host if the test failed before DELETE:
- * its HAProxy (by the pid file in the worker's own run dir) and its namespace.
+ * its HAProxy (proven by its identity record in the worker's own run dir) and its namespace.
  */
 export async function removeDeviceLeftovers(dir: string): Promise<void> {
   const statePath = join(dir, 'state.db')
@@ -190,17 +192,8 @@ export async function removeDeviceLeftovers(dir: string): Promise<void> {
     return
   }
   if (!deviceId) return
-  const pidFile = join(dir, 'run', deviceId, 'haproxy.pid')
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0])
-    if (Number.isInteger(pid) && pid > 1) {
-      try {
-        process.kill(pid, 'SIGTERM')
-      } catch {
-        // already gone
-      }
-    }
-  }
+  // Only an HAProxy its identity record proves (SPEC §4.7): the pid file of one that died may name a recycled PID.
+  await stopHaproxy(poolPaths(join(dir, 'run'), deviceId)).catch(() => undefined)
   await execFileAsync('ip', ['netns', 'del', `lbaas-${deviceId}`]).catch(() => undefined)
   rmSync(join(dir, 'run', deviceId), {recursive: true, force: true})
 }
