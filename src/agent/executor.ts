@@ -78,7 +78,7 @@ export class AgentExecutor implements PoolExecutor {
   /** The hash `lbaas sync` compares with the agent's DISCOVER to find a pool that drifted there. */
   private remember(poolId: string, configHash: unknown): void {
     const config_hash = typeof configHash === 'string' ? configHash : null
-    this.store?.write(() => recordDeployedConfig(this.store!.db, poolId, {agent: this.name, config_hash}))
+    this.store?.write(() => recordDeployedConfig(this.store!.db, poolId, {agent: this.name, config_hash}, {soleAgent: true}))
   }
 
   async liveStats(graph: PoolGraph): Promise<LiveStats | null> {

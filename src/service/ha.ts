@@ -13,7 +13,7 @@ import {AgentUnreachableError, ConflictError, LbaasError, RuntimeFailure, Valida
 import {firstFreeHost} from '../domain/ip.js'
 import {isFunctionName} from '../gearman/function-name.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
-import {addPendingUndeploy} from '../store/agents.js'
+import {addPendingUndeploy, forgetDeployedConfig, recordDeployedConfig} from '../store/agents.js'
 import type {Db, Store} from '../store/db.js'
 import {getHaPool, haPeerAddresses, routerIdsOnSubnet, type HaPeerRow, type HaPoolRow, type HaRole} from '../store/ha.js'
 import {addressesInUse} from '../store/vips.js'
@@ -122,6 +122,13 @@ export class HaExecutor implements PoolExecutor {
       ),
     )
     const served = results.filter((entry) => entry.result)
+    const store = this.store
+    if (store) {
+      for (const {peer, result} of served) {
+        const config_hash = typeof result!.config_hash === 'string' ? result!.config_hash : null
+        store.write(() => recordDeployedConfig(store.db, graph.pool.id, {agent: peer.agent, config_hash}))
+      }
+    }
     if (served.length === 0) throw results[0].error
     const lost = results.filter((entry) => entry.error)
     const warnings = served.flatMap((entry) => {
@@ -149,7 +156,10 @@ export class HaExecutor implements PoolExecutor {
   async undeploy(poolId: string): Promise<void> {
     const results = await this.both((peer) => request(this.transport, peer.agent, {lbaas_action: 'UNDEPLOY', pool_id: poolId}, AGENT_TIMEOUTS.deploy))
     for (const entry of results) {
-      if (!entry.error) continue
+      if (!entry.error) {
+        this.store?.write(() => forgetDeployedConfig(this.store!.db, poolId, entry.peer.agent))
+        continue
+      }
       if (!(entry.error instanceof AgentUnreachableError) || !this.store) throw entry.error
       this.store.write(() => addPendingUndeploy(this.store!.db, entry.peer.agent, poolId))
     }

@@ -244,16 +244,19 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
   const deployed = store.read(() => deployedConfigs(db))
   /** Pools whose own deploy on an agent goes through AgentExecutor, which sends the agent's pending UNDEPLOYs first. */
   const deployedThrough = new Map<string, Set<string>>()
+  // An HA pool runs on each peer's agent, each with its own configuration; a plain pool on its agent.
+  const placedOn = new Map(pools.map((pool) => [pool.id, haRows.get(pool.id)?.peers.map((peer) => peer.agent) ?? [pool.agent]]))
   for (const pool of pools) {
-    const discovery = discoveries.get(pool.agent)
-    if (!discovery) continue
+    const placements = placedOn.get(pool.id)!.filter((agent) => discoveries.has(agent))
+    if (placements.length === 0) continue
     const graph = store.read(() => loadPoolGraph(db, pool.id))
     if (!graph) continue
-    const reasons = driftOf(graph, pool.agent, discovery.pools.find((hosted) => hosted.id === pool.id), deployed.get(pool.id))
+    const hostedOn = (agent: string) => discoveries.get(agent)!.pools.find((hosted) => hosted.id === pool.id)
+    const reasons = [...new Set(placements.flatMap((agent) => driftOf(graph, agent, hostedOn(agent), deployed.lookup(pool.id, agent))))]
     if (reasons.length === 0) continue
     const wanted = graph.vip !== null && graph.vip.status !== 'PENDING_DELETE'
-    const hosted = discovery.pools.some((entry) => entry.id === pool.id)
-    deployedThrough.set(pool.agent, (deployedThrough.get(pool.agent) ?? new Set()).add(pool.id))
+    const hosted = placements.some((agent) => hostedOn(agent) !== undefined)
+    for (const agent of placements) deployedThrough.set(agent, (deployedThrough.get(agent) ?? new Set()).add(pool.id))
     actions.push({
       kind: wanted ? 'deploy' : hosted ? 'undeploy' : 'settle',
       target: poolLabel(pool),
@@ -263,7 +266,7 @@ export async function planAgentSync(ctx: AppContext, options: AgentSyncOptions =
   }
 
   for (const [agent, discovery] of discoveries) {
-    const leftovers = leftoversOn(db, agent, discovery, pools, deployedThrough.get(agent) ?? new Set())
+    const leftovers = leftoversOn(db, agent, discovery, placedOn, deployedThrough.get(agent) ?? new Set())
     if (leftovers.length === 0) continue
     actions.push({
       kind: 'undeploy',
@@ -358,10 +361,10 @@ function silence(lastSeen: string | null | undefined): string {
  * it cannot prove it made). Pools redeployed on this agent in the same run are left to that
  * deploy, which sends the pending UNDEPLOYs first.
  */
-function leftoversOn(db: Db, agent: string, discovery: AgentDiscovery, pools: readonly Pool[], redeployed: Set<string>): string[] {
-  const placed = new Map(pools.map((pool) => [pool.id, pool.agent]))
+/** Pools an agent hosts but should not (deleted, moved, or an HA peer it no longer runs), and the UNDEPLOYs it is owed. */
+function leftoversOn(db: Db, agent: string, discovery: AgentDiscovery, placements: ReadonlyMap<string, readonly string[]>, redeployed: Set<string>): string[] {
   const ours = new Set(listPools(db).map((pool) => pool.id))
-  const misplaced = discovery.pools.filter((hosted) => ours.has(hosted.id) && placed.get(hosted.id) !== agent).map((hosted) => hosted.id)
+  const misplaced = discovery.pools.filter((hosted) => ours.has(hosted.id) && !placements.get(hosted.id)?.includes(agent)).map((hosted) => hosted.id)
   return [...new Set([...pendingUndeploys(db, agent), ...misplaced])].filter((poolId) => !redeployed.has(poolId))
 }
 

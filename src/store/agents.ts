@@ -61,16 +61,23 @@ export interface DeployedConfig {
   config_hash: string | null
 }
 
-export function recordDeployedConfig(db: Db, poolId: string, deployed: DeployedConfig): void {
+/**
+ * One record per pool and agent: an HA pool's two peers each run their own configuration.
+ * `soleAgent`: a plain pool runs on this agent only, so records of agents it left go.
+ */
+export function recordDeployedConfig(db: Db, poolId: string, deployed: DeployedConfig, options: {soleAgent?: boolean} = {}): void {
+  if (options.soleAgent) db.prepare('DELETE FROM agent_deployed_configs WHERE pool_id = ? AND agent <> ?').run(poolId, deployed.agent)
   db.prepare(
     `INSERT INTO agent_deployed_configs (pool_id, agent, config_hash) VALUES (?, ?, ?)
-     ON CONFLICT (pool_id) DO UPDATE SET agent = excluded.agent, config_hash = excluded.config_hash`,
+     ON CONFLICT (pool_id, agent) DO UPDATE SET config_hash = excluded.config_hash`,
   ).run(poolId, deployed.agent, deployed.config_hash)
 }
 
-export function deployedConfigs(db: Db): Map<string, DeployedConfig> {
+/** What each agent answered for a pool: `lookup(poolId, agent)`. */
+export function deployedConfigs(db: Db): {lookup(poolId: string, agent: string): DeployedConfig | undefined} {
   const rows = db.prepare('SELECT pool_id, agent, config_hash FROM agent_deployed_configs').all() as ({pool_id: string} & DeployedConfig)[]
-  return new Map(rows.map(({pool_id, ...deployed}) => [pool_id, deployed]))
+  const byKey = new Map(rows.map(({pool_id, ...deployed}) => [`${pool_id} ${deployed.agent}`, deployed]))
+  return {lookup: (poolId, agent) => byKey.get(`${poolId} ${agent}`)}
 }
 
 /** Forgets what `agent` runs for the pool (not what another agent it moved to runs). */

@@ -259,4 +259,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE certificates ADD COLUMN stack TEXT;
   `,
+  // An HA pool runs on two agents, each with its own configuration: one hash per pool and agent.
+  `
+  CREATE TABLE agent_deployed_configs_by_agent (
+    pool_id      TEXT NOT NULL,
+    agent        TEXT NOT NULL,
+    config_hash  TEXT,
+    PRIMARY KEY (pool_id, agent)
+  );
+  INSERT INTO agent_deployed_configs_by_agent (pool_id, agent, config_hash) SELECT pool_id, agent, config_hash FROM agent_deployed_configs;
+  DROP TABLE agent_deployed_configs;
+  ALTER TABLE agent_deployed_configs_by_agent RENAME TO agent_deployed_configs;
+  `,
 ]
