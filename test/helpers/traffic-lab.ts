@@ -5,17 +5,17 @@
  * cleanup that removes everything the file created (VIPs, pools, monitors, labs, backends)
  * and then checks that no namespace of its own is left (it removes and reports any).
  */
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import type {Member, Monitor, Pool, Vip} from '../../src/domain/types.js'
 import {showProc, showStat} from '../../src/haproxy/runtime.js'
 import type {ShowProc, ShowStat} from '../../src/haproxy/stats.js'
-import {runningMaster, stopHaproxy} from '../../src/host/haproxy-process.js'
+import {masterIdentity, runningMaster, stopHaproxy} from '../../src/host/haproxy-process.js'
 import {deleteBridge, linkExists} from '../../src/host/links.js'
 import {poolPaths, type PoolPaths} from '../../src/host/names.js'
 import {deleteNamespace, listNamespaces} from '../../src/host/netns.js'
-import {readProcessStat, terminate} from '../../src/host/proc.js'
+import {findProcesses, readProcessStat, terminate} from '../../src/host/proc.js'
 import {run} from '../../src/host/run.js'
 import {startBackend, stopBackend} from '../../src/lab/lab-host.js'
 import {cliFor} from './cli.js'
@@ -157,6 +157,22 @@ export function trafficLab(label: string) {
 
     stat(poolId: string): Promise<ShowStat> {
       return showStat(self.paths(poolId).statsSocket, {timeoutMs: 3_000})
+    },
+
+    /** What the host shows of a pool, for a failure message: its run-dir entry, HAProxy, namespace and sync's plan. */
+    async explain(poolId: string): Promise<string> {
+      const paths = self.paths(poolId)
+      const {record, verdict} = masterIdentity(paths)
+      const loading = findProcesses((argv) => argv.includes(paths.config)).map((found) => `${found.pid} ${found.argv[0]}`)
+      const addresses = await run(['ip', '-o', '-4', 'addr', 'show'], {netns: `lbaas-${poolId}`, allowFailure: true, timeoutMs: 5_000})
+      const plan = await cli.run(['sync', '--dry-run', '--json'])
+      return [
+        `pool ${poolId}: run-dir entry [${existsSync(paths.dir) ? readdirSync(paths.dir).join(' ') : 'missing'}]`,
+        `recorded master ${record?.pid ?? 'none'}: ${verdict.state}${'reason' in verdict ? ` (${verdict.reason})` : ''}`,
+        `processes loading its configuration: ${loading.join(', ') || 'none'}`,
+        `namespace addresses: ${addresses.stdout.trim().replaceAll('\n', '; ') || addresses.stderr.trim()}`,
+        `sync --dry-run: ${plan.stdout.trim() || plan.stderr.trim()}`,
+      ].join('\n  ')
     },
 
     /** Every pool id this file created (also those since removed from the state file). */

@@ -25,10 +25,14 @@ async function listMembers(pool: string): Promise<Member[]> {
 
 /** Polls `member list` until the member shows `status` (bounded). */
 async function waitForMember(pool: string, memberId: string, status: 'ACTIVE' | 'INACTIVE'): Promise<Member> {
-  return waitFor(`member ${memberId} to become ${status}`, async () => {
-    const member = (await listMembers(pool)).find((candidate) => candidate.id === memberId)
-    return member?.status === status ? member : undefined
-  })
+  try {
+    return await waitFor(`member ${memberId} to become ${status}`, async () => {
+      const member = (await listMembers(pool)).find((candidate) => candidate.id === memberId)
+      return member?.status === status ? member : undefined
+    })
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n  ${await world.explain(pool)}`)
+  }
 }
 
 async function statusTree(pool: string): Promise<PoolStatusTree> {
@@ -143,7 +147,7 @@ describe('a TCP monitor', () => {
     await world.cli.json(['lab', 'stop', lab.backend(3).name, '--json'])
     expect(await waitForMember(pool.id, third.id, 'INACTIVE')).toMatchObject({operating_status: 'OFFLINE'})
     const down = await tally(`${lab.base}.3`, 80, 20)
-    expect(down.errors).toEqual([])
+    expect(down.errors, down.errors.length > 0 ? await world.explain(pool.id) : undefined).toEqual([])
     expect(down.backends).toEqual({[lab.backend(1).name]: 20})
     expect((await statusTree(pool.id)).pool.operating_status).toBe('DEGRADED')
 
@@ -170,7 +174,7 @@ describe('an HTTPS monitor against TLS backends', () => {
 
     // TLS pass-through: the client's TLS session ends at the backend.
     const both = await tally(address, 443, 20, {tls: true})
-    expect(both.errors).toEqual([])
+    expect(both.errors, both.errors.length > 0 ? await world.explain(pool.id) : undefined).toEqual([])
     expect(both.ok).toBe(20)
     expect(backendsSeen(both).sort()).toEqual([tlsLab.backend(1).name, tlsLab.backend(2).name].sort())
 
