@@ -1,6 +1,6 @@
 import {join} from 'node:path'
 
-import {expect} from 'vitest'
+import {afterEach, beforeEach, expect} from 'vitest'
 
 import {LbaasError} from '../../src/domain/errors.js'
 
@@ -48,6 +48,22 @@ export function testContext(executor: PoolExecutor = new RecordingExecutor()): A
       dir.cleanup()
     },
   })
+}
+
+export type TestContext = ReturnType<typeof testContext>
+
+/**
+ * A fresh RecordingExecutor and test context for each test of the calling file (registers
+ * its beforeEach and afterEach); `use` receives them: `useRecordingContext((made) => ({ctx, executor} = made))`.
+ */
+export function useRecordingContext(use: (made: {ctx: TestContext; executor: RecordingExecutor}) => void): void {
+  let current: TestContext | undefined
+  beforeEach(() => {
+    const executor = new RecordingExecutor()
+    current = testContext(executor)
+    use({ctx: current, executor})
+  })
+  afterEach(() => current?.cleanup())
 }
 
 /**

@@ -1,20 +1,15 @@
 /** `lbaas demo --ha` refuses before it changes or starts anything (the run itself is an integration test). */
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {LbaasError} from '../../../src/domain/errors.js'
 import {runHaDemo, type HaDemoInput} from '../../../src/service/demo-ha.js'
 import {createPool} from '../../../src/service/pools.js'
 import {createSubnet} from '../../../src/service/subnets.js'
-import {RecordingExecutor, refusedBeforeTheHost, testContext} from '../../helpers/context.js'
+import {type RecordingExecutor, refusedBeforeTheHost, type TestContext, useRecordingContext} from '../../helpers/context.js'
 
 let executor: RecordingExecutor
-let ctx: ReturnType<typeof testContext>
-
-beforeEach(() => {
-  executor = new RecordingExecutor()
-  ctx = testContext(executor)
-})
-afterEach(() => ctx.cleanup())
+let ctx: TestContext
+useRecordingContext((made) => ({ctx, executor} = made))
 
 async function refusal(input: Partial<HaDemoInput>): Promise<LbaasError> {
   return refusedBeforeTheHost(executor, () => runHaDemo(ctx, {uid: 0, cli: ['/nonexistent/lbaas'], ...input}))

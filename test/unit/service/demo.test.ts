@@ -1,20 +1,15 @@
 /** The demo's refusals come before it changes anything (the run itself is an integration test). */
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {LbaasError} from '../../../src/domain/errors.js'
 import {runDemo} from '../../../src/service/demo.js'
 import {createPool} from '../../../src/service/pools.js'
 import {createSubnet} from '../../../src/service/subnets.js'
-import {RecordingExecutor, refusedBeforeTheHost, testContext} from '../../helpers/context.js'
+import {type RecordingExecutor, refusedBeforeTheHost, type TestContext, useRecordingContext} from '../../helpers/context.js'
 
 let executor: RecordingExecutor
-let ctx: ReturnType<typeof testContext>
-
-beforeEach(() => {
-  executor = new RecordingExecutor()
-  ctx = testContext(executor)
-})
-afterEach(() => ctx.cleanup())
+let ctx: TestContext
+useRecordingContext((made) => ({ctx, executor} = made))
 
 async function refusal(input: Parameters<typeof runDemo>[1]): Promise<LbaasError> {
   return refusedBeforeTheHost(executor, () => runDemo(ctx, {uid: 0, ...input}))

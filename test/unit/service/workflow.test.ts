@@ -1,4 +1,4 @@
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {ConfigRejectedError, LbaasError} from '../../../src/domain/errors.js'
 import {createMember, deleteMember, listAllMembers, updateMember} from '../../../src/service/members.js'
@@ -14,17 +14,12 @@ import {createPool, deletePool, poolStats, showPool, updatePool} from '../../../
 import {createSubnet, deleteSubnet, showSubnet} from '../../../src/service/subnets.js'
 import {createVip, deleteVip, showVip, updateVip} from '../../../src/service/vips.js'
 import {getMember} from '../../../src/store/members.js'
-import {RecordingExecutor, testContext} from '../../helpers/context.js'
+import {type RecordingExecutor, type TestContext, useRecordingContext} from '../../helpers/context.js'
 import {codeOf} from '../../helpers/errors.js'
 
 let executor: RecordingExecutor
-let ctx: ReturnType<typeof testContext>
-
-beforeEach(() => {
-  executor = new RecordingExecutor()
-  ctx = testContext(executor)
-})
-afterEach(() => ctx.cleanup())
+let ctx: TestContext
+useRecordingContext((made) => ({ctx, executor} = made))
 
 
 async function subnetAndPool(protocol = 'HTTP') {
