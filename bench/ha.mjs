@@ -173,6 +173,18 @@ try {
 
   const results = {haproxy_killed: [], host_died: [], plain_kill_sync: []}
   let stoppedBy = null
+  // A redeploy that fails is counted with its first line, then the peer is removed and deployed afresh.
+  const redeployFailures = []
+  const redeploy = async (role) => {
+    try {
+      await deploy(role)
+    } catch (error) {
+      redeployFailures.push(error.message.split('\n')[0])
+      log(`redeploy of peer ${role} failed: ${error.message}`)
+      await removeHaPeer(executors[role], runDirs[role], poolId, role)
+      await deploy(role)
+    }
+  }
   for (let rep = 1; rep <= REPS && !stoppedBy; rep++) {
    try {
     for (const kind of ['haproxy_killed', 'host_died']) {
@@ -181,7 +193,7 @@ try {
       if (kind === 'haproxy_killed') await killHaproxy(poolPaths(runDirs[role], poolId).config)
       else await killHost(role)
       results[kind].push(await untilAnswer(VIP, start))
-      await deploy(role)
+      await redeploy(role)
       await master()
     }
     const start = performance.now()
@@ -200,7 +212,7 @@ try {
   const report = Object.fromEntries(
     Object.entries(results).filter(([, values]) => values.length > 0).map(([kind, values]) => [kind, {gap_ms: summary(values.map((v) => v.gap)), failed_requests: summary(values.map((v) => v.failed))}]),
   )
-  console.log(JSON.stringify({reps: REPS, stopped_by: stoppedBy, load: `${execFileSync('cat', ['/proc/loadavg'], {encoding: 'utf8'}).trim()}`, ...report, memory}, null, 2))
+  console.log(JSON.stringify({reps: REPS, stopped_by: stoppedBy, redeploys: 2 * results.host_died.length, redeploy_failures: redeployFailures, load: `${execFileSync('cat', ['/proc/loadavg'], {encoding: 'utf8'}).trim()}`, ...report, memory}, null, 2))
 } finally {
   await cleanup()
 }
