@@ -14,7 +14,7 @@ import {LbaasError, RuntimeFailure} from '../domain/errors.js'
 import {parseVrrpState, type VrrpState} from '../keepalived/render.js'
 import type {KeepalivedPaths} from './names.js'
 import {processInNamespace} from './netns.js'
-import {identityOf, isAlive, readPidFile, terminate, writePidFile, type ProcessIdentity} from './proc.js'
+import {findProcesses, identityOf, isAlive, readPidFile, terminate, writePidFile, type ProcessIdentity} from './proc.js'
 import {run, spawnDetached} from './run.js'
 
 export const KEEPALIVED_PROGRAM = 'keepalived'
@@ -85,6 +85,26 @@ export function runningKeepalived(paths: KeepalivedPaths, namespace: string): Pr
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** keepalived processes (parent or VRRP child) running this peer's configuration in its namespace, other than `except`. */
+function keepalivedsOf(paths: KeepalivedPaths, namespace: string, except?: number): ProcessIdentity[] {
+  return findProcesses((argv) => argv.includes(paths.config))
+    .filter((found) => found.pid !== except && EXE_NAME.test(exeOf(found.pid) ?? '') && processInNamespace(found.pid, namespace))
+    .map(({pid, startTime}) => ({pid, startTime}))
+}
+
+/**
+ * What a keepalived that is gone left behind, before a new one starts. keepalived refuses to
+ * start ("daemon is already running") while its pid files name a live PID: a VRRP child
+ * that outlived its parent (ours by program, command line and namespace: it is stopped),
+ * or a PID recycled by another process, or a zombie PID 1 has not reaped yet (the files
+ * are removed; nothing else is signalled).
+ */
+async function clearDeadKeepalived(paths: KeepalivedPaths, namespace: string): Promise<void> {
+  for (const orphan of keepalivedsOf(paths, namespace)) await terminate(orphan.pid, {startTime: orphan.startTime, graceMs: 2_000})
+  rmSync(paths.pidFile, {force: true})
+  rmSync(paths.vrrpPidFile, {force: true})
+}
+
 /**
  * Starts keepalived for the peer and waits until it runs as keepalived (after `ip netns
  * exec` has exec'd it) with its VRRP child up. Throws RuntimeFailure `keepalived_not_running`
@@ -93,6 +113,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startKeepalived(paths: KeepalivedPaths, namespace: string): Promise<ProcessIdentity> {
   // Said in the error should keepalived find another instance running from these files.
   const previous = keepalivedIdentityMismatch(paths, namespace)
+  if (previous !== undefined) await clearDeadKeepalived(paths, namespace)
   rmSync(paths.stateFile, {force: true})
   const argv = [
     KEEPALIVED_PROGRAM,
@@ -116,7 +137,8 @@ export async function startKeepalived(paths: KeepalivedPaths, namespace: string)
   for (;;) {
     const running = runningKeepalived(paths, namespace)
     const child = readPidFile(paths.vrrpPidFile)
-    if (running && child && isAlive(child.pid)) return running
+    // The VRRP child is up when the pid file names a keepalived of this peer (not any live PID).
+    if (running && child && keepalivedsOf(paths, namespace, running.pid).some((found) => found.pid === child.pid)) return running
     if (!isAlive(started.pid, started.startTime) || Date.now() >= deadline) {
       throw new RuntimeFailure(
         'keepalived_not_running',
@@ -143,6 +165,7 @@ export function reloadKeepalived(paths: KeepalivedPaths, namespace: string): boo
 export async function stopKeepalived(paths: KeepalivedPaths, namespace: string): Promise<void> {
   const running = runningKeepalived(paths, namespace)
   if (running) await terminate(running.pid, {startTime: running.startTime, graceMs: 3_000})
+  await clearDeadKeepalived(paths, namespace)
   rmSync(paths.identity, {force: true})
 }
 

@@ -5,7 +5,8 @@
  * that bridge (unicast between the two peer addresses).
  */
 import {randomUUID} from 'node:crypto'
-import {existsSync, readFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -14,9 +15,10 @@ import {sendCommand} from '../../../src/haproxy/runtime.js'
 import {LocalExecutor} from '../../../src/host/executor.js'
 import {haproxyAccount} from '../../../src/host/haproxy-process.js'
 import {deployHaPeer, haPeerStatus, installKeepalivedConfig, removeHaPeer, type HaPeerAssignment} from '../../../src/host/ha-peer.js'
-import {KeepalivedRejectedError, runningKeepalived} from '../../../src/host/keepalived-process.js'
+import {KeepalivedRejectedError, runningKeepalived, stopKeepalived} from '../../../src/host/keepalived-process.js'
 import {haNamespaceFor, keepalivedPaths, poolPaths, type HaPeerRole} from '../../../src/host/names.js'
 import {namespaceExists} from '../../../src/host/netns.js'
+import {isAlive} from '../../../src/host/proc.js'
 import {silentNotifier} from '../../../src/service/context.js'
 import {HA_ROLES, killHaproxyOf, killPeerHost, otherPeer as other, vipAnswer, vipHolders} from '../../helpers/ha-peers.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
@@ -159,6 +161,25 @@ describe('HA peers on one host (SPEC §11)', () => {
       await sleep(100)
     }
     expect(await answers()).toBeDefined()
+  })
+
+  it("restarts a BACKUP's keepalived whose pid files name a recycled PID, without signalling that process; the VIP stays", async () => {
+    const backup = first
+    const paths = keepalivedPaths(runDirs[backup], poolId)
+    await stopKeepalived(paths, haNamespaceFor(poolId, backup))
+    // What a reboot or a late-reaping PID 1 leaves: the pid files name a live process that is not keepalived.
+    const stranger = spawn('sleep', ['600'], {stdio: 'ignore'})
+    try {
+      for (const file of [paths.pidFile, paths.vrrpPidFile]) writeFileSync(file, `${stranger.pid}\n`)
+      await deploy(backup)
+      expect(runningKeepalived(paths, haNamespaceFor(poolId, backup))).toBeDefined()
+      expect(isAlive(stranger.pid!)).toBe(true)
+      await waitFor('the restarted peer to be BACKUP', async () =>
+        haPeerStatus(runDirs[backup], poolId, backup).vrrpState === 'BACKUP' ? true : undefined, 15_000)
+      expect(await holders()).toEqual([other(backup)])
+    } finally {
+      stranger.kill()
+    }
   })
 
   it('keeps everything as it was when keepalived rejects a configuration (keepalived -t)', async () => {
