@@ -85,10 +85,15 @@ export function runningKeepalived(paths: KeepalivedPaths, namespace: string): Pr
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** keepalived processes (parent or VRRP child) running this peer's configuration in its namespace, other than `except`. */
-function keepalivedsOf(paths: KeepalivedPaths, namespace: string, except?: number): ProcessIdentity[] {
+/** Whether `pid` is a keepalived (parent or VRRP child) running this peer's configuration in its namespace. */
+function isPeerKeepalived(pid: number, paths: KeepalivedPaths, namespace: string): boolean {
+  return EXE_NAME.test(exeOf(pid) ?? '') && (argvOf(pid)?.includes(paths.config) ?? false) && processInNamespace(pid, namespace)
+}
+
+/** This peer's keepalived processes, found by their command line (one pass over /proc). */
+function keepalivedsOf(paths: KeepalivedPaths, namespace: string): ProcessIdentity[] {
   return findProcesses((argv) => argv.includes(paths.config))
-    .filter((found) => found.pid !== except && EXE_NAME.test(exeOf(found.pid) ?? '') && processInNamespace(found.pid, namespace))
+    .filter((found) => isPeerKeepalived(found.pid, paths, namespace))
     .map(({pid, startTime}) => ({pid, startTime}))
 }
 
@@ -138,7 +143,7 @@ export async function startKeepalived(paths: KeepalivedPaths, namespace: string)
     const running = runningKeepalived(paths, namespace)
     const child = readPidFile(paths.vrrpPidFile)
     // The VRRP child is up when the pid file names a keepalived of this peer (not any live PID).
-    if (running && child && keepalivedsOf(paths, namespace, running.pid).some((found) => found.pid === child.pid)) return running
+    if (running && child && child.pid !== running.pid && isAlive(child.pid) && isPeerKeepalived(child.pid, paths, namespace)) return running
     if (!isAlive(started.pid, started.startTime) || Date.now() >= deadline) {
       throw new RuntimeFailure(
         'keepalived_not_running',

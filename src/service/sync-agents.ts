@@ -356,12 +356,12 @@ function silence(lastSeen: string | null | undefined): string {
 
 /**
  * Pools to remove from a live agent: those recorded as pending undeploys, and those of this
- * state file it still hosts though they are placed elsewhere. Pools it hosts that this state
+ * state file it still hosts though they are placed elsewhere (moved, or an HA peer it no
+ * longer runs; `placements`: the agents each pool runs on). Pools it hosts that this state
  * file does not know stay: they may belong to another controller (lbaas never removes what
  * it cannot prove it made). Pools redeployed on this agent in the same run are left to that
  * deploy, which sends the pending UNDEPLOYs first.
  */
-/** Pools an agent hosts but should not (deleted, moved, or an HA peer it no longer runs), and the UNDEPLOYs it is owed. */
 function leftoversOn(db: Db, agent: string, discovery: AgentDiscovery, placements: ReadonlyMap<string, readonly string[]>, redeployed: Set<string>): string[] {
   const ours = new Set(listPools(db).map((pool) => pool.id))
   const misplaced = discovery.pools.filter((hosted) => ours.has(hosted.id) && !placements.get(hosted.id)?.includes(agent)).map((hosted) => hosted.id)
