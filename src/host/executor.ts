@@ -26,9 +26,10 @@ import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
 import {fdLimitShortfall} from './fd-limit.js'
 import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './links.js'
-import {isStrayRunFile, namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
+import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {readLiveStats} from './live-stats.js'
 import {namespaceExists} from './netns.js'
+import {removeRunLeftovers} from './run-files.js'
 import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
 
 export interface LocalExecutorOptions {
@@ -108,27 +109,6 @@ function runsConfig(paths: PoolPaths, config: string | null): boolean {
   return config !== null && readIfExists(paths.configApplied) === sha256(config)
 }
 
-/**
- * HAProxy binds a UNIX socket as `<socket>.<pid>.tmp`, keeps the previous one as
- * `<socket>.<pid>.bak` until its rename, then unlinks the `.bak`; one killed (or stopped)
- * in between leaves them. Called once a start or reload has succeeded under the pool lock,
- * when no bind of this entry is in progress.
- */
-/**
- * After a deploy that serves: what an earlier interrupted or refused deploy, or HAProxy's own
- * socket swap, left in the entry (names.ts `isStrayRunFile`) is stale now. Removed here under
- * the pool lock so a sync that redeploys the pool leaves nothing for the next sync to do.
- */
-function removeRunLeftovers(paths: PoolPaths): void {
-  let names: string[]
-  try {
-    names = readdirSync(paths.dir)
-  } catch {
-    return
-  }
-  for (const name of names) if (isStrayRunFile(name)) rmSync(`${paths.dir}/${name}`, {force: true})
-}
-
 /** Writes through a temporary file and rename, so readers never see half a file. */
 function writeAtomically(path: string, content: string): void {
   const temporary = `${path}.${process.pid}.tmp`
@@ -162,7 +142,7 @@ export class LocalExecutor implements PoolExecutor {
   /** The VIP plug the graph asks for (throws when it has no live VIP). */
   plugSpecOf(graph: PoolGraph): PlugSpec {
     const vip = liveVip(graph)
-    if (!vip) throw new RuntimeFailure('internal_error', `internal error: pool ${graph.pool.id} has no live VIP`)
+    if (!vip) throw new InternalError(`pool ${graph.pool.id} has no live VIP`)
     return this.plugSpec(graph, vip)
   }
 
@@ -503,7 +483,7 @@ function writeTlsFiles(view: HaproxyView, certs: readonly CertificateBundle[], c
   const byId = new Map(certs.map((cert) => [cert.id, cert]))
   for (const entry of list.entries) {
     const cert = byId.get(entry.certId)
-    if (!cert) throw new RuntimeFailure('internal_error', `internal error: certificate ${entry.certId} was not loaded`)
+    if (!cert) throw new InternalError(`certificate ${entry.certId} was not loaded`)
     writeAtomically(entry.file, haproxyPem(cert))
   }
   writeAtomically(list.path, renderCrtList(list))

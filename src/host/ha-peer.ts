@@ -11,7 +11,7 @@
  */
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 
-import {RuntimeFailure} from '../domain/errors.js'
+import {InternalError} from '../domain/errors.js'
 import type {PoolGraph, Subnet} from '../domain/types.js'
 import {renderConfig} from '../haproxy/render.js'
 import {buildPoolView, DEFAULT_PEERS_PORT} from '../haproxy/view.js'
@@ -78,7 +78,7 @@ function readIfExists(path: string): string | null {
 export function haPeerSpec(runDir: string, graph: PoolGraph, assignment: HaPeerAssignment): {plug: PlugSpec; keepalived: KeepalivedPeerSpec} {
   const vip = liveVip(graph)
   const subnet = graph.vipSubnet
-  if (!vip || !subnet) throw new RuntimeFailure('internal_error', `internal error: HA pool ${graph.pool.id} has no live VIP or VIP subnet`)
+  if (!vip || !subnet) throw new InternalError(`HA pool ${graph.pool.id} has no live VIP or VIP subnet`)
   const {role} = assignment
   const paths = poolPaths(runDir, graph.pool.id)
   const kpaths = keepalivedPaths(runDir, graph.pool.id)

@@ -35,6 +35,7 @@ import {haPeerStatus} from './ha-peer.js'
 import {listNamespaces, namespaceExists} from './netns.js'
 import {planVipPlug, type PlugSpec} from './plug.js'
 import {findProcesses, type ProcessInfo} from './proc.js'
+import {isTemporaryInUse} from './run-files.js'
 import {settleWithConcurrency} from '../util/concurrency.js'
 
 export interface RunEntryReport {
@@ -48,6 +49,8 @@ export interface RunEntryReport {
   appliedSha: string | null
   /** A live command holds the entry's pool lock: its files are work in progress. */
   lockHeld: boolean
+  /** Temporaries named after a live process (run-files.ts `isTemporaryInUse`): not stray while it lives. */
+  inUse: string[]
   /** HAProxy processes loading this entry's configuration that are not its recorded master. */
   unrecorded: {pid: number; startTime: number}[]
 }
@@ -126,6 +129,7 @@ export function inspectRunEntry(runDir: string, id: string, haproxies?: readonly
     configSha: sha256OfFile(paths.config),
     appliedSha: readTrimmed(paths.configApplied),
     lockHeld: liveLockHolder(poolLockPath(runDir, id)) !== undefined,
+    inUse: files.filter(isTemporaryInUse),
     unrecorded: unrecordedHaproxies(paths, haproxies).map(({pid, startTime}) => ({pid, startTime})),
   }
 }
@@ -149,7 +153,7 @@ export async function takeInventory(request: InventoryRequest): Promise<HostInve
     if (report) return [report]
     const unrecorded = unrecordedHaproxies(poolPaths(runDir, id), haproxies).map(({pid, startTime}) => ({pid, startTime}))
     return unrecorded.length > 0
-      ? [{id, files: [], master: {verdict: {state: 'not-ours', reason: 'gone'} as const}, configSha: null, appliedSha: null, lockHeld: false, unrecorded}]
+      ? [{id, files: [], master: {verdict: {state: 'not-ours', reason: 'gone'} as const}, configSha: null, appliedSha: null, lockHeld: false, inUse: [], unrecorded}]
       : []
   })
 

@@ -300,6 +300,15 @@ export function isStrayRunFile(name: string): boolean {
   )
 }
 
+/**
+ * The PID a temporary of the entry is named after (`<file>.<pid>.tmp`, `<socket>.<pid>.bak`):
+ * while that process lives the file may be its work in progress (host/run-files.ts).
+ */
+export function temporaryOwnerPid(name: string): number | undefined {
+  const match = /\.(\d{1,10})\.(?:tmp|bak)$/.exec(name)
+  return match ? Number(match[1]) : undefined
+}
+
 // ---- HA peers (SPEC §11) ----------------------------------------------------------------
 
 export type HaPeerRole = 'a' | 'b'

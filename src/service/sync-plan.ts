@@ -163,11 +163,12 @@ export function planPool(pool: WantedPool, entry: RunEntryReport | undefined, na
 
 /**
  * Files an interrupted deploy or HAProxy itself left in the entry of a converged pool
- * (names.ts `isStrayRunFile`). Not while a command holds the pool's lock: then they are
- * its work in progress.
+ * (names.ts `isStrayRunFile`). Not while a command holds the pool's lock, nor a temporary
+ * named after a live process (a re-executing HAProxy master binds its socket so): then
+ * they are work in progress.
  */
 export function planStrayFiles(entry: RunEntryReport | undefined, target: string): SyncStep[] {
-  const strays = entry?.files.filter(isStrayRunFile) ?? []
+  const strays = entry?.files.filter((name) => isStrayRunFile(name) && !entry.inUse.includes(name)) ?? []
   if (!entry || strays.length === 0 || entry.lockHeld) return []
   return [{kind: 'remove-orphan', target, reason: `${strays.join(', ')} left by an interrupted deploy`, operation: {type: 'remove-files', id: entry.id, files: strays}}]
 }

@@ -4,10 +4,11 @@
  * never taken for HAProxy nor signalled; an HAProxy left in a namespace deleted under it is
  * replaced; one pool that cannot be repaired does not stop the others (exit 1 naming it,
  * ERROR with a reason); one sync at a time; a pool, VIP and subnet created while sync runs
- * are not torn down; `--dry-run --json` is the plan array; a second sync plans nothing.
+ * are not torn down; `--dry-run --json` is the plan array; a second sync plans nothing; a
+ * socket temporary of the live HAProxy master (its re-exec binds one) is never removed.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -235,5 +236,30 @@ describe('the plan', () => {
     await expectServes(address.c())
     expect(await plan()).toEqual([])
     expect(JSON.parse((await sync()).stdout)).toEqual({dry_run: false, actions: [], failures: []})
+  })
+})
+
+describe("HAProxy's own socket temporaries", () => {
+  it('one named after the live master is its work in progress (it re-executes and rebinds so): sync leaves it; one of a dead PID is removed', async () => {
+    const paths = world.paths(pools.c.id)
+    const master = readIdentity(`${paths.dir}/haproxy.identity`)!
+    const exited = spawn('true', [], {stdio: 'ignore'})
+    await new Promise((resolve) => exited.once('exit', resolve))
+    const live = `master.sock.${master.pid}.bak`
+    const dead = `stats.sock.${exited.pid}.tmp`
+    writeFileSync(`${paths.dir}/${live}`, '')
+    writeFileSync(`${paths.dir}/${dead}`, '')
+    try {
+      expect(await plan()).toEqual([{kind: 'remove-orphan', target: `pool sg-c (${pools.c.id})`, reason: `${dead} left by an interrupted deploy`}])
+      const synced = await sync()
+      expect(synced.exitCode, synced.stderr).toBe(0)
+      expect(existsSync(`${paths.dir}/${dead}`)).toBe(false)
+      expect(existsSync(`${paths.dir}/${live}`)).toBe(true)
+      expect(isAlive(master.pid, master.start_time)).toBe(true)
+      await expectServes(address.c())
+      expect(await plan()).toEqual([])
+    } finally {
+      rmSync(`${paths.dir}/${live}`, {force: true})
+    }
   })
 })

@@ -16,6 +16,7 @@ const entry = (over: Partial<RunEntryReport> = {}): RunEntryReport => ({
   configSha: SHA,
   appliedSha: SHA,
   lockHeld: false,
+  inUse: [],
   unrecorded: [],
   ...over,
 })
@@ -87,6 +88,13 @@ describe('planPool', () => {
       },
     ])
     expect(planPool(pool(), entry({files, lockHeld: true}), true, [])).toEqual([])
+  })
+
+  it('leaves a temporary named after a live process: a re-executing HAProxy master is binding it', () => {
+    const files = [...entry().files, 'master.sock.4242.tmp', 'master.sock.4242.bak', 'haproxy.cfg.new']
+    const steps = planPool(pool(), entry({files, inUse: ['master.sock.4242.tmp', 'master.sock.4242.bak']}), true, [])
+    expect(steps.map((step) => step.operation)).toEqual([{type: 'remove-files', id: ID, files: ['haproxy.cfg.new']}])
+    expect(planPool(pool(), entry({files: [...entry().files, 'master.sock.4242.tmp'], inUse: ['master.sock.4242.tmp']}), true, [])).toEqual([])
   })
 
   it('a pool without a VIP: undeploy what is left, settle what is pending, else nothing', () => {
