@@ -45,7 +45,7 @@ describe('formatDuration', () => {
 describe('globalSection and defaultsSection', () => {
   const process = buildProcessView(sampleRenderOptions())
 
-  it('writes maxconn, privilege drop, the admin socket, the state file, hard-stop-after and the log ring', () => {
+  it('writes maxconn, privilege drop, the admin socket, the state file, hard-stop-after, no system trust store for the unused HTTP client, and the log ring', () => {
     expect(globalSection(process.global)).toEqual([
       'global',
       '    maxconn 4000',
@@ -55,6 +55,7 @@ describe('globalSection and defaultsSection', () => {
       '    stats timeout 30s',
       `    server-state-file /run/lbaas-golden/${POOL_ID}/server-state`,
       '    hard-stop-after 30s',
+      '    httpclient.ssl.verify none',
       '    log ring@lbaas-log local0',
     ])
   })
