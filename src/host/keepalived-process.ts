@@ -8,6 +8,7 @@
  * config, and it runs in the peer's namespace. Reload is SIGHUP (keepalived re-reads the
  * file and keeps its VRRP state).
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync, readFileSync, readlinkSync, rmSync} from 'node:fs'
 
 import {LbaasError, RuntimeFailure} from '../domain/errors.js'
@@ -82,8 +83,6 @@ export function runningKeepalived(paths: KeepalivedPaths, namespace: string): Pr
   const recorded = readPidFile(paths.identity)!
   return {pid: recorded.pid, startTime: recorded.startTime!}
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Whether `pid` is a keepalived (parent or VRRP child) running this peer's configuration in its namespace. */
 function isPeerKeepalived(pid: number, paths: KeepalivedPaths, namespace: string): boolean {

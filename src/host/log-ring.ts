@@ -3,6 +3,7 @@
  * stats socket with `show events` (SPEC §10). The ring lives in the worker process: a reload
  * starts a new, empty one, and a follower's connection ends with the old worker.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {sendCommand, showInfo, streamCommand} from '../haproxy/runtime.js'
 import {LOG_RING_NAME} from '../haproxy/view.js'
 import {runningMaster} from './haproxy-process.js'
@@ -49,6 +50,6 @@ export async function followLogRing(runDir: string, poolId: string, onLine: (lin
     }
     // Never spin: at most a few reconnects a second.
     const pause = Math.max(0, 250 - (Date.now() - started))
-    if (pause > 0 && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, pause))
+    if (pause > 0 && !signal.aborted) await sleep(pause)
   }
 }

@@ -15,6 +15,7 @@
  *
  * argv: STATE_FILE POOL_ID BACKEND DEADLINE_MS
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import net from 'node:net'
 
 import {CliSession} from '../haproxy/cli-session.js'
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   while (Date.now() < deadline) {
     last = parseShowStat(await session.command('show stat'))
     if (last.frontends.every((frontend) => frontend.active_connections === 0)) break
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    await sleep(POLL_MS)
   }
   session.quit()
   const before = backendCounters(snapshot, backend!)

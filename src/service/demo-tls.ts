@@ -4,6 +4,7 @@
  * rotation through the runtime API while the VIP serves. Everything it makes is removed
  * unless --keep.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {RuntimeFailure} from '../domain/errors.js'
 import {issueLabCertificate, makeLabCa, removeLabCa, type LabCa} from '../host/lab-ca.js'
 import {formatArgv} from '../util/argv.js'
@@ -132,7 +133,7 @@ async function firstAnswer(address: string, caFile: string) {
     } catch (error) {
       lastError = error
     }
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    await sleep(250)
   }
   throw new RuntimeFailure('demo_https', `no verified answer from https://${TLS_DEMO.name}/ at ${address}: ${(lastError as Error).message}`)
 }

@@ -64,7 +64,8 @@ export async function pausePoint(name: 'sync-after-state-read'): Promise<void> {
   if (colon < 0 || wanted.slice(0, colon) !== name) return
   const gate = wanted.slice(colon + 1)
   const {existsSync, writeFileSync} = await import('node:fs')
+  const {setTimeout: sleep} = await import('node:timers/promises')
   writeFileSync(`${gate}.reached`, '')
   const deadline = Date.now() + 60_000
-  while (!existsSync(gate) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (!existsSync(gate) && Date.now() < deadline) await sleep(20)
 }

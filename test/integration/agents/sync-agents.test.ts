@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {existsSync} from 'node:fs'
 
 import Database from 'better-sqlite3'
@@ -128,7 +129,7 @@ describe('no pool is stranded', () => {
   })
 
   it('sync moves the pools of a dead agent to a live one, at most --max-moves per run', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    await sleep(1_100)
     const first = await controller.run(['sync', '--dead-after', '1', '--max-moves', '1', '-f', 'csv'])
     expect(first.exitCode).toBe(1)
     expect(first.stdout).toContain(`move,pool p2 (${pools.p2!.id})`)
@@ -167,7 +168,7 @@ describe('no pool is stranded', () => {
     const back = await controller.run(['pool', 'update', 'p3', '--agent', names.b, '--json'])
     expect(back.exitCode).toBe(0)
     await killHost('b')
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    await sleep(1_100)
     const guarded = await controller.run(['sync', '--dead-after', '1'])
     expect(guarded.exitCode).toBe(1)
     expect(guarded.stdout + guarded.stderr).toMatch(/2 of 3 known agents look dead/)

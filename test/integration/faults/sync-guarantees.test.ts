@@ -7,6 +7,7 @@
  * are not torn down; `--dry-run --json` is the plan array; a second sync plans nothing; a
  * socket temporary of the live HAProxy master (its re-exec binds one) is never removed.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 
@@ -74,9 +75,9 @@ describe('identity, not guesses (SPEC §4.7)', () => {
     const paths = world.paths(poolId)
     const identityFile = `${paths.dir}/haproxy.identity`
     await reboot(poolId)
-    const sleep = ownSleep()
-    await new Promise((resolve) => sleep.once('spawn', resolve))
-    const stranger = identityOf(sleep.pid!)!
+    const sleeper = ownSleep()
+    await new Promise((resolve) => sleeper.once('spawn', resolve))
+    const stranger = identityOf(sleeper.pid!)!
     // The run dir survived the reboot; the PID it names now belongs to our sleep.
     writeFileSync(paths.pidFile, `${stranger.pid}\n`)
     const recorded = JSON.parse(readFileSync(identityFile, 'utf8')) as Record<string, unknown>
@@ -180,7 +181,7 @@ describe('safe beside other commands', () => {
       expect(refused.exitCode).toBe(4)
       expect(errorOf(refused).code).toBe('lock_held')
       const waiting = world.cli.run(['sync', '--wait', '60', '--json'])
-      await new Promise((resolve) => setTimeout(resolve, 500))
+      await sleep(500)
       held.release()
       const waited = await waiting
       expect(waited.exitCode, waited.stderr).toBe(0)

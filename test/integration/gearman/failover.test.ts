@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {adminWorkers} from '../../../src/gearman/admin.js'
@@ -122,7 +123,7 @@ describe('Gearman failover', () => {
     await waitFor('the job to start', () => gates.has('gate:while-stopping'))
     let stopped = false
     const stopping = worker.stop(20_000).then(() => (stopped = true))
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await sleep(200)
     expect(stopped).toBe(false)
     gates.get('gate:while-stopping')!()
     expect((await running).toString()).toBe('echo:gate:while-stopping')

@@ -3,6 +3,7 @@
  * test /24 (and an fd00::/8 ULA /64 for IPv6), `lbt` namespaces, lab backends on the same
  * bridge. Traffic stays on those bridges.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {request} from 'node:http'
 import {randomBytes} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -83,7 +84,7 @@ afterAll(async () => {
     }
     await deleteNamespaces(listNamespaces(prefix)).catch(() => undefined)
     // Namespaces held by orphaned TCP sockets keep their veths; delete what is left directly.
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await sleep(100)
     for (const link of listLinks(prefix)) await deleteLink(link).catch(() => undefined)
   } finally {
     cidr.release()
@@ -230,7 +231,7 @@ describe('namespaces', () => {
     // A process inside keeps the namespace (and its veth) alive after `ip netns del`.
     const holder = await startCommand(['sleep', '60'], {netns: spec.namespace, timeoutMs: 60_000})
     try {
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await sleep(50)
       await unplugNamespace(spec.namespace)
       expect(linkExists(spec.hostLink)).toBe(true)
       const result = await plugVip(spec)

@@ -5,6 +5,7 @@
  * the TLS floor), HTTP/2 by ALPN, the 301 from port 80, the headers the backend sees, and a
  * rotation under load with 0 failed requests and 0 reloads.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {X509Certificate} from 'node:crypto'
 import {readFileSync, statSync} from 'node:fs'
 import {request as httpsRequest} from 'node:https'
@@ -172,9 +173,9 @@ describe('a TERMINATED_HTTPS VIP', () => {
       }
     }
     const loops = [loop(), loop()]
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await sleep(300)
     const update = await world.cli.run(['cert', 'update', 'shop', '--cert', renewed.certFile, '--key', renewed.keyFile, '--chain', certs.chainFile(), '--json'])
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await sleep(300)
     stopped = true
     await Promise.all(loops)
     expect(update.exitCode, update.stderr).toBe(0)

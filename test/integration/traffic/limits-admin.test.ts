@@ -4,6 +4,7 @@
  * SPEC §4.1/§4.4 hygiene on the host: run-dir modes and HAProxy workers that run as the
  * unprivileged account, not root.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {readFileSync, readdirSync, statSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -50,7 +51,7 @@ describe('connection_limit', () => {
       // The kernel completes the handshake, but HAProxy does not accept past the limit.
       const third = settled(send(vipAddress, 80, {timeoutMs: 20_000}))
       for (let i = 0; i < 10; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await sleep(100)
         expect(third.done()).toBe(false)
       }
       held[0].close()

@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {execFile, spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, openSync, closeSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
@@ -12,7 +13,6 @@ import {BIN} from '../../helpers/cli.js'
 import {StopWaiting, waitFor} from '../../helpers/wait.js'
 
 const execFileAsync = promisify(execFile)
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export interface WorkerStart {
   /** Holds state.db, run/ and worker.log. */

@@ -5,6 +5,7 @@
  * the state file. The wait now restarts whenever the lock changes hands; one holder keeping
  * it for the whole timeout still makes the waiter give up.
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {acquirePoolLock, type Lock} from '../../../src/host/lock.js'
@@ -14,7 +15,6 @@ const POOL = '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab'
 const dir = tempDir('lbaas-lockq-')
 afterAll(() => dir.cleanup())
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('waiting for a pool lock', () => {
   it('outlasts the timeout while the lock keeps changing hands', async () => {

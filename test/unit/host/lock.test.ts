@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {spawnSync} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync} from 'node:fs'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -46,7 +47,7 @@ describe('pool lock', () => {
     const hold = (name: string) =>
       withPoolLock(runDir, POOL, async () => {
         events.push(`${name} in`)
-        await new Promise((resolve) => setTimeout(resolve, 40))
+        await sleep(40)
         events.push(`${name} out`)
       })
     await Promise.all([hold('a'), hold('b'), hold('c')])

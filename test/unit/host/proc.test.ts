@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
 import {afterAll, afterEach, describe, expect, it} from 'vitest'
@@ -33,7 +34,6 @@ function startChild(code: string, marker = uniqueSuffix()): ChildProcess {
   return child
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Starts a child that says `ready` on stdout once `code` has run, and waits for it. */
 async function startReadyChild(code: string): Promise<ChildProcess> {

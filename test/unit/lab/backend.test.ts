@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {Agent, request as httpRequest} from 'node:http'
@@ -21,7 +22,6 @@ afterAll(() => {
   dir.cleanup()
 })
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function startBackend(name: string, extra: string[] = []): Promise<{child: ChildProcess; port: number; controlDir: string; output: () => string}> {
   const port = await freePort()

@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {describe, expect, it} from 'vitest'
 
 import {JobScheduler} from '../../../src/worker/scheduler.js'
@@ -21,7 +22,7 @@ describe('JobScheduler', () => {
     const b = scheduler.run('slow', 'pool:1', async () => {
       order.push('b')
     })
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await sleep(10)
     expect(order).toEqual(['a start'])
     expect(scheduler.busy('pool:1')).toBe(true)
     first.resolve()
@@ -44,7 +45,7 @@ describe('JobScheduler', () => {
         running--
       }),
     )
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await sleep(10)
     expect(running).toBe(2)
     for (const gate of gates) gate.resolve()
     await Promise.all(jobs)
@@ -76,7 +77,7 @@ describe('JobScheduler', () => {
     const done: number[] = []
     for (let index = 0; index < 3; index++) {
       void scheduler.run('slow', `k${index}`, async () => {
-        await new Promise((resolve) => setTimeout(resolve, 5))
+        await sleep(5)
         done.push(index)
       })
     }
