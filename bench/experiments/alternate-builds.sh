@@ -14,14 +14,15 @@ source "$(dirname "$0")/../lib.sh"
 ROUNDS="${ROUNDS:-9}"
 CIDR="${CIDR:-198.19.236.0/23}"
 [[ "$ROUNDS" =~ ^[0-9]+$ ]] && ((ROUNDS >= 1 && ROUNDS <= 50)) || die "ROUNDS must be 1–50"
-[[ "$CIDR" =~ ^198\.(18|19)\.[0-9]*[02468]\.0/23$ ]] || die "CIDR must be a /23 inside 198.18.0.0/15"
+[[ "$CIDR" =~ ^198\.(18|19)\.([0-9]+)\.0/23$ ]] && ((BASH_REMATCH[2] % 2 == 0 && BASH_REMATCH[2] <= 254)) || die "CIDR must be a /23 inside 198.18.0.0/15"
 [ -x "${NEW_BIN:-}" ] && [ -x "${OLD_BIN:-}" ] || die "set NEW_BIN and OLD_BIN to two builds' bin/run.js"
 LBAAS_BIN="$NEW_BIN" BENCH_REQUIRES="haproxy ip" bench_init alternate
 require_free_cidr "$CIDR"
 IFS=. read -r o1 o2 o3 _ <<<"${CIDR%/*}"
 declare -A bin=([new]="$NEW_BIN" [old]="$OLD_BIN") net=([new]="$o1.$o2.$o3" [old]="$o1.$o2.$((o3 + 1))")
 as() { local build="$1"; shift; LBAAS_STATE="$BENCH_TMP/$build/state.db" LBAAS_RUN_DIR="$BENCH_TMP/$build/run" "${bin[$build]}" "$@"; }
-remove_build() { as "$1" vip delete "alt-$1" --yes >/dev/null 2>&1 || true; as "$1" pool delete "alt-$1" --yes >/dev/null 2>&1 || true; as "$1" lab down --subnet "alt-$1" >/dev/null 2>&1 || true; }
+# lib.sh's cleanup_state for one build: its CLI deletes, then its run dir's processes and namespaces by name.
+remove_build() { LBAAS_STATE="$BENCH_TMP/$1/state.db" LBAAS_RUN_DIR="$BENCH_TMP/$1/run" LBAAS_BIN="${bin[$1]}" BENCH_LABS="alt-$1" cleanup_state; }
 for build in new old; do
   mkdir -p "$BENCH_TMP/$build"
   on_exit "remove_build $build"
@@ -29,14 +30,14 @@ for build in new old; do
   as "$build" pool create --name "alt-$build" --subnet "alt-$build" --protocol HTTP --lb-method ROUND_ROBIN >/dev/null
   as "$build" member create "alt-$build" --address "${net[$build]}.11" --protocol-port 8000 >/dev/null
 done
-ms() { local t0 t1; t0="$(now_us)"; "$@" >/dev/null 2>>"$BENCH_TMP/errors.log" || echo "failed: $*" >>"$BENCH_TMP/errors.log"; t1="$(now_us)"; echo $(((t1 - t0) / 1000)); }
+ms() { local t0 t1; t0="$(now_us)"; "$@" >/dev/null 2>"$BENCH_TMP/last.err" || echo "failed: $* ($(tail -1 "$BENCH_TMP/last.err"))" >>"$BENCH_TMP/errors.log"; t1="$(now_us)"; echo $(((t1 - t0) / 1000)); }
 declare -A samples=()
 for ((r = 1; r <= ROUNDS; r++)); do
   for build in new old; do
     as "$build" vip delete "alt-$build" --yes >/dev/null 2>&1 || true
     samples[$build vip]+=" $(ms as "$build" vip create "alt-$build" --name "alt-$build" --subnet "alt-$build" --protocol HTTP --protocol-port 80 --address "${net[$build]}.100")"
     samples[$build member]+=" $(ms as "$build" member create "alt-$build" --address "${net[$build]}.12" --protocol-port 8000)"
-    as "$build" member delete "$(as "$build" member list -f value -c id -c address | awk -v a="${net[$build]}.12" '$2 == a {print $1}')" --yes >/dev/null
+    for id in $(as "$build" member list -f value -c id -c address | awk -v a="${net[$build]}.12" '$2 == a {print $1}'); do as "$build" member delete "$id" --yes >/dev/null; done
     samples[$build version]+=" $(ms "${bin[$build]}" --version)"
   done
   samples[node]+=" $(ms node -e 0)"

@@ -18,7 +18,7 @@ ROUNDS="${ROUNDS:-10}"
 CIDR="${CIDR:-198.19.228.0/22}"
 [[ "$POOLS" =~ ^[0-9]+$ ]] && ((POOLS >= 2 && POOLS <= 250)) || die "POOLS must be 2–250"
 [[ "$ROUNDS" =~ ^[0-9]+$ ]] && ((ROUNDS >= 1 && ROUNDS <= 100)) || die "ROUNDS must be 1–100"
-[[ "$CIDR" =~ ^198\.(18|19)\.[0-9]+\.0/22$ ]] || die "CIDR must be a /22 inside 198.18.0.0/15"
+[[ "$CIDR" =~ ^198\.(18|19)\.([0-9]+)\.0/22$ ]] && ((BASH_REMATCH[2] % 4 == 0 && BASH_REMATCH[2] <= 252)) || die "CIDR must be a /22 inside 198.18.0.0/15"
 
 BENCH_REQUIRES="haproxy ip socat" bench_init parallel-starts
 require_free_cidr "$CIDR"
@@ -40,12 +40,25 @@ on_exit prune
   done
 } >"$BENCH_TMP/pools.yaml"
 
+# The master answers `show proc` (one retry: a master checked in the middle of its re-exec
+# refuses for a moment).
+answers() {
+  local out try
+  for try in 1 2; do
+    out="$(echo 'show proc' | timeout 2 socat - "UNIX-CONNECT:$1/master.sock" 2>/dev/null || true)"
+    [[ "$out" == *'# workers'* ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+shopt -s nullglob
 lost=0
 for ((r = 1; r <= ROUNDS; r++)); do
   lbaas apply -f "$BENCH_TMP/pools.yaml" >/dev/null || log "round $r: apply exited $?"
   silent=0
   for dir in "$LBAAS_RUN_DIR"/*-*-*-*-*; do
-    if ! echo 'show proc' | timeout 2 socat - "UNIX-CONNECT:$dir/master.sock" 2>/dev/null | grep -q '^# workers'; then
+    if ! answers "$dir"; then
       silent=$((silent + 1))
       log "round $r: pool $(basename "$dir"): the master does not answer (processes loading its configuration: $(pgrep -f -- "$dir/haproxy.cfg" | tr '\n' ' '))"
     fi

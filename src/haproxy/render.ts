@@ -78,9 +78,10 @@ export function globalSection(global: GlobalView): string[] {
     directive`stats timeout ${formatDuration(global.statsTimeout)}`,
     directive`server-state-file ${global.serverStateFile}`,
     directive`hard-stop-after ${formatDuration(global.hardStopAfter)}`,
-    // HAProxy's internal HTTP client (Lua, OCSP updates: lbaas uses neither) defaults to
-    // verifying against @system-ca, so every `haproxy -c`, start and master re-exec (two per
-    // reload) parsed the whole system trust store: ~50 ms of CPU each (BENCHMARKS.md).
+    // HAProxy's internal HTTP client (for Lua scripts, and OCSP updates from 2.8: lbaas uses
+    // neither) defaults to verifying against @system-ca, so every `haproxy -c`, start and
+    // master re-exec (two per reload) parsed the whole system trust store: ~50 ms of CPU each
+    // (BENCHMARKS.md). An OpenSSL build is required for the keyword (doctor checks it).
     'httpclient.ssl.verify none',
   ]
   if (global.logTarget) body.push(directive`log ${global.logTarget} local0`)

@@ -92,14 +92,26 @@ export function parseHaproxyVersion(text: string): string | undefined {
   return /HA-?Proxy version (\S+)/.exec(text)?.[1]
 }
 
+/**
+ * Whether `haproxy -vv` reports an OpenSSL build. Every configuration lbaas renders sets
+ * `httpclient.ssl.verify` (and TERMINATED_HTTPS VIPs need TLS), keywords an HAProxy built
+ * without OpenSSL refuses.
+ */
+export function haproxyHasOpenssl(text: string): boolean {
+  return /Feature list :.*\+OPENSSL\b/.test(text) || /^Built with OpenSSL version/m.test(text)
+}
+
 async function checkHaproxy(): Promise<PrerequisiteCheck> {
   try {
-    const {stdout} = await run(['haproxy', '-v'])
+    const {stdout} = await run(['haproxy', '-vv'])
     const version = parseHaproxyVersion(stdout)
     if (!version) return {name: 'haproxy', status: 'warning', detail: `unrecognised version output: ${stdout.split('\n')[0]}`}
     const [major, minor] = version.split('.').map(Number)
     if (major < 2 || (major === 2 && minor < 6)) {
       return {name: 'haproxy', status: 'error', detail: `HAProxy ${version} is older than 2.6`, fix: 'install HAProxy 2.6 or newer'}
+    }
+    if (!haproxyHasOpenssl(stdout)) {
+      return {name: 'haproxy', status: 'error', detail: `HAProxy ${version} is built without OpenSSL: every configuration lbaas renders uses SSL keywords`, fix: 'install an HAProxy built with OpenSSL (Debian\'s haproxy package is)'}
     }
     return {name: 'haproxy', status: 'ok', detail: `HAProxy ${version}`}
   } catch (error) {

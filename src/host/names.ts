@@ -289,6 +289,7 @@ export const RUN_ENTRY_FILES: readonly string[] = [
  * `<file>.<pid>.tmp`, and HAProxy's own `<socket>.<pid>.tmp` / `<socket>.<pid>.bak` (it
  * binds a UNIX socket under a temporary name, keeps the old one as `.bak`, renames, then
  * unlinks the `.bak`: a kill in between leaves it). Anything else is not ours to remove.
+ * Removers filter through run-files.ts `strayRunFiles`: a temporary of a live process stays.
  */
 export function isStrayRunFile(name: string): boolean {
   return (

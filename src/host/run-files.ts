@@ -3,6 +3,8 @@ import {readdirSync, rmSync} from 'node:fs'
 
 import {InternalError} from '../domain/errors.js'
 import {isStrayRunFile, temporaryOwnerPid, type PoolPaths} from './names.js'
+import {isHaproxyProgram} from './haproxy-process.js'
+import {observeProcess} from './identity.js'
 import {readProcessStat} from './proc.js'
 
 /** Removes `names` (plain file names, never paths) from the entry's directory. Idempotent. */
@@ -18,15 +20,21 @@ export function rmRunFiles(paths: Pick<PoolPaths, 'dir'>, names: readonly string
  * leftover, even under the pool lock: HAProxy's master re-executes itself after its worker
  * already answers (into wait mode at start, and twice per reload) and binds its master
  * socket again as `master.sock.<pid>.tmp` before renaming it; removing that file in between
- * makes the master exit 1 and take its workers with it. A recycled PID only keeps a stray
- * file until that process ends; it is never signalled.
+ * makes the master exit 1 and take its workers with it. A recycled PID (of an HAProxy, for
+ * a socket's temporary) only keeps a stray file until that process ends; it is never
+ * signalled.
  */
 export function isTemporaryInUse(name: string): boolean {
   const pid = temporaryOwnerPid(name)
-  if (pid === undefined) return false
+  // This process writes its own temporaries synchronously: one left now is a failed write.
+  if (pid === undefined || pid === process.pid) return false
   const stat = readProcessStat(pid)
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X'
+  if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false
+  // A socket's temporary is HAProxy's alone: a live PID of another program does not keep it.
+  return !SOCKET_TEMPORARY.test(name) || isHaproxyProgram(observeProcess(pid)?.exe)
 }
+
+const SOCKET_TEMPORARY = /^(?:stats|master)\.sock\.\d+\.(?:bak|tmp)$/
 
 /** What `isStrayRunFile` names in the entry and no live process is still writing. */
 export function strayRunFiles(files: readonly string[]): string[] {

@@ -230,7 +230,8 @@ function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<
     case 'remove-files':
       return () =>
         ctx.withPoolLock(operation.id, async () => {
-          // Under the lock no deploy of this entry runs: what is still stray is nobody's work in progress.
+          // Under the lock no lbaas command writes this entry; a fresh look also names what a
+          // re-executing HAProxy master is binding right now (inUse), which stays.
           const entry = inspectRunEntry(ctx.runDir, operation.id)
           const strays = planStrayFiles(entry && {...entry, lockHeld: false}, '')[0]
           if (strays?.operation.type === 'remove-files') rmRunFiles(poolPaths(ctx.runDir, operation.id), strays.operation.files.filter((file) => operation.files.includes(file)))

@@ -5,7 +5,8 @@
  * replaced; one pool that cannot be repaired does not stop the others (exit 1 naming it,
  * ERROR with a reason); one sync at a time; a pool, VIP and subnet created while sync runs
  * are not torn down; `--dry-run --json` is the plan array; a second sync plans nothing; a
- * socket temporary of the live HAProxy master (its re-exec binds one) is never removed.
+ * socket temporary of a live HAProxy (a re-executing master binds one) is never removed, by
+ * sync or by a deploy's clean-up.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 import {spawn, type ChildProcess} from 'node:child_process'
@@ -13,7 +14,7 @@ import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {Pool, Vip} from '../../../src/domain/types.js'
+import type {Member, Pool, Vip} from '../../../src/domain/types.js'
 import {readIdentity} from '../../../src/host/identity.js'
 import {linkExists} from '../../../src/host/links.js'
 import {acquireLock} from '../../../src/host/lock.js'
@@ -259,6 +260,27 @@ describe("HAProxy's own socket temporaries", () => {
       expect(isAlive(master.pid, master.start_time)).toBe(true)
       await expectServes(address.c())
       expect(await plan()).toEqual([])
+    } finally {
+      rmSync(`${paths.dir}/${live}`, {force: true})
+    }
+  })
+
+  it("a deploy's own clean-up keeps one named after a live HAProxy and removes one of a dead PID", async () => {
+    const paths = world.paths(pools.a.id)
+    // Another pool's master: live HAProxy, and not one that unlinks its own temporaries in this entry.
+    const other = readIdentity(`${world.paths(pools.b.id).dir}/haproxy.identity`)!
+    const exited = spawn('true', [], {stdio: 'ignore'})
+    await new Promise((resolve) => exited.once('exit', resolve))
+    const live = `stats.sock.${other.pid}.bak`
+    const dead = `master.sock.${exited.pid}.bak`
+    writeFileSync(`${paths.dir}/${live}`, '')
+    writeFileSync(`${paths.dir}/${dead}`, '')
+    try {
+      const added = await world.cli.json<Member>(['member', 'create', pools.a.id, '--address', lab.backend(1).address, '--protocol-port', '8001', '--json'])
+      expect(existsSync(`${paths.dir}/${dead}`)).toBe(false)
+      expect(existsSync(`${paths.dir}/${live}`)).toBe(true)
+      expect((await world.cli.run(['member', 'delete', added.id, '--yes'])).exitCode).toBe(0)
+      await expectServes(address.a())
     } finally {
       rmSync(`${paths.dir}/${live}`, {force: true})
     }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {MAX_SAFE_MAXCONN, parseFdLimit, parseHaproxyVersion, probeProgram, readFdLimit, safeMaxConn} from '../../../src/host/limits.js'
+import {MAX_SAFE_MAXCONN, haproxyHasOpenssl, parseFdLimit, parseHaproxyVersion, probeProgram, readFdLimit, safeMaxConn} from '../../../src/host/limits.js'
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -98,5 +98,13 @@ describe("doctor's program probe", () => {
     const probe = await probeProgram(['/nonexistent/lbaas-probe-program', '--version'])
     expect(probe.present).toBe(false)
     expect(probe.present === false && probe.error).toContain('/nonexistent/lbaas-probe-program')
+  })
+})
+
+describe('haproxyHasOpenssl', () => {
+  it('reads the feature list or the OpenSSL line of `haproxy -vv`', () => {
+    expect(haproxyHasOpenssl('HAProxy version 2.6.12\nFeature list : +EPOLL -KQUEUE +OPENSSL +LUA\n')).toBe(true)
+    expect(haproxyHasOpenssl('HAProxy version 2.6.12\nBuilt with OpenSSL version : OpenSSL 3.0.22\n')).toBe(true)
+    expect(haproxyHasOpenssl('HAProxy version 2.6.12\nFeature list : +EPOLL -OPENSSL +LUA\nBuilt without OpenSSL support (USE_OPENSSL not set)\n')).toBe(false)
   })
 })
