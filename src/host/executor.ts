@@ -29,8 +29,8 @@ import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './link
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {readLiveStats} from './live-stats.js'
 import {namespaceExists} from './netns.js'
-import {removeRunLeftovers} from './run-files.js'
 import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
+import {removeRunLeftovers} from './run-files.js'
 
 export interface LocalExecutorOptions {
   runDir: string

@@ -1,5 +1,5 @@
 /**
- * One reading of every local deployed pool for `lbaas metrics` (SPEC §10, docs/metrics.md).
+ * One reading of every local deployed pool for `lbaas metrics` (SPEC §10, docs/observability.md).
  * Read-only: no pool lock is taken and nothing is written to the state file. Each pool's
  * totals are its stored counter ledger plus HAProxy's live counters
  * (`totalsWithLiveReading`), and the ledger is read before and after HAProxy so that a

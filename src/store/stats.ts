@@ -56,7 +56,7 @@ export function sameLedger(a: StatsRow, b: StatsRow): boolean {
 
 /**
  * Totals from a ledger and a live reading, without recording anything (`lbaas metrics`,
- * docs/metrics.md). Only sound when the ledger did not change while `raw` was read (the
+ * docs/observability.md). Only sound when the ledger did not change while `raw` was read (the
  * caller reads it before and after): the base then holds no count of the worker that
  * answered, which is the ledger's current worker or, after a reload whose fold is not yet
  * written, its successor. Each counter is base + max(last reading, live): the current

@@ -1,6 +1,6 @@
 /**
  * `lbaas metrics` reads without the pool lock and writes nothing (SPEC §10,
- * docs/metrics.md). A simulated HAProxy stands behind the executor: its workers count
+ * docs/observability.md). A simulated HAProxy stands behind the executor: its workers count
  * traffic, and the state file's counter ledger changes exactly as `pool stats`, a reload
  * (snapshot, then the fold when the new worker runs) and the counter keeper change it. Any
  * of those may happen while a scrape reads the pool (between its ledger reads and the
