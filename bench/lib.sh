@@ -4,7 +4,9 @@
 #                     (bench/snapshot.sh) unless LBAAS_BIN is set, and an EXIT trap that
 #                     runs the registered cleanups (last registered first) and removes
 #                     everything this run created.
-# lbaas ARGS...       the CLI under test, on this run's state file and run dir.
+# lbaas ARGS...       the CLI under test, on this run's state file and run dir; its stderr
+#                     goes to the run's lbaas.log, or to LBAAS_TRACE_TO (with LBAAS_DEBUG=1:
+#                     every program it ran, with its duration).
 # on_exit 'CMD'       registers a cleanup command.
 # now_us              wall clock in microseconds (bash's EPOCHREALTIME: no fork).
 # hf_interleaved ...  hyperfine -N in rounds, summarised by bench/hf-summary.mjs.
@@ -80,7 +82,7 @@ bench_lab() {
 }
 
 # Progress lines go to $BENCH_TMP/lbaas.log (shown when the script fails), data to stdout.
-lbaas() { "$LBAAS_BIN" "$@" 2>>"$BENCH_TMP/lbaas.log"; }
+lbaas() { "$LBAAS_BIN" "$@" 2>>"${LBAAS_TRACE_TO:-$BENCH_TMP/lbaas.log}"; }
 
 # Refuses to run on a CIDR some interface of the host already uses (another run, a test),
 # and claims its /24s in the registry the tests use (test/helpers/unique.ts: a directory

@@ -307,7 +307,9 @@ function writeRows(db: Db, plan: Plan, agents: Map<string, string>, bundles: Map
     let entry = poolWork.get(id)
     if (!entry) {
       entry = {poolId: id, name: action.name, host: action.host ?? 'none', runtimeMemberIds: [], touchedMemberIds: [], deleteAfter: false}
-      if ('agent' in action.fields) entry.previousAgent = action.fields.agent.from as string
+      // A created pool has no previous agent (`from` is null): there is nothing to undeploy.
+      const previousAgent = action.fields.agent?.from
+      if (typeof previousAgent === 'string') entry.previousAgent = previousAgent
       poolWork.set(id, entry)
     }
     return entry

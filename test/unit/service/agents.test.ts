@@ -5,6 +5,7 @@ import type {Notifier} from '../../../src/service/context.js'
 import {AgentExecutor} from '../../../src/agent/executor.js'
 import type {AgentTransport} from '../../../src/agent/transport.js'
 import {chooseAgent, listAgents, showAgent} from '../../../src/service/agents.js'
+import {applyFile} from '../../../src/service/declarative.js'
 import {createMember} from '../../../src/service/members.js'
 import {createPool, deletePool, listAllPools, poolStats, showPool, updatePool} from '../../../src/service/pools.js'
 import {statusTrees} from '../../../src/service/status.js'
@@ -292,6 +293,51 @@ describe('moving a pool (pool update --agent)', () => {
     a.alive = false
     await deletePool(ctx, 'web')
     expect(pendingUndeploys(ctx.store.db, 'lb-a')).toEqual([pool.id])
+  })
+})
+
+describe('lbaas apply with agents', () => {
+  const file = (pools: {name: string; agent: string}[]) =>
+    [
+      'apiVersion: lbaas/v1',
+      'stack: shop',
+      'pools:',
+      ...pools.flatMap(({name, agent}) => [
+        `  - name: ${name}`,
+        '    subnet: lab',
+        '    protocol: HTTP',
+        '    lb_method: ROUND_ROBIN',
+        `    agent: ${agent}`,
+        '    members: [{address: 198.18.0.11, protocol_port: 8000}]',
+        `    vip: {name: ${name}-vip, protocol_port: 80}`,
+      ]),
+    ].join('\n')
+  const actions = (agent: {received: {lbaas_action: string}[]}) => agent.received.map((message) => message.lbaas_action).filter((action) => action !== 'DISCOVER')
+
+  it('creating pools undeploys nothing anywhere and warns of nothing', async () => {
+    const a = network.add('lb-a')
+    await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})
+    const report = await applyFile(ctx, {text: file([{name: 'web', agent: 'lb-a'}, {name: 'api', agent: 'local'}]), prune: false})
+    expect(report.errors).toEqual([])
+    expect(warnings).toEqual([])
+    expect(actions(a)).toEqual(['DEPLOY'])
+    expect(local.methods().filter((method) => method === 'undeploy')).toEqual([])
+    expect(showPool(ctx, 'web').status).toBe('ACTIVE')
+  })
+
+  it('moving a pool by file deploys on the new agent, then removes it from the old one', async () => {
+    const a = network.add('lb-a')
+    const b = network.add('lb-b')
+    await createSubnet(ctx, {name: 'lab', cidr: '198.18.0.0/24'})
+    await applyFile(ctx, {text: file([{name: 'web', agent: 'lb-a'}]), prune: false})
+    const pool = showPool(ctx, 'web')
+    a.received = []
+    const report = await applyFile(ctx, {text: file([{name: 'web', agent: 'lb-b'}]), prune: false})
+    expect(report.errors).toEqual([])
+    expect(warnings).toEqual([])
+    expect(actions(b)).toEqual(['DEPLOY'])
+    expect(a.received.at(-1)).toMatchObject({lbaas_action: 'UNDEPLOY', pool_id: pool.id})
+    expect(a.hosted.size).toBe(0)
   })
 })
 
