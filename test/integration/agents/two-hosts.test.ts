@@ -101,6 +101,45 @@ describe('two agents', () => {
   })
 })
 
+describe('lbaas apply places pools on agents', () => {
+  const file = (agent: string) =>
+    [
+      'apiVersion: lbaas/v1',
+      `stack: agents-${agents.suffix}`,
+      'pools:',
+      '  - name: p3',
+      `    subnet: ${agents.lab.subnet}`,
+      '    protocol: HTTP',
+      '    lb_method: ROUND_ROBIN',
+      `    agent: ${agent}`,
+      `    members: [{address: ${agents.lab.backend(1).address}, protocol_port: 8000}]`,
+      `    vip: {name: p3-vip, protocol_port: 80, address: ${vipAddress(3)}}`,
+    ].join('\n')
+  const hosted = async (key: 'a' | 'b') => (await controller.json<AgentDetails>(['agent', 'show', names[key], '--json'])).hosted_pools.map((pool) => pool.id)
+
+  it('a pool of a file deploys on its agent with no warning; moved by the file, it leaves the old agent', async () => {
+    const created = await controller.run(['apply', '-f', '-'], {input: file(names.b)})
+    expect(created.stderr).not.toMatch(/warning|error/)
+    expect(created.exitCode).toBe(0)
+    const pool = await controller.json<Pool>(['pool', 'show', 'p3', '--json'])
+    world.poolIds.add(pool.id)
+    expect([pool.agent, pool.status]).toEqual([names.b, 'ACTIVE'])
+    expect(await hosted('b')).toContain(pool.id)
+    expect((await tally(vipAddress(3), 80, 3)).errors).toEqual([])
+
+    const moved = await controller.run(['apply', '-f', '-'], {input: file(names.a)})
+    expect(moved.stderr).not.toMatch(/warning|error/)
+    expect(moved.exitCode).toBe(0)
+    expect((await controller.json<Pool>(['pool', 'show', 'p3', '--json'])).agent).toBe(names.a)
+    expect(await hosted('a')).toContain(pool.id)
+    expect(await hosted('b')).not.toContain(pool.id)
+    expect((await tally(vipAddress(3), 80, 3)).errors).toEqual([])
+    expect((await controller.run(['vip', 'delete', 'p3-vip', '--yes'])).exitCode).toBe(0)
+    expect((await controller.run(['pool', 'delete', 'p3', '--yes'])).exitCode).toBe(0)
+    expect(await hosted('a')).not.toContain(pool.id)
+  })
+})
+
 describe('an agent goes away', () => {
   it('stop agent a, and its host with it (its HAProxy and namespace): VIP 1 stops answering', async () => {
     expect(await workers.a!.stop()).toBe(0)
