@@ -24,7 +24,7 @@ import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
 import {fdLimitShortfall} from './fd-limit.js'
-import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
+import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, stopProcesses, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {readLiveStats} from './live-stats.js'
@@ -176,15 +176,23 @@ export class LocalExecutor implements PoolExecutor {
     crashPoint('deploy-after-render')
     const paths = poolPaths(this.options.runDir, spec.id)
     const master = runningMaster(paths)
-    if (master === undefined && (masterIdentity(paths).verdict.state === 'detached' || unrecordedHaproxies(paths).length > 0)) {
-      // Ours but unreachable (its namespace was deleted under it), or started and never recorded:
-      // it must go before a new one binds the same sockets and addresses.
+    if (master === undefined && masterIdentity(paths).verdict.state === 'detached') {
+      // Ours but unreachable: its namespace was deleted under it. It goes before a new one binds the same sockets.
       await step('stop the HAProxy that does not serve this pool', () => stopHaproxy(paths))
+    }
+    // HAProxy loading this entry's configuration that no identity record names: started by an
+    // lbaas that wrote none (before an upgrade), or by a start that crashed before recording it.
+    // It may be serving: it is retired only once the recorded HAProxy runs (SO_REUSEPORT lets
+    // both bind the VIP meanwhile), so the handover drops nothing.
+    const unrecorded = unrecordedHaproxies(paths)
+    const retireUnrecorded = async () => {
+      if (unrecorded.length > 0) await step('stop the HAProxy that no identity record names', () => stopProcesses(unrecorded))
     }
     const current = readIfExists(paths.config)
     if (master !== undefined && current === config && runsConfig(paths, config) && tlsFilesCurrent(view, spec.certs ?? [])) {
       // Byte-identical: no reload; only repair the plumbing if something went missing.
       if (plug) await plugVip(plug)
+      await retireUnrecorded()
       return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
     }
 
@@ -227,7 +235,7 @@ export class LocalExecutor implements PoolExecutor {
       crashPoint('deploy-after-rename')
 
       try {
-        if (master === undefined) await step('start HAProxy', () => startHaproxy(paths, namespace))
+        if (master === undefined) await step('start HAProxy', () => startHaproxy(paths, namespace, {takeOver: unrecorded.length > 0}))
         else {
           const outcome = await step('reload HAProxy without dropping connections', () => reloadHaproxy(paths))
           if (!outcome.ok) throw new RuntimeFailure('reload_failed', 'HAProxy refused to start a worker with the new configuration')
@@ -245,6 +253,7 @@ export class LocalExecutor implements PoolExecutor {
       retiring?.release(replaced)
     }
     writeAtomically(paths.configApplied, sha256(config))
+    await retireUnrecorded()
     removeRunLeftovers(paths)
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}

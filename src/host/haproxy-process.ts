@@ -45,11 +45,14 @@ export async function validateConfig(poolId: string, file: string, namespace: st
 }
 
 /** Starts the master-worker inside `namespace` (null: the host's own) and waits until a worker answers on the stats socket. */
-export async function startHaproxy(paths: PoolPaths, namespace: string | null): Promise<void> {
+export async function startHaproxy(paths: PoolPaths, namespace: string | null, options: {takeOver?: boolean} = {}): Promise<void> {
   if (paths.masterSocket.includes(',')) {
     throw new RuntimeFailure('run_dir_unusable', `the run dir must not contain a comma (HAProxy's -S syntax): ${paths.masterSocket}`)
   }
-  await run(['haproxy', '-W', '-D', '-S', `${paths.masterSocket},mode,600`, '-p', paths.pidFile, '-f', paths.config], {
+  // takeOver: an HAProxy of this entry still serves; `-x` receives its listening sockets over
+  // its stats socket (`expose-fd listeners`), so no connection is refused while it goes.
+  const takeOver = options.takeOver && existsSync(paths.statsSocket) ? ['-x', paths.statsSocket] : []
+  await run(['haproxy', '-W', '-D', '-S', `${paths.masterSocket},mode,600`, '-p', paths.pidFile, ...takeOver, '-f', paths.config], {
     netns: namespace ?? undefined,
     timeoutMs: 30_000,
     what: `starting HAProxy${namespace ? ` in ${namespace}` : ''}`,
@@ -117,8 +120,17 @@ export async function stopHaproxy(paths: PoolPaths): Promise<void> {
     await terminate(master.pid, {signal: 'SIGUSR1', graceMs: 500, startTime}).catch(() => terminate(master.pid, {graceMs: 1_000, startTime}))
   }
   for (const worker of workers) await terminate(worker.pid, {graceMs: 500, startTime: worker.startTime})
-  for (const orphan of unrecordedHaproxies(paths)) await terminate(orphan.pid, {graceMs: 500, startTime: orphan.startTime})
+  await stopProcesses(unrecordedHaproxies(paths))
   rmSync(paths.identity, {force: true})
+}
+
+/**
+ * Ends HAProxy processes found by `unrecordedHaproxies`: a soft stop (SIGUSR1: listeners
+ * closed, connections finished), then SIGKILL after half a second. The start time found
+ * with each guards against a PID recycled meanwhile.
+ */
+export async function stopProcesses(found: readonly {pid: number; startTime: number}[]): Promise<void> {
+  await Promise.all(found.map(({pid, startTime}) => terminate(pid, {signal: 'SIGUSR1', graceMs: 500, startTime})))
 }
 
 /**

@@ -79,6 +79,17 @@ function recordedBackend(controlDir: string): {pid: number; startTime: number; d
   return {pid: record.pid, startTime: record.start_time, detached: verdict.state === 'detached'}
 }
 
+/**
+ * Servers of this control dir that no identity record names: our own Node running our
+ * script with this `--control-dir` (one started before its identity was written, or by an
+ * lbaas that wrote none). Its port is this backend's: it is stopped before another starts.
+ */
+function unrecordedServers(controlDir: string, recordedPid: number | undefined) {
+  return findProcesses((argv) => argv.includes('--control-dir') && argv[argv.indexOf('--control-dir') + 1] === controlDir).filter(
+    (stray) => stray.pid !== recordedPid && sameProgram(observeProcess(stray.pid)?.exe, process.execPath),
+  )
+}
+
 function logTail(logFile: string): string {
   try {
     return readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n')
@@ -94,7 +105,8 @@ function logTail(logFile: string): string {
  * recorded in the control dir and running in that namespace is kept (its plug is still
  * repaired). Throws RuntimeFailure
  * `lab_backend_failed` (with the end of its log) when the server exits or does not listen
- * in time, `lab_backend_missing` when the compiled server is not there.
+ * in time, `lab_backend_missing` when the compiled server is not there. A server of this
+ * control dir that no identity record names is stopped first: it holds the port.
  */
 export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
   assertOwnedNamespace(spec.namespace)
@@ -122,6 +134,7 @@ export async function startBackend(spec: BackendSpec): Promise<StartedBackend> {
   if (running && !running.detached) return {pid: running.pid, started: false, plug}
   // A recorded server outside the (re-created) namespace is unreachable: replace it.
   if (running) await terminate(running.pid, {startTime: running.startTime, graceMs: 2_000})
+  for (const stray of unrecordedServers(spec.controlDir, running?.pid)) await terminate(stray.pid, {startTime: stray.startTime, graceMs: 2_000})
 
   rmSync(files.listening, {force: true})
   const argv = [process.execPath, script, '--name', spec.name, '--port', String(spec.port), '--control-dir', spec.controlDir]
@@ -168,11 +181,7 @@ export async function stopBackend(spec: StopBackendSpec): Promise<{stopped: bool
   let stopped = false
   const recorded = recordedBackend(spec.controlDir)
   if (recorded) stopped = (await terminate(recorded.pid, {startTime: recorded.startTime, graceMs: 2_000})) !== 'not-running'
-  // A server started before its identity was recorded: our own Node running our script with this control dir.
-  const strays = findProcesses(
-    (argv) => argv.includes('--control-dir') && argv[argv.indexOf('--control-dir') + 1] === spec.controlDir,
-  ).filter((stray) => stray.pid !== recorded?.pid && sameProgram(observeProcess(stray.pid)?.exe, process.execPath))
-  for (const stray of strays) {
+  for (const stray of unrecordedServers(spec.controlDir, recorded?.pid)) {
     stopped = (await terminate(stray.pid, {startTime: stray.startTime, graceMs: 2_000})) !== 'not-running' || stopped
   }
   rmSync(files.pid, {force: true})

@@ -25,7 +25,7 @@ import {run} from '../../../src/host/run.js'
 import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {errorOf} from '../../helpers/cli.js'
 import {rebootPool} from '../../helpers/pool-crash.js'
-import {tally} from '../../helpers/traffic.js'
+import {emptyTally, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {claimTestCidr} from '../../helpers/unique.js'
 import {waitFor} from '../../helpers/wait.js'
@@ -125,6 +125,40 @@ describe('identity, not guesses (SPEC §4.7)', () => {
     const now = readIdentity(`${world.paths(poolId).dir}/haproxy.identity`)!
     expect(now.pid).not.toBe(old.pid)
     await expectServes(address.b())
+    expect(await plan()).toEqual([])
+  })
+})
+
+describe('an HAProxy that no identity record names', () => {
+  it('(started by an lbaas that wrote none, or a start that crashed before recording it) serves until a recorded one holds its sockets: no request fails', async () => {
+    const poolId = pools.c.id
+    const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
+    const old = readIdentity(identityFile)!
+    rmSync(identityFile)
+    const [step] = (await plan()).filter((action) => action.target.includes(poolId))
+    expect(step.kind).toBe('deploy')
+    expect(step.reason).toContain(`HAProxy not started by this deploy runs its configuration (PID ${old.pid}`)
+
+    let syncing = true
+    const during = emptyTally()
+    const load = (async () => {
+      for (let sent = 0; syncing && sent < 2_000; sent++) {
+        const one = await tally(address.c(), 80, 1, {timeoutMs: 2_000})
+        during.ok += one.ok
+        during.errors.push(...one.errors)
+        for (const [status, count] of Object.entries(one.statuses)) during.statuses[Number(status)] = (during.statuses[Number(status)] ?? 0) + count
+      }
+    })()
+    const synced = await sync()
+    syncing = false
+    await load
+    expect(synced.exitCode, synced.stderr).toBe(0)
+    expect(during.errors).toEqual([])
+    expect(Object.keys(during.statuses)).toEqual(['200'])
+    expect(during.ok).toBeGreaterThan(0)
+    expect(await waitUntilDead(old.pid, 5_000, old.start_time)).toBe(true)
+    expect(readIdentity(identityFile)!.pid).not.toBe(old.pid)
+    await expectServes(address.c())
     expect(await plan()).toEqual([])
   })
 })

@@ -3,7 +3,7 @@
  * the server started detached inside it, health switched through the control dir.
  */
 import {request} from 'node:http'
-import {writeFileSync} from 'node:fs'
+import {rmSync, writeFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {deleteBridge, deleteLink, ensureBridge, inspectLink, linkExists, listLinks} from '../../../src/host/links.js'
 import {deleteNamespaces, listNamespaces, namespaceExists, processInNamespace} from '../../../src/host/netns.js'
@@ -107,6 +107,20 @@ describe('lab backends', () => {
     expect(replaced.pid).not.toBe(old)
     expect(isAlive(old)).toBe(false)
     expect(processInNamespace(replaced.pid, spec(1).namespace)).toBe(true)
+    expect(await get(`${cidr.base}.11`, '/')).toMatchObject({body: 'backend-1\n'})
+  })
+
+  it('replace a server of this control dir that no identity record names (started by an lbaas that wrote none)', async () => {
+    const old = backendStatus(spec(1)).pid!
+    rmSync(`${spec(1).controlDir}/backend.identity`)
+    rmSync(`${spec(1).controlDir}/backend.pid`)
+    expect(backendStatus(spec(1)).running).toBe(false)
+    // Without the stop first, the new server could not bind: the old one holds its port.
+    const replaced = await startBackend(spec(1))
+    expect(replaced.started).toBe(true)
+    expect(replaced.pid).not.toBe(old)
+    expect(isAlive(old)).toBe(false)
+    expect(backendStatus(spec(1))).toMatchObject({running: true, pid: replaced.pid, listening: true})
     expect(await get(`${cidr.base}.11`, '/')).toMatchObject({body: 'backend-1\n'})
   })
 
