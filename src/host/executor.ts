@@ -24,11 +24,11 @@ import {crashPoint} from '../util/crash-point.js'
 import {makePrivateDirs} from '../util/fs.js'
 import {holdRetiringWorker, type RetiringWorker} from './counter-keeper.js'
 import {fdLimitShortfall} from './fd-limit.js'
-import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxy, stopProcesses, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
+import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxies, stopHaproxy, unrecordedHaproxies, validateConfig} from './haproxy-process.js'
 import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {readLiveStats} from './live-stats.js'
-import {namespaceExists} from './netns.js'
+import {namespaceExists, processInNamespace} from './netns.js'
 import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
 import {removeRunLeftovers} from './run-files.js'
 
@@ -180,19 +180,21 @@ export class LocalExecutor implements PoolExecutor {
       // Ours but unreachable: its namespace was deleted under it. It goes before a new one binds the same sockets.
       await step('stop the HAProxy that does not serve this pool', () => stopHaproxy(paths))
     }
-    // HAProxy loading this entry's configuration that no identity record names: started by an
-    // lbaas that wrote none (before an upgrade), or by a start that crashed before recording it.
-    // It may be serving: it is retired only once the recorded HAProxy runs (SO_REUSEPORT lets
-    // both bind the VIP meanwhile), so the handover drops nothing.
-    const unrecorded = unrecordedHaproxies(paths)
-    const retireUnrecorded = async () => {
-      if (unrecorded.length > 0) await step('stop the HAProxy that no identity record names', () => stopProcesses(unrecorded))
+    // With no running master, HAProxy may still load this entry's configuration without an
+    // identity record: started by an lbaas that wrote none (before an upgrade), or by a start
+    // that crashed before recording it. Serving in the pool's namespace, it goes only once the
+    // new HAProxy holds its listening sockets (`-x`) and runs a worker, and then with a soft
+    // stop bounded by hard-stop-after, as a reload would. Anywhere else (a namespace deleted
+    // under it) its sockets serve no one and must not be taken over: it goes first.
+    let unrecorded = master === undefined ? unrecordedHaproxies(paths) : []
+    if (unrecorded.some((found) => namespace === null || !processInNamespace(found.pid, namespace))) {
+      await step('stop the HAProxy that does not serve this pool', () => stopHaproxies(unrecorded))
+      unrecorded = []
     }
     const current = readIfExists(paths.config)
     if (master !== undefined && current === config && runsConfig(paths, config) && tlsFilesCurrent(view, spec.certs ?? [])) {
       // Byte-identical: no reload; only repair the plumbing if something went missing.
       if (plug) await plugVip(plug)
-      await retireUnrecorded()
       return {state: 'serving', reloaded: false, description: null, warnings: view.warnings}
     }
 
@@ -253,7 +255,10 @@ export class LocalExecutor implements PoolExecutor {
       retiring?.release(replaced)
     }
     writeAtomically(paths.configApplied, sha256(config))
-    await retireUnrecorded()
+    if (unrecorded.length > 0) {
+      const graceMs = view.global.hardStopAfter + 1_000
+      await step('stop the HAProxy that no identity record names', () => stopHaproxies(unrecorded, {graceMs}))
+    }
     removeRunLeftovers(paths)
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}

@@ -50,14 +50,17 @@ export async function startHaproxy(paths: PoolPaths, namespace: string | null, o
     throw new RuntimeFailure('run_dir_unusable', `the run dir must not contain a comma (HAProxy's -S syntax): ${paths.masterSocket}`)
   }
   // takeOver: an HAProxy of this entry still serves; `-x` receives its listening sockets over
-  // its stats socket (`expose-fd listeners`), so no connection is refused while it goes.
+  // its stats socket (`expose-fd listeners`), so no connection is refused while it goes. When
+  // that socket does not answer, HAProxy in master-worker mode says so and binds its own.
   const takeOver = options.takeOver && existsSync(paths.statsSocket) ? ['-x', paths.statsSocket] : []
   await run(['haproxy', '-W', '-D', '-S', `${paths.masterSocket},mode,600`, '-p', paths.pidFile, ...takeOver, '-f', paths.config], {
     netns: namespace ?? undefined,
     timeoutMs: 30_000,
     what: `starting HAProxy${namespace ? ` in ${namespace}` : ''}`,
   })
-  await waitForWorker(paths)
+  // After a take-over the stats socket is shared with the old worker, which may answer it:
+  // only an answer from a worker of the new master counts.
+  await waitForWorker(paths, {ofNewMaster: takeOver.length > 0})
   privatePidFile(paths)
   const master = readPidFile(paths.pidFile)
   if (!master || !recordIdentity(paths.identity, master.pid, {run_path: paths.dir, namespace})) {
@@ -78,12 +81,15 @@ function privatePidFile(paths: Pick<PoolPaths, 'pidFile'>): void {
   }
 }
 
-async function waitForWorker(paths: PoolPaths, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
+async function waitForWorker(paths: PoolPaths, options: {ofNewMaster?: boolean; timeoutMs?: number} = {}): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000)
   for (;;) {
     try {
-      await showInfo(paths.statsSocket, {timeoutMs: 1_000})
-      return
+      const {pid} = await showInfo(paths.statsSocket, {timeoutMs: 1_000})
+      if (!options.ofNewMaster) return
+      const workers = (await showProc(paths.masterSocket, {timeoutMs: 1_000})).workers.map((worker) => worker.pid)
+      if (workers.includes(pid)) return
+      throw new Error(`answered by PID ${pid}, not by a worker of the new master (${workers.join(', ') || 'none yet'})`)
     } catch (error) {
       if (Date.now() >= deadline) {
         throw new RuntimeFailure('haproxy_not_serving', `HAProxy started but its worker does not answer on ${paths.statsSocket}: ${(error as Error).message}`)
@@ -120,17 +126,19 @@ export async function stopHaproxy(paths: PoolPaths): Promise<void> {
     await terminate(master.pid, {signal: 'SIGUSR1', graceMs: 500, startTime}).catch(() => terminate(master.pid, {graceMs: 1_000, startTime}))
   }
   for (const worker of workers) await terminate(worker.pid, {graceMs: 500, startTime: worker.startTime})
-  await stopProcesses(unrecordedHaproxies(paths))
+  await stopHaproxies(unrecordedHaproxies(paths))
   rmSync(paths.identity, {force: true})
 }
 
 /**
  * Ends HAProxy processes found by `unrecordedHaproxies`: a soft stop (SIGUSR1: listeners
- * closed, connections finished), then SIGKILL after half a second. The start time found
- * with each guards against a PID recycled meanwhile.
+ * closed; a worker exits once its connections have ended), then SIGKILL after `graceMs`
+ * (default 500 ms: for processes that serve no one). The start time found with each guards
+ * against a PID recycled meanwhile.
  */
-export async function stopProcesses(found: readonly {pid: number; startTime: number}[]): Promise<void> {
-  await Promise.all(found.map(({pid, startTime}) => terminate(pid, {signal: 'SIGUSR1', graceMs: 500, startTime})))
+export async function stopHaproxies(found: readonly {pid: number; startTime: number}[], options: {graceMs?: number} = {}): Promise<void> {
+  const graceMs = options.graceMs ?? 500
+  await Promise.all(found.map(({pid, startTime}) => terminate(pid, {signal: 'SIGUSR1', graceMs, startTime})))
 }
 
 /**

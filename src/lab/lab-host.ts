@@ -80,13 +80,15 @@ function recordedBackend(controlDir: string): {pid: number; startTime: number; d
 }
 
 /**
- * Servers of this control dir that no identity record names: our own Node running our
- * script with this `--control-dir` (one started before its identity was written, or by an
- * lbaas that wrote none). Its port is this backend's: it is stopped before another starts.
+ * Servers of this control dir that no identity record names: a Node program given this
+ * `--control-dir` (a 0700 directory of lbaas's), started before its identity was written or
+ * by an lbaas that wrote none. Any `node` binary counts, not only this one: the server may
+ * predate a Node upgrade. Its port is this backend's: it is stopped before another starts.
  */
 function unrecordedServers(controlDir: string, recordedPid: number | undefined) {
+  const isNode = (exe: string | undefined) => sameProgram(exe, process.execPath) || /\/node(?: \(deleted\))?$/.test(exe ?? '')
   return findProcesses((argv) => argv.includes('--control-dir') && argv[argv.indexOf('--control-dir') + 1] === controlDir).filter(
-    (stray) => stray.pid !== recordedPid && sameProgram(observeProcess(stray.pid)?.exe, process.execPath),
+    (stray) => stray.pid !== recordedPid && isNode(observeProcess(stray.pid)?.exe),
   )
 }
 

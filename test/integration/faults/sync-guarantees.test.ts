@@ -50,6 +50,16 @@ async function expectServes(addr: string): Promise<void> {
   expect(answers.ok).toBe(4)
 }
 
+/** Inodes of the TCP sockets listening on port 80 in the network namespace of `pid` (/proc/PID/net/tcp). */
+function listenersOnPort80(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length > 9 && fields[1].endsWith(':0050') && fields[3] === '0A')
+    .map((fields) => fields[9])
+}
+
 function ownSleep(): ChildProcess {
   const child = spawn('sleep', ['600'], {stdio: 'ignore'})
   sleeps.push(child)
@@ -134,6 +144,8 @@ describe('an HAProxy that no identity record names', () => {
     const poolId = pools.c.id
     const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
     const old = readIdentity(identityFile)!
+    const listening = listenersOnPort80(old.pid)
+    expect(listening).toHaveLength(1)
     rmSync(identityFile)
     const [step] = (await plan()).filter((action) => action.target.includes(poolId))
     expect(step.kind).toBe('deploy')
@@ -157,8 +169,26 @@ describe('an HAProxy that no identity record names', () => {
     expect(Object.keys(during.statuses)).toEqual(['200'])
     expect(during.ok).toBeGreaterThan(0)
     expect(await waitUntilDead(old.pid, 5_000, old.start_time)).toBe(true)
-    expect(readIdentity(identityFile)!.pid).not.toBe(old.pid)
+    const now = readIdentity(identityFile)!
+    expect(now.pid).not.toBe(old.pid)
+    // Taken over (-x), not bound again beside it: the very socket that listened before.
+    expect(listenersOnPort80(now.pid)).toEqual(listening)
     await expectServes(address.c())
+    expect(await plan()).toEqual([])
+  })
+
+  it('in a namespace deleted under it, it serves no one: it is stopped first and its sockets are not taken over', async () => {
+    const poolId = pools.b.id
+    const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
+    const old = readIdentity(identityFile)!
+    rmSync(identityFile)
+    await run(['ip', 'netns', 'del', `lbaas-${poolId}`], {timeoutMs: 10_000})
+    expect(isAlive(old.pid, old.start_time)).toBe(true)
+
+    const synced = await sync()
+    expect(synced.exitCode, synced.stderr).toBe(0)
+    expect(await waitUntilDead(old.pid, 5_000, old.start_time)).toBe(true)
+    await expectServes(address.b())
     expect(await plan()).toEqual([])
   })
 })
