@@ -17,7 +17,7 @@ import {renderConfig, renderCrtList} from '../haproxy/render.js'
 import {replaceSslCertificate, setServerState, setServerWeight, showServersState, showStat} from '../haproxy/runtime.js'
 import {haproxyPem} from '../tls/certificate.js'
 import {EMPTY_SERVER_STATE, retainMatchingServerState} from '../haproxy/stats.js'
-import {buildPoolView, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
+import {buildPoolView, parseDuration, type HaproxyView, type RenderOptions} from '../haproxy/view.js'
 import {liveVip} from '../domain/status.js'
 import type {DeployOutcome, ExecutorHooks, LiveStats, Notifier, PoolExecutor} from '../executor/port.js'
 import {crashPoint} from '../util/crash-point.js'
@@ -66,6 +66,7 @@ export interface HostInspector {
   /** What rendering a pool on this host takes (an HA peer's configuration is rendered from it: host/ha-peer.ts). */
   renderOptions: LocalExecutor['renderOptions']
   removeProcess(id: string, namespace: string | null, hostLink?: string): Promise<void>
+  stopUnrecorded(id: string): Promise<void>
 }
 
 /**
@@ -116,6 +117,8 @@ function writeAtomically(path: string, content: string): void {
   renameSync(temporary, path)
 }
 
+const DEFAULT_HARD_STOP_AFTER = '30s'
+
 export class LocalExecutor implements PoolExecutor {
   readonly name = 'local'
 
@@ -128,7 +131,7 @@ export class LocalExecutor implements PoolExecutor {
       maxconn: this.options.maxconn,
       user: this.options.user,
       group: this.options.group,
-      hardStopAfter: this.options.hardStopAfter ?? '30s',
+      hardStopAfter: this.options.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER,
       certDir: paths.certDir,
     }
   }
@@ -255,13 +258,27 @@ export class LocalExecutor implements PoolExecutor {
       retiring?.release(replaced)
     }
     writeAtomically(paths.configApplied, sha256(config))
+    removeRunLeftovers(paths)
+    crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     if (unrecorded.length > 0) {
       const graceMs = view.global.hardStopAfter + 1_000
       await step('stop the HAProxy that no identity record names', () => stopHaproxies(unrecorded, {graceMs}))
     }
-    removeRunLeftovers(paths)
-    crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
+  }
+
+  /**
+   * Soft-stops HAProxy processes that load `id`'s configuration beside its recorded, running
+   * master (a take-over cut short, or a failed start rolled back while the old one served).
+   * With no master running it does nothing: the next deploy hands them over.
+   */
+  async stopUnrecorded(id: string): Promise<void> {
+    const paths = poolPaths(this.options.runDir, id)
+    if (runningMaster(paths) === undefined) return
+    const unrecorded = unrecordedHaproxies(paths)
+    if (unrecorded.length === 0) return
+    const graceMs = parseDuration(this.options.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER) + 1_000
+    await this.options.notify.step('stop the HAProxy that no identity record names', () => stopHaproxies(unrecorded, {graceMs}))
   }
 
   /** Stops and removes what `deployProcess` made for `id`. Idempotent. */

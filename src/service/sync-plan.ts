@@ -22,6 +22,7 @@ export type SyncOperation =
   | {type: 'apply-pool'; poolId: string}
   | {type: 'restore-device'}
   | {type: 'remove-files'; id: string; files: string[]}
+  | {type: 'stop-unrecorded'; id: string}
   | {type: 'remove-entry'; id: string}
   | {type: 'delete-link'; name: string}
   | {type: 'delete-bridge'; name: string}
@@ -132,8 +133,17 @@ export function masterProblems(entry: RunEntryReport | undefined): string[] {
         : `HAProxy not running (recorded PID ${entry.master.pid} is another process now: ${verdict.reason})`,
     )
   }
-  if (entry.unrecorded.length > 0) problems.push(`HAProxy not started by this deploy runs its configuration (PID ${entry.unrecorded.map((found) => found.pid).join(', ')})`)
+  // Beside a running master they are a step of their own (planUnrecorded): a deploy leaves them.
+  if (problems.length > 0 && entry.unrecorded.length > 0) problems.push(`HAProxy not started by this deploy runs its configuration (PID ${pidsOf(entry)})`)
   return problems
+}
+
+const pidsOf = (entry: RunEntryReport) => entry.unrecorded.map((found) => found.pid).join(', ')
+
+/** HAProxy loading the entry's configuration beside its running, recorded master: stopped. */
+function planUnrecorded(entry: RunEntryReport | undefined, target: string): SyncStep[] {
+  if (!entry || entry.unrecorded.length === 0 || masterProblems(entry).length > 0) return []
+  return [{kind: 'remove-orphan', target, reason: `HAProxy beside the recorded one runs its configuration (PID ${pidsOf(entry)})`, operation: {type: 'stop-unrecorded', id: entry.id}}]
 }
 
 function runsCurrent(entry: RunEntryReport | undefined, configSha: string | null): boolean {
@@ -152,8 +162,9 @@ export function planPool(pool: WantedPool, entry: RunEntryReport | undefined, na
       ...(master.length === 0 && !runsCurrent(entry, pool.configSha) ? ['running configuration differs from the state file'] : []),
       ...stale,
     ]
-    if (reasons.length > 0) return [{kind: 'deploy', target, reason: reasons.join('; '), operation}]
-    return planStrayFiles(entry, target)
+    const deploy: SyncStep[] = reasons.length > 0 ? [{kind: 'deploy', target, reason: reasons.join('; '), operation}] : []
+    const beside = planUnrecorded(entry, target)
+    return deploy.length + beside.length > 0 ? [...deploy, ...beside] : planStrayFiles(entry, target)
   }
   const leftovers = [...(namespace ? ['namespace'] : []), ...(entry ? ['run files'] : [])]
   if (leftovers.length > 0) return [{kind: 'undeploy', target, reason: `no VIP, but ${leftovers.join(' and ')} left on the host`, operation}]
@@ -174,6 +185,10 @@ export function planStrayFiles(entry: RunEntryReport | undefined, target: string
 }
 
 export function planDevice(device: WantedDevice, entry: RunEntryReport | undefined): SyncStep[] {
+  return [...planDeviceProcess(device, entry), ...planUnrecorded(entry, device.target)]
+}
+
+function planDeviceProcess(device: WantedDevice, entry: RunEntryReport | undefined): SyncStep[] {
   const running = masterProblems(entry).length === 0
   const operation = {type: 'restore-device'} as const
   const {target} = device

@@ -236,6 +236,8 @@ function operationOf(ctx: AppContext, operation: SyncOperation): (() => Promise<
           const strays = planStrayFiles(entry && {...entry, lockHeld: false}, '')[0]
           if (strays?.operation.type === 'remove-files') rmRunFiles(poolPaths(ctx.runDir, operation.id), strays.operation.files.filter((file) => operation.files.includes(file)))
         })
+    case 'stop-unrecorded':
+      return () => ctx.withPoolLock(operation.id, async () => (await ctx.hostInspector()).stopUnrecorded(operation.id))
     case 'remove-entry':
       return () =>
         ctx.withPoolLock(operation.id, async () => {

@@ -177,6 +177,29 @@ describe('an HAProxy that no identity record names', () => {
     expect(await plan()).toEqual([])
   })
 
+  it('a sync killed once the new HAProxy runs, before the old one was stopped: the next sync stops it alone, and the one after plans nothing', async () => {
+    const poolId = pools.c.id
+    const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
+    const old = readIdentity(identityFile)!
+    rmSync(identityFile)
+    const killed = await world.cli.run(['sync'], {env: {LBAAS_TEST_CRASH_AT: 'deploy-after-start'}})
+    expect(killed.signal).toBe('SIGKILL')
+    expect(isAlive(old.pid, old.start_time)).toBe(true)
+    const now = readIdentity(identityFile)!
+    expect(now.pid).not.toBe(old.pid)
+
+    const steps = (await plan()).filter((action) => action.target.includes(poolId))
+    expect(steps).toHaveLength(1)
+    expect(steps[0]).toMatchObject({kind: 'remove-orphan'})
+    expect(steps[0].reason).toContain(`HAProxy beside the recorded one runs its configuration (PID ${old.pid}`)
+    const synced = await sync()
+    expect(synced.exitCode, synced.stderr).toBe(0)
+    expect(await waitUntilDead(old.pid, 5_000, old.start_time)).toBe(true)
+    expect(readIdentity(identityFile)!.pid).toBe(now.pid)
+    await expectServes(address.c())
+    expect(await plan()).toEqual([])
+  })
+
   it('in a namespace deleted under it, it serves no one: it is stopped first and its sockets are not taken over', async () => {
     const poolId = pools.b.id
     const identityFile = `${world.paths(poolId).dir}/haproxy.identity`

@@ -73,8 +73,23 @@ describe('planPool', () => {
     expect(step.reason).toBe('address 198.18.0.2/24 added; stale member m PENDING_UPDATE')
   })
 
-  it('an HAProxy loading the configuration that lbaas never recorded is a reason to deploy', () => {
-    expect(planPool(pool(), entry({unrecorded: [{pid: 7, startTime: 1}]}), true, [])[0].reason).toContain('PID 7')
+  it('with no master running, an HAProxy loading the configuration that lbaas never recorded is named in the deploy (which hands it over)', () => {
+    const [step, ...rest] = planPool(pool(), entry({master: {verdict: {state: 'not-ours', reason: 'gone'}}, unrecorded: [{pid: 7, startTime: 1}]}), true, [])
+    expect(step).toMatchObject({kind: 'deploy', reason: 'HAProxy not running; HAProxy not started by this deploy runs its configuration (PID 7)'})
+    expect(rest).toEqual([])
+  })
+
+  it('beside a running master, it is a step of its own (a deploy would leave it), next to any deploy', () => {
+    const stop = {
+      kind: 'remove-orphan',
+      target: `pool web (${ID})`,
+      reason: 'HAProxy beside the recorded one runs its configuration (PID 7, 8)',
+      operation: {type: 'stop-unrecorded', id: ID},
+    }
+    const unrecorded = [{pid: 7, startTime: 1}, {pid: 8, startTime: 2}]
+    expect(planPool(pool(), entry({unrecorded}), true, [])).toEqual([stop])
+    expect(planPool(pool(), entry({unrecorded, appliedSha: null}), true, []).map((step) => step.kind)).toEqual(['deploy', 'remove-orphan'])
+    expect(planDevice({id: ID, target: `pool web (${ID})`, served: true, suspended: false, configSha: SHA}, entry({unrecorded}))).toEqual([stop])
   })
 
   it('removes stray files of a converged pool, but not while a command holds its lock', () => {
