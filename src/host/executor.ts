@@ -28,7 +28,7 @@ import {masterIdentity, reloadHaproxy, runningMaster, startHaproxy, stopHaproxie
 import {bridgeGatewayCidr, deleteBridge, ensureBridge, inspectLink} from './links.js'
 import {namespaceFor, ownerTag, poolPaths, vipHostLink, type PoolPaths} from './names.js'
 import {readLiveStats} from './live-stats.js'
-import {namespaceExists, processInNamespace} from './netns.js'
+import {namespaceExists, processInNamespace, processInOwnNamespace} from './netns.js'
 import {planVipPlug, plugVip, unplugNamespace, vipPlugSpec, type PlugPlan, type PlugSpec} from './plug.js'
 import {removeRunLeftovers} from './run-files.js'
 
@@ -119,6 +119,15 @@ function writeAtomically(path: string, content: string): void {
 
 const DEFAULT_HARD_STOP_AFTER = '30s'
 
+/**
+ * How long an unrecorded HAProxy's soft stop may take before SIGKILL: what a reload gives an
+ * old worker (hard-stop-after), but within 20 s, as the pool lock is held meanwhile and other
+ * commands wait 30 s for it.
+ */
+function unrecordedGraceMs(hardStopAfterMs: number): number {
+  return Math.min(hardStopAfterMs + 1_000, 20_000)
+}
+
 export class LocalExecutor implements PoolExecutor {
   readonly name = 'local'
 
@@ -187,10 +196,11 @@ export class LocalExecutor implements PoolExecutor {
     // identity record: started by an lbaas that wrote none (before an upgrade), or by a start
     // that crashed before recording it. Serving in the pool's namespace, it goes only once the
     // new HAProxy holds its listening sockets (`-x`) and runs a worker, and then with a soft
-    // stop bounded by hard-stop-after, as a reload would. Anywhere else (a namespace deleted
-    // under it) its sockets serve no one and must not be taken over: it goes first.
+    // stop (unrecordedGraceMs), as a reload would. Anywhere else (a namespace deleted under
+    // it) its sockets serve no one and must not be taken over: it goes first.
     let unrecorded = master === undefined ? unrecordedHaproxies(paths) : []
-    if (unrecorded.some((found) => namespace === null || !processInNamespace(found.pid, namespace))) {
+    const servesHere = (pid: number) => (namespace === null ? processInOwnNamespace(pid) : processInNamespace(pid, namespace))
+    if (unrecorded.some((found) => !servesHere(found.pid))) {
       await step('stop the HAProxy that does not serve this pool', () => stopHaproxies(unrecorded))
       unrecorded = []
     }
@@ -247,6 +257,12 @@ export class LocalExecutor implements PoolExecutor {
           replaced = true
         }
       } catch (error) {
+        if (unrecorded.length > 0) {
+          // A take-over that did not come up: the master it started has no record and goes
+          // (by the same proof as the unrecorded ones); the old HAProxy serves on meanwhile.
+          const old = new Set(unrecorded.map((found) => found.pid))
+          await stopHaproxies(unrecordedHaproxies(paths).filter((found) => !old.has(found.pid)))
+        }
         await this.rollback(paths, spec, current, master !== undefined)
         throw new RuntimeFailure(
           'deploy_failed',
@@ -261,7 +277,7 @@ export class LocalExecutor implements PoolExecutor {
     removeRunLeftovers(paths)
     crashPoint(master === undefined ? 'deploy-after-start' : 'deploy-after-reload')
     if (unrecorded.length > 0) {
-      const graceMs = view.global.hardStopAfter + 1_000
+      const graceMs = unrecordedGraceMs(view.global.hardStopAfter)
       await step('stop the HAProxy that no identity record names', () => stopHaproxies(unrecorded, {graceMs}))
     }
     return {state: 'serving', reloaded: true, description: null, warnings: view.warnings}
@@ -277,7 +293,7 @@ export class LocalExecutor implements PoolExecutor {
     if (runningMaster(paths) === undefined) return
     const unrecorded = unrecordedHaproxies(paths)
     if (unrecorded.length === 0) return
-    const graceMs = parseDuration(this.options.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER) + 1_000
+    const graceMs = unrecordedGraceMs(parseDuration(this.options.hardStopAfter ?? DEFAULT_HARD_STOP_AFTER))
     await this.options.notify.step('stop the HAProxy that no identity record names', () => stopHaproxies(unrecorded, {graceMs}))
   }
 

@@ -32,6 +32,17 @@ export function processInNamespace(pid: number, name: string): boolean {
   }
 }
 
+/** Whether process `pid` is in this process's own network namespace (the host's, for lbaas). */
+export function processInOwnNamespace(pid: number): boolean {
+  try {
+    const theirs = statSync(`/proc/${pid}/ns/net`)
+    const ours = statSync('/proc/self/ns/net')
+    return theirs.ino === ours.ino && theirs.dev === ours.dev
+  } catch {
+    return false
+  }
+}
+
 /** Namespaces whose name starts with `prefix` (which must itself start with one of ours), sorted. */
 export function listNamespaces(prefix: string): string[] {
   assertOwnedPrefix(prefix, 'namespace')

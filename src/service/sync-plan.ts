@@ -97,7 +97,7 @@ export function planSync(wants: SyncWants, host: HostInventory): SyncStep[] {
       if (!pool.served || !peer?.namespace || peer.keepalivedRunning) return planned
       const deploy = planned.find((step) => step.kind === 'deploy')
       if (deploy) return planned.map((step) => (step === deploy ? {...step, reason: `${step.reason}; keepalived not running`} : step))
-      return [{kind: 'deploy', target: pool.target, reason: 'keepalived not running', operation: {type: 'apply-pool', poolId: pool.id}} satisfies SyncStep]
+      return [{kind: 'deploy', target: pool.target, reason: 'keepalived not running', operation: {type: 'apply-pool', poolId: pool.id}} satisfies SyncStep, ...planned]
     }),
     ...(wants.device ? planDevice(wants.device, entries.get(wants.device.id)) : []),
     ...wants.labDown.map((name): SyncStep => ({kind: 'start-lab-backend', target: `lab backend ${name}`, reason: 'not running', operation: {type: 'start-lab-backend', name}})),
@@ -185,7 +185,7 @@ export function planStrayFiles(entry: RunEntryReport | undefined, target: string
 }
 
 export function planDevice(device: WantedDevice, entry: RunEntryReport | undefined): SyncStep[] {
-  return [...planDeviceProcess(device, entry), ...planUnrecorded(entry, device.target)]
+  return [...planDeviceProcess(device, entry), ...(device.served ? planUnrecorded(entry, device.target) : [])]
 }
 
 function planDeviceProcess(device: WantedDevice, entry: RunEntryReport | undefined): SyncStep[] {

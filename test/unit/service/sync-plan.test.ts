@@ -228,6 +228,17 @@ describe('planSync: this host\'s peer of an HA pool (SPEC §11, namespace lbaas-
     expect(both).toEqual([expect.objectContaining({kind: 'deploy', reason: 'running configuration differs from the state file; keepalived not running'})])
   })
 
+  it('keepalived not running keeps the other steps of the peer (an HAProxy beside its recorded one)', () => {
+    const steps = planSync(
+      wants({pools: [peer], allPoolIds: new Set([ID])}),
+      inventory({runEntries: [entry({unrecorded: [{pid: 7, startTime: 1}]})], haPeers: {[ID]: {namespace: true, keepalivedRunning: false}}}),
+    )
+    expect(steps.map((step) => [step.kind, step.operation.type])).toEqual([
+      ['deploy', 'apply-pool'],
+      ['remove-orphan', 'stop-unrecorded'],
+    ])
+  })
+
   it('a plain pool still needs its own namespace', () => {
     expect(planSync(wants({pools: [pool()], allPoolIds: new Set([ID])}), inventory(healthy))).toEqual([expect.objectContaining({kind: 'deploy', reason: 'namespace missing'})])
   })
