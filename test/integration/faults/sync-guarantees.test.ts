@@ -25,7 +25,7 @@ import {run} from '../../../src/host/run.js'
 import type {SyncAction, SyncResult} from '../../../src/service/sync.js'
 import {errorOf} from '../../helpers/cli.js'
 import {rebootPool} from '../../helpers/pool-crash.js'
-import {emptyTally, tally} from '../../helpers/traffic.js'
+import {startLoad, tally} from '../../helpers/traffic.js'
 import {trafficLab, type LabInfo} from '../../helpers/traffic-lab.js'
 import {claimTestCidr} from '../../helpers/unique.js'
 import {waitFor} from '../../helpers/wait.js'
@@ -58,6 +58,14 @@ function listenersOnPort80(pid: number): string[] {
     .map((line) => line.trim().split(/\s+/))
     .filter((fields) => fields.length > 9 && fields[1].endsWith(':0050') && fields[3] === '0A')
     .map((fields) => fields[9])
+}
+
+/** Removes the pool's identity record, as an lbaas that wrote none leaves its HAProxy; returns what it said. */
+function dropIdentityRecord(poolId: string) {
+  const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
+  const old = readIdentity(identityFile)!
+  rmSync(identityFile)
+  return {identityFile, old}
 }
 
 function ownSleep(): ChildProcess {
@@ -142,28 +150,16 @@ describe('identity, not guesses (SPEC §4.7)', () => {
 describe('an HAProxy that no identity record names', () => {
   it('(started by an lbaas that wrote none, or a start that crashed before recording it) serves until a recorded one holds its sockets: no request fails', async () => {
     const poolId = pools.c.id
-    const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
-    const old = readIdentity(identityFile)!
+    const {identityFile, old} = dropIdentityRecord(poolId)
     const listening = listenersOnPort80(old.pid)
     expect(listening).toHaveLength(1)
-    rmSync(identityFile)
     const [step] = (await plan()).filter((action) => action.target.includes(poolId))
     expect(step.kind).toBe('deploy')
     expect(step.reason).toContain(`HAProxy not started by this deploy runs its configuration (PID ${old.pid}`)
 
-    let syncing = true
-    const during = emptyTally()
-    const load = (async () => {
-      for (let sent = 0; syncing && sent < 2_000; sent++) {
-        const one = await tally(address.c(), 80, 1, {timeoutMs: 2_000})
-        during.ok += one.ok
-        during.errors.push(...one.errors)
-        for (const [status, count] of Object.entries(one.statuses)) during.statuses[Number(status)] = (during.statuses[Number(status)] ?? 0) + count
-      }
-    })()
+    const load = startLoad({host: address.c(), port: 80, keepAlive: 0, close: 1, maxRequests: 2_000, maxMs: 60_000})
     const synced = await sync()
-    syncing = false
-    await load
+    const during = await load.stop()
     expect(synced.exitCode, synced.stderr).toBe(0)
     expect(during.errors).toEqual([])
     expect(Object.keys(during.statuses)).toEqual(['200'])
@@ -179,9 +175,7 @@ describe('an HAProxy that no identity record names', () => {
 
   it('a sync killed once the new HAProxy runs, before the old one was stopped: the next sync stops it alone, and the one after plans nothing', async () => {
     const poolId = pools.c.id
-    const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
-    const old = readIdentity(identityFile)!
-    rmSync(identityFile)
+    const {identityFile, old} = dropIdentityRecord(poolId)
     const killed = await world.cli.run(['sync'], {env: {LBAAS_TEST_CRASH_AT: 'deploy-after-start'}})
     expect(killed.signal).toBe('SIGKILL')
     expect(isAlive(old.pid, old.start_time)).toBe(true)
@@ -202,9 +196,7 @@ describe('an HAProxy that no identity record names', () => {
 
   it('in a namespace deleted under it, it serves no one: it is stopped first and its sockets are not taken over', async () => {
     const poolId = pools.b.id
-    const identityFile = `${world.paths(poolId).dir}/haproxy.identity`
-    const old = readIdentity(identityFile)!
-    rmSync(identityFile)
+    const {old} = dropIdentityRecord(poolId)
     await run(['ip', 'netns', 'del', `lbaas-${poolId}`], {timeoutMs: 10_000})
     expect(isAlive(old.pid, old.start_time)).toBe(true)
 
